@@ -1,0 +1,53 @@
+# CityScore Kit — `make` lists the targets. Everything runs inside .venv, created on first use.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DB_FILE := data/cityscore.db
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: help install demo report score test lint format bench notebooks clean
+
+help: ## show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_QUIET) -e '.[dev,serve]' 2> >(grep -v "^WARNING: Location" >&2)
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the kit with its test tools
+
+$(DB_FILE): | $(STAMP)
+	$(BIN)/cityscore --db sqlite:///$(DB_FILE) demo
+
+demo: $(DB_FILE) ## load the demo city into data/cityscore.db (once)
+
+report: install demo ## produce today's scoreboard from the demo city (set CITYSCORE_DB for your own)
+	$(BIN)/cityscore score
+	$(BIN)/cityscore score --format csv --out reports/scores-$$($(BIN)/python -c "import cityscore; print(cityscore.Kit().latest_date())").csv
+
+score: install demo ## print today's scores on the terminal
+	$(BIN)/cityscore score
+
+test: install ## run the whole test suite (unit, CLI, PostgreSQL, browser, notebooks)
+	$(BIN)/pytest
+
+lint: install ## check style with ruff
+	$(BIN)/ruff check cityscore tests benchmarks
+	$(BIN)/ruff format --check cityscore tests benchmarks
+
+format: install ## reformat the code with ruff
+	$(BIN)/ruff check --fix cityscore tests benchmarks
+	$(BIN)/ruff format cityscore tests benchmarks
+
+bench: install ## run the benchmarks and print their tables
+	$(BIN)/python benchmarks/run.py
+
+notebooks: install demo ## re-execute and save every notebook (when their outputs are meant to change)
+	$(BIN)/python -m cityscore.notebooks
+
+clean: ## remove .venv, the demo database and generated reports
+	rm -rf $(VENV) $(DB_FILE) $(DB_FILE)-* reports/*/ reports/*.html .pytest_cache .hypothesis

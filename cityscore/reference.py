@@ -1,0 +1,107 @@
+"""A slow, obviously-correct scoring reference: one date, one metric, one window at a time.
+
+It exists to check the fast engine (``cityscore.score``) in tests and benchmarks. It reads the rules
+straight from their wording and uses plain Python; do not optimise it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+import pandas as pd
+
+from .catalog import BASELINE_DAYS, BASELINE_MIN_DAYS, CITYWIDE, PERIODS
+from .score import NO_CITY_SCORE, NOTES
+
+
+def reference_scores(
+    observations: pd.DataFrame,
+    metrics: pd.DataFrame,
+    targets: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+) -> list[dict[str, object]]:
+    """Rows of (as_of, metric, period, value, target, score, note) computed by brute force."""
+    days: dict[str, dict[dt.date, tuple]] = {}
+    for row in observations.itertuples(index=False):
+        date = pd.Timestamp(row.date).date()
+        days.setdefault(row.metric, {})[date] = (row.value, row.numerator, row.denominator)
+    target_list = sorted(
+        (pd.Timestamp(t.effective_from).date(), t.metric, float(t.target))
+        for t in targets.itertuples(index=False)
+    )
+    out = []
+    day = start
+    while day <= end:
+        for period, length in PERIODS.items():
+            scored = []
+            for metric in metrics.itertuples(index=False):
+                row = _score_one(metric, days.get(metric.name, {}), target_list, day, length)
+                out.append({"as_of": day, "metric": metric.name, "period": period, **row})
+                if row["score"] is not None:
+                    scored.append((row["score"], float(metric.weight)))
+            out.append({"as_of": day, "metric": CITYWIDE, "period": period, **_city(scored, len(metrics))})
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _city(scored: list[tuple[float, float]], total: int) -> dict[str, object]:
+    if not scored:
+        return {"value": None, "target": None, "score": None, "note": NO_CITY_SCORE}
+    score = sum(s * w for s, w in scored) / sum(w for _, w in scored)
+    return {"value": None, "target": None, "score": score, "note": f"{len(scored)} of {total} metrics scored"}
+
+
+def _daily_value(metric, obs: tuple) -> float | None:
+    value, numerator, denominator = obs
+    if metric.kind == "ratio":
+        return numerator / denominator if denominator > 0 else None
+    return value
+
+
+def _score_one(metric, days: dict, target_list: list, as_of: dt.date, length: int) -> dict[str, object]:
+    window = [as_of - dt.timedelta(days=k) for k in range(length)]
+    present = [days[d] for d in window if d in days]
+
+    def none(note_index: int, value=None, target=None) -> dict[str, object]:
+        return {"value": value, "target": target, "score": None, "note": NOTES[note_index]}
+
+    if not present:
+        return none(1)
+    if metric.kind == "ratio":
+        numerators = sum(p[1] for p in present)
+        denominators = sum(p[2] for p in present)
+        if denominators == 0:
+            return none(2)
+        value = numerators / denominators
+    elif metric.aggregation == "median":
+        value = statistics.median(p[0] for p in present)
+    elif metric.aggregation == "sum":
+        value = sum(p[0] for p in present)
+    else:
+        value = sum(p[0] for p in present) / len(present)
+
+    if metric.baseline == "history":
+        past = [as_of - dt.timedelta(days=k) for k in range(1, BASELINE_DAYS + 1)]
+        history = [_daily_value(metric, days[d]) for d in past if d in days]
+        history = [h for h in history if h is not None]
+        if len(history) < BASELINE_MIN_DAYS:
+            return none(4, value)
+        mean, std = statistics.fmean(history), statistics.pstdev(history)
+        target = mean - std if metric.direction == "higher" else mean + std
+    else:
+        in_effect = [t for when, name, t in target_list if name == metric.name and when <= as_of]
+        if not in_effect:
+            return none(3, value)
+        target = in_effect[-1]
+    if metric.aggregation == "sum":
+        target = target * length
+    if target <= 0:
+        return none(5, value, target)
+    if metric.trend and value == 0:
+        return none(6, value, target)
+    if metric.direction == "lower" and value == 0:
+        return none(7, value, target)
+    score = value / target if metric.direction == "higher" else target / value
+    return {"value": value, "target": target, "score": score, "note": ""}

@@ -1,0 +1,69 @@
+"""Turn score frames into text a person reads: rounded tables, CSV and JSON.
+
+Computation never rounds; display rounds to 2 decimals, half to even (0.125 -> 0.12, 0.135 -> 0.14),
+reading the number as it prints (its shortest repr), so what you see is what a hand calculation gives.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pandas as pd
+
+from .catalog import CITYWIDE
+from .score import SCORE_COLUMNS
+
+NO_SCORE = "—"
+
+
+def round_half_even(value: float | None, places: int = 2) -> str:
+    """``value`` rounded half-to-even to ``places`` decimals, as text; ``—`` for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_SCORE
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_EVEN))
+
+
+def scores_csv(scores: pd.DataFrame) -> str:
+    """CSV with exactly ``as_of,metric,period,value,target,score,status,note``; full precision."""
+    out = scores[SCORE_COLUMNS].copy()
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def scores_json(scores: pd.DataFrame) -> str:
+    """A JSON list of score rows (``null`` for no score)."""
+    out = scores[SCORE_COLUMNS].copy()
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
+    records = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in out.astype(object).where(out.notna(), None).to_dict("records")
+    ]
+    return json.dumps(records, indent=1, ensure_ascii=False)
+
+
+def scoreboard(scores: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per metric (CityScore first), one column per period, rounded scores or ``—``."""
+    day = scores[scores["as_of"] == as_of]
+    wide = day.pivot(index="metric", columns="period", values="score")
+    wide = wide.reindex(day["metric"].unique())
+    return wide.map(round_half_even)
+
+
+def scores_table(scores: pd.DataFrame) -> str:
+    """A plain-text scoreboard per as-of date, for the terminal."""
+    blocks = []
+    for as_of in pd.unique(scores["as_of"]):
+        day = scores[scores["as_of"] == as_of]
+        city = day[(day["metric"] == CITYWIDE) & (day["period"] == "day")].iloc[0]
+        headline = (
+            f"CityScore as of {pd.Timestamp(as_of).date()}: {round_half_even(city['score'])}"
+            f" ({city['status'] if isinstance(city['status'], str) else 'no score'}; {city['note']})"
+        )
+        board = scoreboard(scores, as_of)
+        board.index.name = None
+        board.columns.name = None
+        blocks.append(headline + "\n" + board.to_string())
+    return "\n\n".join(blocks) + "\n"

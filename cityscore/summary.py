@@ -1,0 +1,149 @@
+"""Views derived from a score frame: categories, the share below 1, percentiles, leader lists,
+what moved the CityScore, and data freshness. Pure functions, DataFrame in, DataFrame out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .catalog import CITYWIDE
+from .config import DEFAULT_BANDS, Bands
+from .score import STATUSES, DateLike, as_date, status_codes
+
+
+def metric_rows(scores: pd.DataFrame) -> pd.DataFrame:
+    """The per-metric rows of a score frame (citywide rows dropped)."""
+    return scores[scores["metric"] != CITYWIDE]
+
+
+def citywide(scores: pd.DataFrame) -> pd.DataFrame:
+    """The citywide rows, with the share of scored metrics below 1 beside each CityScore.
+
+    Columns: ``as_of, period, score, status, note, scored, below_one, share_below_one``.
+    """
+    rows = metric_rows(scores)
+    scored = rows["score"].notna()
+    counts = (
+        rows.assign(scored=scored, below_one=scored & (rows["score"] < 1))
+        .groupby(["as_of", "period"], observed=True)[["scored", "below_one"]]
+        .sum()
+        .reset_index()
+    )
+    city = scores.loc[scores["metric"] == CITYWIDE, ["as_of", "period", "score", "status", "note"]]
+    out = city.merge(counts, on=["as_of", "period"], how="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_below_one"] = np.where(out["scored"] > 0, out["below_one"] / out["scored"], np.nan)
+    return out.reset_index(drop=True)
+
+
+def category_scores(scores: pd.DataFrame, metrics: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Weighted mean score per category: ``as_of, category, period, score, status, scored, metrics``."""
+    info = metrics[["name", "category", "weight"]].rename(columns={"name": "metric"})
+    rows = metric_rows(scores)[["as_of", "metric", "period", "score"]]
+    rows = rows.assign(metric=rows["metric"].astype(str)).merge(info, on="metric")
+    rows["scored"] = rows["score"].notna()
+    rows["weighted"] = rows["score"].fillna(0) * rows["weight"]
+    rows["scored_weight"] = rows["weight"].where(rows["scored"], 0.0)
+    grouped = rows.groupby(["as_of", "category", "period"], observed=True)
+    out = grouped.agg(
+        weighted=("weighted", "sum"),
+        scored_weight=("scored_weight", "sum"),
+        scored=("scored", "sum"),
+        metrics=("metric", "size"),
+    ).reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["score"] = np.where(out["scored_weight"] > 0, out["weighted"] / out["scored_weight"], np.nan)
+    out["status"] = pd.Categorical.from_codes(status_codes(out["score"].to_numpy(), bands), STATUSES)
+    return out[["as_of", "category", "period", "score", "status", "scored", "metrics"]]
+
+
+def percentiles(scores: pd.DataFrame, as_of: DateLike, days: int = 365) -> pd.DataFrame:
+    """Where each metric's day score on ``as_of`` falls in its own day scores of the past ``days`` days.
+
+    ``percentile`` = 100 x (scores in the window at or below today's) / (scores in the window); the
+    window ends on ``as_of`` and includes it. NaN where there is no score today. ``scores`` must hold
+    the day rows for the window (e.g. ``Kit.scores(start=as_of - 364 days, end=as_of)``).
+    """
+    as_of = as_date(as_of)
+    day = metric_rows(scores)
+    day = day[(day["period"] == "day") & (day["as_of"] > as_of - pd.Timedelta(days=days)) & (day["as_of"] <= as_of)]
+    rows = []
+    for metric, group in day.groupby("metric", observed=True, sort=False):
+        history = group["score"].dropna().to_numpy()
+        today = group.loc[group["as_of"] == as_of, "score"]
+        score = float(today.iloc[0]) if len(today) else np.nan
+        pct = 100.0 * np.sum(history <= score) / len(history) if len(history) and not np.isnan(score) else np.nan
+        rows.append({"metric": str(metric), "score": score, "percentile": pct, "days_scored": len(history)})
+    return pd.DataFrame(rows, columns=["metric", "score", "percentile", "days_scored"])
+
+
+def leaders(
+    scores: pd.DataFrame, as_of: DateLike, period: str = "week", n: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(exceeding, needs follow-up): the top ``n`` and bottom ``n`` metrics by ``period`` score.
+
+    A metric is never in both lists: with fewer than 2n scored metrics, the bottom list takes only
+    those not already on top. Ties break by metric name.
+    """
+    as_of = as_date(as_of)
+    rows = metric_rows(scores)
+    rows = rows[(rows["as_of"] == as_of) & (rows["period"] == period) & rows["score"].notna()]
+    rows = rows.assign(metric=rows["metric"].astype(str))[["metric", "value", "target", "score", "status"]]
+    top = rows.sort_values(["score", "metric"], ascending=[False, True]).head(n)
+    rest = rows[~rows["metric"].isin(top["metric"])]
+    bottom = rest.sort_values(["score", "metric"], ascending=[True, True]).head(n)
+    return top.reset_index(drop=True), bottom.reset_index(drop=True)
+
+
+def contributions(
+    scores: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, since_days: int = 1, period: str = "day"
+) -> pd.DataFrame:
+    """Each metric's share of the change in the CityScore from ``as_of - since_days`` to ``as_of``.
+
+    A metric contributes ``w * s_now / W_now - w * s_before / W_before`` (a missing score counts 0,
+    ``W`` is the total weight of the metrics scored that day), so the contributions add up exactly to
+    the change in the citywide score. Columns: ``metric, category, before, now, contribution``,
+    largest movement first. Empty if either date has no CityScore.
+    """
+    now, before = as_date(as_of), as_date(as_of) - pd.Timedelta(days=since_days)
+    rows = metric_rows(scores)
+    rows = rows[rows["period"] == period]
+    info = metrics.set_index("name")
+    table = pd.DataFrame({"metric": info.index, "category": info["category"].to_numpy()})
+    weights = info["weight"].astype(float).to_numpy()
+    for label, day in (("before", before), ("now", now)):
+        at = rows[rows["as_of"] == day].set_index(rows.loc[rows["as_of"] == day, "metric"].astype(str))
+        table[label] = at["score"].reindex(info.index).to_numpy()
+    total = {}
+    for label in ("before", "now"):
+        scored = ~np.isnan(table[label].to_numpy(dtype=float))
+        total[label] = weights[scored].sum()
+    if total["before"] == 0 or total["now"] == 0:
+        return table.iloc[0:0].assign(contribution=pd.Series(dtype=float))
+    share_now = np.nan_to_num(table["now"].to_numpy(dtype=float)) * weights / total["now"]
+    share_before = np.nan_to_num(table["before"].to_numpy(dtype=float)) * weights / total["before"]
+    table["contribution"] = share_now - share_before
+    order = table["contribution"].abs().sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
+def freshness(
+    observations: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, stale_after: int = 7, window: int = 90
+) -> pd.DataFrame:
+    """Per metric: last date with data, days since, whether stale, and missing days in the last ``window``.
+
+    Columns: ``metric, last_date, days_since, stale, missing_days``.
+    """
+    as_of = as_date(as_of)
+    obs = observations[pd.to_datetime(observations["date"]) <= as_of]
+    dates = pd.to_datetime(obs["date"])
+    last = dates.groupby(obs["metric"]).max()
+    recent = dates > as_of - pd.Timedelta(days=window)
+    present = dates[recent].groupby(obs["metric"][recent]).nunique()
+    out = pd.DataFrame({"metric": metrics["name"].to_numpy()})
+    out["last_date"] = out["metric"].map(last)
+    out["days_since"] = (as_of - out["last_date"]).dt.days
+    out["stale"] = out["days_since"].isna() | (out["days_since"] > stale_after)
+    out["missing_days"] = window - out["metric"].map(present).fillna(0).astype(int)
+    return out

@@ -1,0 +1,134 @@
+"""The ``cityscore`` console script, run as a real process against a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import DEMO_END
+
+CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+
+
+def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
+    result = subprocess.run(
+        [CLI, "--db", f"sqlite:///{db}", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"cityscore {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "city.db"
+    run(path, "init")
+    return path
+
+
+METRICS = """name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight
+Potholes On Time,"Repairs done in 2 days, of all",Streets,share,higher,ratio,,0.9,,false,1
+EMS Response,Median minutes,Safety,minutes,lower,value,median,6,,false,2
+"""
+
+
+def test_init_is_idempotent(db: Path) -> None:
+    result = run(db, "init")
+    assert "database ready" in result.stdout
+    assert db.exists()
+
+
+def test_import_and_score_csv_has_exact_columns(db: Path, tmp_path: Path) -> None:
+    run(db, "metrics", "import", str(write(tmp_path / "metrics.csv", METRICS)))
+    values = "metric,date,value\nEMS Response,2026-01-01,5\nEMS Response,2026-01-02,8\n"
+    run(db, "values", "import", str(write(tmp_path / "values.csv", values)))
+    ratios = "metric,date,numerator,denominator\nPotholes On Time,2026-01-02,9,10\n"
+    run(db, "values", "import", str(write(tmp_path / "ratios.csv", ratios)))
+
+    out = run(db, "score", "--date", "2026-01-02", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["as_of", "metric", "period", "value", "target", "score", "status", "note"]
+    by_key = {(r["metric"], r["period"]): r for r in rows}
+    # EMS: day value 8 against 6 (lower is better) -> 6/8; week median of 5 and 8 = 6.5 -> 6/6.5.
+    assert float(by_key["EMS Response", "day"]["score"]) == pytest.approx(0.75)
+    assert by_key["EMS Response", "day"]["status"] == "below"
+    assert float(by_key["EMS Response", "week"]["score"]) == pytest.approx(6 / 6.5)
+    assert float(by_key["Potholes On Time", "day"]["score"]) == pytest.approx(1.0)
+    # Citywide day score: weights 1 and 2 -> (1.0*1 + 0.75*2) / 3.
+    assert float(by_key["CityScore", "day"]["score"]) == pytest.approx(2.5 / 3)
+    assert by_key["CityScore", "day"]["note"] == "2 of 2 metrics scored"
+
+
+def test_bad_file_writes_nothing_and_names_every_bad_row(db: Path, tmp_path: Path) -> None:
+    run(db, "metrics", "import", str(write(tmp_path / "metrics.csv", METRICS)))
+    bad = (
+        "metric,date,value\n"
+        "EMS Response,2026-01-01,5\n"
+        "EMS Respons,2026-01-02,5\n"
+        "EMS Response,2026-02-30,5\n"
+        "EMS Response,2026-01-04,fast\n"
+    )
+    result = run(db, "values", "import", str(write(tmp_path / "bad.csv", bad)), check=False)
+    assert result.returncode == 1
+    assert "line 3, column metric" in result.stderr and "did you mean 'EMS Response'" in result.stderr
+    assert "line 4, column date" in result.stderr
+    assert "line 5, column value" in result.stderr
+    assert "line 2," not in result.stderr
+    out = run(db, "score", "--date", "2026-01-01", "--format", "json").stdout
+    ems_day = [r for r in json.loads(out) if r["metric"] == "EMS Response" and r["period"] == "day"][0]
+    assert ems_day["score"] is None and ems_day["note"] == "no data in the window"
+
+
+def test_reimport_changes_nothing(db: Path, tmp_path: Path) -> None:
+    metrics = write(tmp_path / "metrics.csv", METRICS)
+    run(db, "metrics", "import", str(metrics))
+    assert "0 inserted, 0 updated, 2 unchanged (nothing written)" in run(db, "metrics", "import", str(metrics)).stdout
+    values = write(tmp_path / "values.csv", "metric,date,value\nEMS Response,2026-01-01,5\n")
+    assert "1 inserted" in run(db, "values", "import", str(values)).stdout
+    assert "(nothing written)" in run(db, "values", "import", str(values)).stdout
+
+
+def test_demo_then_score_range_to_file(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    run(db, "demo", "--end", DEMO_END.isoformat())
+    out = tmp_path / "out" / "scores.csv"
+    result = run(db, "score", "--from", "2026-10-25", "--to", "2026-10-31", "--format", "csv", "--out", str(out))
+    assert "wrote" in result.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    dates = sorted({r["as_of"] for r in rows})
+    assert dates == [f"2026-10-{d}" for d in range(25, 32)]
+    assert {r["period"] for r in rows} == {"day", "week", "month", "quarter"}
+    # Loading the demo again changes nothing.
+    assert all("nothing written" in line for line in run(db, "demo", "--end", DEMO_END.isoformat()).stdout.splitlines())
+
+
+def test_table_format_rounds_half_even_and_dashes(db: Path, tmp_path: Path) -> None:
+    metrics = "name,category,direction,kind,target\nA,X,higher,value,8\n"
+    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
+    # 1.0 / 8 = 0.125 exactly -> shown 0.12 (half to even, never up).
+    run(db, "values", "import", str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,1\n")))
+    table = run(db, "score", "--date", "2026-03-02").stdout
+    line = [ln for ln in table.splitlines() if ln.startswith("A ")][0]
+    assert line.split()[1:] == ["—", "0.12", "0.12", "0.12"]
+
+
+def test_errors_are_clear(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    result = run(empty, "score", check=False)
+    assert result.returncode == 1 and "cityscore init" in result.stderr
+    bad_bands = run(empty, "score", "--bands", "high", check=False)
+    assert bad_bands.returncode == 1
