@@ -24,15 +24,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score the health of a city's services against targets, every day.",
         epilog="The database is --db URL, else $CITYSCORE_DB, else the SQLite file data/cityscore.db.",
     )
-    parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $CITYSCORE_DB or data/cityscore.db)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $CITYSCORE_DB or data/cityscore.db)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("init", help="create the database tables (safe to repeat)")
-    demo = commands.add_parser("demo", help="load the demo city (about 20 metrics, 3 years ending yesterday)")
+    demo = commands.add_parser(
+        "demo", help="load the demo city (about 20 metrics, 3 years ending yesterday)"
+    )
     demo.add_argument("--end", metavar="DATE", help="last day of demo data (default: yesterday)")
 
     for noun, help_text in [
-        ("metrics", "metric definitions: name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight"),
+        (
+            "metrics",
+            "metric definitions: name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight",
+        ),
         ("targets", "target changes: metric,effective_from,target"),
         ("values", "daily values: metric,date,value or metric,date,numerator,denominator"),
     ]:
@@ -42,16 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
         importer.add_argument("file", type=Path)
         if noun == "values":
             importer.add_argument(
-                "--date-format", default="%Y-%m-%d", help="strftime format of the date column (default ISO: %%Y-%%m-%%d)"
+                "--date-format",
+                default="%Y-%m-%d",
+                help="strftime format of the date column (default ISO: %%Y-%%m-%%d)",
             )
 
     score = commands.add_parser("score", help="compute scores for a date or a range of dates")
-    score.add_argument("--date", metavar="D", help="as-of date (default: the latest date with data)")
+    score.add_argument(
+        "--date", metavar="D", help="as-of date (default: the latest date with data)"
+    )
     score.add_argument("--from", dest="start", metavar="D1", help="first as-of date of a range")
     score.add_argument("--to", dest="end", metavar="D2", help="last as-of date of a range")
     score.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    score.add_argument("--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal")
-    score.add_argument("--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)")
+    score.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
+    )
+    score.add_argument(
+        "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
+    )
     _add_command_modules(commands)
     return parser
 

@@ -21,10 +21,16 @@ CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "citys
 def run(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
     result = subprocess.run(
-        [CLI, "--db", f"sqlite:///{db}", *args], capture_output=True, text=True, env=env, timeout=120
+        [CLI, "--db", f"sqlite:///{db}", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"cityscore {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"cityscore {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -61,7 +67,16 @@ def test_import_and_score_csv_has_exact_columns(db: Path, tmp_path: Path) -> Non
 
     out = run(db, "score", "--date", "2026-01-02", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["as_of", "metric", "period", "value", "target", "score", "status", "note"]
+    assert list(rows[0]) == [
+        "as_of",
+        "metric",
+        "period",
+        "value",
+        "target",
+        "score",
+        "status",
+        "note",
+    ]
     by_key = {(r["metric"], r["period"]): r for r in rows}
     # EMS: day value 8 against 6 (lower is better) -> 6/8; week median of 5 and 8 = 6.5 -> 6/6.5.
     assert float(by_key["EMS Response", "day"]["score"]) == pytest.approx(0.75)
@@ -84,19 +99,26 @@ def test_bad_file_writes_nothing_and_names_every_bad_row(db: Path, tmp_path: Pat
     )
     result = run(db, "values", "import", str(write(tmp_path / "bad.csv", bad)), check=False)
     assert result.returncode == 1
-    assert "line 3, column metric" in result.stderr and "did you mean 'EMS Response'" in result.stderr
+    assert (
+        "line 3, column metric" in result.stderr and "did you mean 'EMS Response'" in result.stderr
+    )
     assert "line 4, column date" in result.stderr
     assert "line 5, column value" in result.stderr
     assert "line 2," not in result.stderr
     out = run(db, "score", "--date", "2026-01-01", "--format", "json").stdout
-    ems_day = [r for r in json.loads(out) if r["metric"] == "EMS Response" and r["period"] == "day"][0]
+    ems_day = next(
+        r for r in json.loads(out) if r["metric"] == "EMS Response" and r["period"] == "day"
+    )
     assert ems_day["score"] is None and ems_day["note"] == "no data in the window"
 
 
 def test_reimport_changes_nothing(db: Path, tmp_path: Path) -> None:
     metrics = write(tmp_path / "metrics.csv", METRICS)
     run(db, "metrics", "import", str(metrics))
-    assert "0 inserted, 0 updated, 2 unchanged (nothing written)" in run(db, "metrics", "import", str(metrics)).stdout
+    assert (
+        "0 inserted, 0 updated, 2 unchanged (nothing written)"
+        in run(db, "metrics", "import", str(metrics)).stdout
+    )
     values = write(tmp_path / "values.csv", "metric,date,value\nEMS Response,2026-01-01,5\n")
     assert "1 inserted" in run(db, "values", "import", str(values)).stdout
     assert "(nothing written)" in run(db, "values", "import", str(values)).stdout
@@ -106,23 +128,42 @@ def test_demo_then_score_range_to_file(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     run(db, "demo", "--end", DEMO_END.isoformat())
     out = tmp_path / "out" / "scores.csv"
-    result = run(db, "score", "--from", "2026-10-25", "--to", "2026-10-31", "--format", "csv", "--out", str(out))
+    result = run(
+        db,
+        "score",
+        "--from",
+        "2026-10-25",
+        "--to",
+        "2026-10-31",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+    )
     assert "wrote" in result.stdout
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     dates = sorted({r["as_of"] for r in rows})
     assert dates == [f"2026-10-{d}" for d in range(25, 32)]
     assert {r["period"] for r in rows} == {"day", "week", "month", "quarter"}
     # Loading the demo again changes nothing.
-    assert all("nothing written" in line for line in run(db, "demo", "--end", DEMO_END.isoformat()).stdout.splitlines())
+    assert all(
+        "nothing written" in line
+        for line in run(db, "demo", "--end", DEMO_END.isoformat()).stdout.splitlines()
+    )
 
 
 def test_table_format_rounds_half_even_and_dashes(db: Path, tmp_path: Path) -> None:
     metrics = "name,category,direction,kind,target\nA,X,higher,value,8\n"
     run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
     # 1.0 / 8 = 0.125 exactly -> shown 0.12 (half to even, never up).
-    run(db, "values", "import", str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,1\n")))
+    run(
+        db,
+        "values",
+        "import",
+        str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,1\n")),
+    )
     table = run(db, "score", "--date", "2026-03-02").stdout
-    line = [ln for ln in table.splitlines() if ln.startswith("A ")][0]
+    line = next(ln for ln in table.splitlines() if ln.startswith("A "))
     assert line.split()[1:] == ["—", "0.12", "0.12", "0.12"]
 
 
