@@ -370,6 +370,16 @@ class Explorer:
         self.widget = w.VBox([controls, picks, self.message, self.tabs])
         self.refresh()
 
+    def _repr_mimebundle_(self, **kwargs: object) -> dict:
+        # Show the widgets, with a short plain-text stand-in: the default repr would spell out
+        # every child widget, charts included, into the saved notebook.
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        s = self.selection
+        bundle["text/plain"] = (
+            f"CityScore Explorer: {len(self.metrics)} metrics, as of {s.as_of.date()}"
+        )
+        return bundle
+
     # --- state -------------------------------------------------------------------------------
 
     @property

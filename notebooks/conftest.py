@@ -1,0 +1,35 @@
+"""nbval runs each notebook against a fresh copy of the fixed demo city, as `make notebooks` does.
+
+`pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env` needs
+nothing else: the demo database is built on first use, and ``$CITYSCORE_DB`` points each notebook's
+kernel at its own copy, so a notebook that writes data cannot change another notebook's numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cityscore.config import DB_ENV
+from cityscore.notebooks import copy_sqlite, demo_db
+
+_started: set[str] = set()
+_scratch = tempfile.TemporaryDirectory(prefix="cityscore-nbval-")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Runs before nbval starts the notebook's kernel (on its first cell), which inherits os.environ.
+    notebook = str(item.path)
+    if notebook in _started or not notebook.endswith(".ipynb"):
+        return
+    _started.add(notebook)
+    copy = copy_sqlite(demo_db(), Path(_scratch.name) / f"demo-{len(_started)}.db")
+    os.environ[DB_ENV] = f"sqlite:///{copy}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _scratch.cleanup()
