@@ -41,7 +41,9 @@ def reference_scores(
                 out.append({"as_of": day, "metric": metric.name, "period": period, **row})
                 if row["score"] is not None:
                     scored.append((row["score"], float(metric.weight)))
-            out.append({"as_of": day, "metric": CITYWIDE, "period": period, **_city(scored, len(metrics))})
+            out.append(
+                {"as_of": day, "metric": CITYWIDE, "period": period, **_city(scored, len(metrics))}
+            )
         day += dt.timedelta(days=1)
     return out
 
@@ -50,7 +52,12 @@ def _city(scored: list[tuple[float, float]], total: int) -> dict[str, object]:
     if not scored:
         return {"value": None, "target": None, "score": None, "note": NO_CITY_SCORE}
     score = sum(s * w for s, w in scored) / sum(w for _, w in scored)
-    return {"value": None, "target": None, "score": score, "note": f"{len(scored)} of {total} metrics scored"}
+    return {
+        "value": None,
+        "target": None,
+        "score": score,
+        "note": f"{len(scored)} of {total} metrics scored",
+    }
 
 
 def _daily_value(metric, obs: tuple) -> float | None:
@@ -60,48 +67,57 @@ def _daily_value(metric, obs: tuple) -> float | None:
     return value
 
 
-def _score_one(metric, days: dict, target_list: list, as_of: dt.date, length: int) -> dict[str, object]:
+def _score_one(
+    metric, days: dict, target_list: list, as_of: dt.date, length: int
+) -> dict[str, object]:
+    # The target in effect is reported whenever it is known, even on a day that cannot be scored.
+    target, target_note = _target(metric, days, target_list, as_of)
+    if target is not None and metric.kind == "value" and metric.aggregation == "sum":
+        target = target * length
+    value, value_note = _value(metric, days, as_of, length)
+    note = value_note or target_note
+    if not note and target <= 0:
+        note = 5
+    if not note and metric.trend and value == 0:
+        note = 6
+    if not note and metric.direction == "lower" and value == 0:
+        note = 7
+    if note:
+        return {"value": value, "target": target, "score": None, "note": NOTES[note]}
+    score = value / target if metric.direction == "higher" else target / value
+    return {"value": value, "target": target, "score": score, "note": ""}
+
+
+def _value(metric, days: dict, as_of: dt.date, length: int) -> tuple[float | None, int]:
+    """(period value, note index or 0): no data -> 1, a ratio's denominators summing to 0 -> 2."""
     window = [as_of - dt.timedelta(days=k) for k in range(length)]
     present = [days[d] for d in window if d in days]
-
-    def none(note_index: int, value=None, target=None) -> dict[str, object]:
-        return {"value": value, "target": target, "score": None, "note": NOTES[note_index]}
-
     if not present:
-        return none(1)
+        return None, 1
     if metric.kind == "ratio":
         numerators = sum(p[1] for p in present)
         denominators = sum(p[2] for p in present)
         if denominators == 0:
-            return none(2)
-        value = numerators / denominators
-    elif metric.aggregation == "median":
-        value = statistics.median(p[0] for p in present)
-    elif metric.aggregation == "sum":
-        value = sum(p[0] for p in present)
-    else:
-        value = sum(p[0] for p in present) / len(present)
+            return None, 2
+        return numerators / denominators, 0
+    if metric.aggregation == "median":
+        return statistics.median(p[0] for p in present), 0
+    if metric.aggregation == "sum":
+        return sum(p[0] for p in present), 0
+    return sum(p[0] for p in present) / len(present), 0
 
+
+def _target(metric, days: dict, target_list: list, as_of: dt.date) -> tuple[float | None, int]:
+    """(daily target in effect on ``as_of``, note index or 0): none yet -> 3, short history -> 4."""
     if metric.baseline == "history":
         past = [as_of - dt.timedelta(days=k) for k in range(1, BASELINE_DAYS + 1)]
         history = [_daily_value(metric, days[d]) for d in past if d in days]
         history = [h for h in history if h is not None]
         if len(history) < BASELINE_MIN_DAYS:
-            return none(4, value)
+            return None, 4
         mean, std = statistics.fmean(history), statistics.pstdev(history)
-        target = mean - std if metric.direction == "higher" else mean + std
-    else:
-        in_effect = [t for when, name, t in target_list if name == metric.name and when <= as_of]
-        if not in_effect:
-            return none(3, value)
-        target = in_effect[-1]
-    if metric.aggregation == "sum":
-        target = target * length
-    if target <= 0:
-        return none(5, value, target)
-    if metric.trend and value == 0:
-        return none(6, value, target)
-    if metric.direction == "lower" and value == 0:
-        return none(7, value, target)
-    score = value / target if metric.direction == "higher" else target / value
-    return {"value": value, "target": target, "score": score, "note": ""}
+        return (mean - std if metric.direction == "higher" else mean + std), 0
+    in_effect = [t for when, name, t in target_list if name == metric.name and when <= as_of]
+    if not in_effect:
+        return None, 3
+    return in_effect[-1], 0

@@ -109,7 +109,11 @@ def score_range(
     base_target, base_ok = grid.baselines()
     period_names = list(periods)
     shape = (grid.n_out, grid.m + 1, len(period_names))
-    values, target_out, scores = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    values, target_out, scores = (
+        np.full(shape, np.nan),
+        np.full(shape, np.nan),
+        np.full(shape, np.nan),
+    )
     notes = np.zeros(shape, dtype=np.int16)
     for p, name in enumerate(period_names):
         v, t, s, note = _score_period(grid, periods[name], fixed_target, base_target, base_ok)
@@ -118,14 +122,20 @@ def score_range(
         scores[:, 0, p] = city
         notes[:, 0, p] = len(NOTES) + n_scored
     city_notes = [NO_CITY_SCORE] + [f"{k} of {grid.m} metrics scored" for k in range(1, grid.m + 1)]
-    return _assemble(grid, period_names, values, target_out, scores, notes, NOTES + city_notes, bands)
+    return _assemble(
+        grid, period_names, values, target_out, scores, notes, NOTES + city_notes, bands
+    )
 
 
 class _Grid:
     """Observations laid on a dense grid: rows are days from ``start - 365`` to ``end``, columns metrics."""
 
     def __init__(
-        self, observations: pd.DataFrame, metrics: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+        self,
+        observations: pd.DataFrame,
+        metrics: pd.DataFrame,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
     ) -> None:
         self.metrics = metrics.reset_index(drop=True)
         self.names = self.metrics["name"].tolist()
@@ -139,7 +149,8 @@ class _Grid:
         self.higher = (self.metrics["direction"] == "higher").to_numpy()
         self.trend = self.metrics["trend"].astype(bool).to_numpy()
         self.history = (self.metrics["baseline"] == "history").to_numpy()
-        self.agg = self.metrics["aggregation"].to_numpy()
+        # Ratio metrics are always sum(numerators) / sum(denominators): their aggregation is ignored.
+        self.agg = np.where(self.is_ratio, "", self.metrics["aggregation"].fillna("").astype(str))
         self.weights = self.metrics["weight"].astype(float).to_numpy()
         self._fill(observations, end)
 
@@ -147,7 +158,7 @@ class _Grid:
         obs = observations
         dates = pd.to_datetime(obs["date"])
         keep = (dates >= self.origin) & (dates <= end)
-        codes = pd.Categorical(obs["metric"][keep], categories=self.names).codes
+        codes = pd.Index(self.names).get_indexer(obs["metric"][keep])
         rows = (dates[keep] - self.origin).dt.days.to_numpy()
         ok = codes >= 0
         rows, cols = rows[ok], codes[ok]
@@ -178,7 +189,7 @@ class _Grid:
             t = targets.assign(effective_from=pd.to_datetime(targets["effective_from"]))
             t = t.sort_values("effective_from", kind="stable")
             t = t[t["effective_from"] <= self.origin + pd.Timedelta(days=self.n - 1)]
-            cols = pd.Categorical(t["metric"], categories=self.names).codes
+            cols = pd.Index(self.names).get_indexer(t["metric"])
             rows = np.maximum((t["effective_from"] - self.origin).dt.days.to_numpy(), 0)
             ok = cols >= 0
             # Sorted by date, so where several targets clip to row 0 the latest one wins.
@@ -279,7 +290,9 @@ def _citywide(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 
 def status_codes(scores: np.ndarray, bands: Bands) -> np.ndarray:
     """Index into ``STATUSES`` per score (-1 where there is no score)."""
-    codes = np.select([scores >= bands.meeting, scores >= bands.near, scores < bands.near], [0, 1, 2], -1)
+    codes = np.select(
+        [scores >= bands.meeting, scores >= bands.near, scores < bands.near], [0, 1, 2], -1
+    )
     return codes.astype(np.int8)
 
 
@@ -302,11 +315,15 @@ def _assemble(
         {
             "as_of": np.repeat(grid.out_dates.values, per_date),
             "metric": pd.Categorical.from_codes(metric_codes, categories=[CITYWIDE, *grid.names]),
-            "period": pd.Categorical.from_codes(period_codes, categories=period_names, ordered=True),
+            "period": pd.Categorical.from_codes(
+                period_codes, categories=period_names, ordered=True
+            ),
             "value": values.ravel(),
             "target": targets.ravel(),
             "score": flat_scores,
-            "status": pd.Categorical.from_codes(status_codes(flat_scores, bands), categories=STATUSES),
+            "status": pd.Categorical.from_codes(
+                status_codes(flat_scores, bands), categories=STATUSES
+            ),
             "note": pd.Categorical.from_codes(notes.ravel(), categories=note_texts),
         }
     )
