@@ -6,15 +6,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 
 from . import demo, load
-from .catalog import BASELINE_DAYS, PERIODS
+from .catalog import BASELINE_DAYS, METRIC_COLUMNS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
-from .errors import ConfigError
+from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from .score import DateLike, as_date, score_range
-from .store import ImportResult, Store
+from .store import ImportPlan, ImportResult, Store
 
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
 # also covers the longest window, a quarter).
@@ -42,7 +45,9 @@ class Kit:
     def targets(self) -> pd.DataFrame:
         return self.store.targets()
 
-    def observations(self, start: DateLike | None = None, end: DateLike | None = None) -> pd.DataFrame:
+    def observations(
+        self, start: DateLike | None = None, end: DateLike | None = None
+    ) -> pd.DataFrame:
         start = as_date(start).date() if start is not None else None
         end = as_date(end).date() if end is not None else None
         return self.store.observations(start, end)
@@ -57,17 +62,178 @@ class Kit:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def import_metrics(self, source: load.Source) -> ImportResult:
-        metrics, targets = load.load_metrics(source)
-        return self.store.write_metrics(metrics, targets, load.source_name(source))
+    def import_metrics(
+        self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
+    ) -> ImportResult:
+        """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
+        metrics, targets = load.load_metrics(source, fmt=fmt)
+        name = load.source_name(source)
+        return self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
 
-    def import_targets(self, source: load.Source) -> ImportResult:
-        targets = load.load_targets(source, self.metrics())
-        return self.store.write_targets(targets, load.source_name(source))
+    def import_targets(
+        self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
+    ) -> ImportResult:
+        """Validate and import target changes (``metric,effective_from,target``)."""
+        targets = load.load_targets(source, self.metrics(), date_format=date_format)
+        name = load.source_name(source)
+        return self._write(lambda: self.store.write_targets(targets, name), dry_run)
 
-    def import_values(self, source: load.Source, date_format: str = "%Y-%m-%d") -> ImportResult:
-        values = load.load_values(source, self.metrics(), date_format=date_format)
-        return self.store.write_observations(values, load.source_name(source))
+    def preview_values(
+        self, source: load.Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
+    ) -> ImportPlan:
+        """A dry run of ``import_values``: rows to insert, update, leave unchanged, and rejected rows."""
+        name = load.source_name(source)
+        try:
+            values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
+        except ValidationError as exc:
+            empty = pd.DataFrame(columns=["metric", "date", "value", "numerator", "denominator"])
+            return ImportPlan(name, empty, empty, empty, exc.problems)
+        plan = self.store.plan_observations(values)
+        rejected = pd.DataFrame(columns=PROBLEM_COLUMNS)
+        return ImportPlan(name, plan["insert"], plan["update"], plan["unchanged"], rejected)
+
+    def import_values(
+        self,
+        source: load.Source,
+        *,
+        date_format: str = "%Y-%m-%d",
+        fmt: str = "auto",
+        dry_run: bool = False,
+    ) -> ImportResult:
+        """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
+        values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
+        name = load.source_name(source)
+        return self._write(lambda: self.store.write_observations(values, name), dry_run)
+
+    def enter(
+        self,
+        metric: str,
+        date: DateLike,
+        value: float | str | None = None,
+        numerator: float | str | None = None,
+        denominator: float | str | None = None,
+        source: str = "manual entry",
+    ) -> ImportResult:
+        """Save one day's value, validated exactly like a one-row values.csv."""
+        when = date if isinstance(date, str) else as_date(date).strftime("%Y-%m-%d")
+        row = {
+            "metric": metric,
+            "date": when,
+            "value": value,
+            "numerator": numerator,
+            "denominator": denominator,
+        }
+        rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
+        values = load.validate_values(rows, self.metrics(), source)
+        return self.store.write_observations(values, source, kind="manual")
+
+    def save_metric(
+        self, name: str, *, source: str = "metric editor", **fields: object
+    ) -> ImportResult:
+        """Create a metric, or change some fields of an existing one (metric editor).
+
+        ``fields`` are metrics.csv columns (``definition``, ``category``, ``target``...). A new target
+        for an existing metric applies from today on; use ``set_target`` to choose the date.
+        """
+        unknown = sorted(set(fields) - set(METRIC_COLUMNS))
+        if unknown:
+            msg = f"unknown metric field(s) {unknown}; use {METRIC_COLUMNS[1:]}"
+            raise ConfigError(msg)
+        current = self.metrics().set_index("name")
+        row: dict[str, object] = {c: "" for c in METRIC_COLUMNS}
+        if name in current.index:
+            row.update(current.loc[name].to_dict())
+            row["target"] = self.store.catalog_targets().get(name)
+        row.update(fields, name=name)
+        rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
+        metrics, targets = load.validate_metrics(rows, source)
+        return self.store.write_metrics(metrics, targets, source)
+
+    def set_target(
+        self,
+        metric: str,
+        effective_from: DateLike,
+        target: float | str,
+        *,
+        source: str = "metric editor",
+    ) -> ImportResult:
+        """Change a metric's target from ``effective_from`` on (past scores before it keep the old one)."""
+        when = (
+            effective_from
+            if isinstance(effective_from, str)
+            else as_date(effective_from).strftime("%Y-%m-%d")
+        )
+        rows = pd.DataFrame(
+            [{"metric": metric, "effective_from": when, "target": _cell(target)}], dtype=object
+        )
+        targets = load.validate_targets(rows.assign(line=1), self.metrics(), source)
+        return self.store.write_targets(targets, source)
+
+    def _write(self, write: Callable[[], ImportResult], dry_run: bool) -> ImportResult:
+        if not dry_run:
+            return write()
+        with self.store.rehearsal():
+            result = write()
+        return replace(result, batch_id=None, dry_run=True)
+
+    # --- SQL sources -----------------------------------------------------------------------
+
+    def sync(
+        self,
+        config: str | Path | dict = "sources.yml",
+        *,
+        metrics: list[str] | None = None,
+        lookback_days: int | None = None,
+        end: DateLike | None = None,
+    ) -> list[ImportResult]:
+        """Pull daily values from SQL sources (see ``cityscore.sync``): incremental, with a look-back."""
+        from . import sync
+
+        end_date = as_date(end).date() if end is not None else None
+        return sync.sync(self, config, metrics=metrics, lookback_days=lookback_days, end=end_date)
+
+    def test_connection(self, url: str, *, password: str | None = None) -> str:
+        """A short OK message, or a ``CityScoreError`` that never shows the password."""
+        from . import sync
+
+        return sync.test_connection(url, password=password)
+
+    # --- export and audit ------------------------------------------------------------------
+
+    def export_values(self, out: str | Path | None = None) -> str:
+        """Every stored value as values.csv text (re-importing it changes nothing)."""
+        from . import export
+
+        return export.write(export.values_csv(self.store.observations(with_source=True)), out)
+
+    def export_scores(
+        self,
+        out: str | Path | None = None,
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        layout: str = "kit",
+    ) -> str:
+        """Scores as CSV: the kit's columns, or ``layout="boston"`` for Boston's open-data table."""
+        from . import export
+
+        if start is None and end is None:
+            scores = self.scores()
+        else:
+            scores = self.scores(start=start or end, end=end or start)
+        return export.write(export.scores_csv(scores, self.metrics(), layout), out)
+
+    def history(self, metric: str, date: DateLike) -> pd.DataFrame:
+        """Every version of one metric's value on one date: current and superseded, with batch and source."""
+        return self.store.history(metric, as_date(date).date())
+
+    def batches(self) -> pd.DataFrame:
+        """Every import batch: kind, source, when, counts, and when it was undone."""
+        return self.store.batches()
+
+    def undo(self, batch_id: int) -> ImportResult:
+        """Revert a whole batch (restoring the values it replaced); the undo is itself a batch."""
+        return self.store.undo(int(batch_id))
 
     def load_demo(self, end: dt.date | None = None) -> list[ImportResult]:
         """Load the demo city (idempotent: loading it twice changes nothing)."""
@@ -100,3 +266,14 @@ class Kit:
             first = last = as_date(as_of) if as_of is not None else pd.Timestamp(self.latest_date())
         observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last)
         return score_range(observations, self.metrics(), self.targets(), first, last, bands=bands)
+
+
+def _cell(value: object) -> str:
+    """One form field as the text a CSV cell would hold (numbers at full precision)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "" if value is None else "nan"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    return str(value).strip()

@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import difflib
 import io
+import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
@@ -29,7 +31,7 @@ from .catalog import (
     METRIC_COLUMNS,
     TARGET_COLUMNS,
 )
-from .errors import PROBLEM_COLUMNS, ValidationError
+from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 
 Source = str | Path | bytes | IO[str] | IO[bytes]
 VALUE_COLUMNS = ["metric", "date", "value", "numerator", "denominator"]
@@ -95,22 +97,33 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_rows(
-    source: Source, required: Iterable[str], optional: Iterable[str] = ()
+    source: Source,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    *,
+    text: str | None = None,
+    header: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV into a frame of stripped strings plus a ``line`` column; blank lines are skipped.
 
+    ``header`` names the columns of a headerless file (its first line is then data, line 1).
+    ``rows.attrs["decimal_comma"]`` is true for semicolon files, where Excel writes ``12,5``.
     Raises ``ValidationError`` (line 1) when a required column is missing.
     """
     name = source_name(source)
-    text = read_text(source)
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    text = read_text(source) if text is None else text
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    if header is None:
+        header = [h.strip().lower() for h in next(reader, [])]
     required, optional = list(required), list(optional)
     missing = [c for c in required if c not in header]
     if missing:
         problems = Problems(name)
         expected = ",".join(required + [f"[{c}]" for c in optional])
-        problems.add(1, "header", ",".join(header), f"missing column(s) {missing}; expected {expected}")
+        problems.add(
+            1, "header", ",".join(header), f"missing column(s) {missing}; expected {expected}"
+        )
         problems.raise_if_any()
     records, lines = [], []
     for record in reader:
@@ -124,12 +137,45 @@ def read_rows(
         if column not in rows:
             rows[column] = ""
     rows["line"] = lines
+    rows.attrs["decimal_comma"] = delimiter == ";"
     return rows
 
 
-def to_number(text: pd.Series) -> pd.Series:
-    """Parse numbers; anything unparseable (or empty) becomes NaN. Infinity stays infinite."""
-    return pd.to_numeric(text.replace("", np.nan), errors="coerce").astype(float)
+_US_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_EU_NUMBER = re.compile(r"^[+-]?((\d{1,3}(\.\d{3})+)(,\d*)?|\d+,\d*)$")
+_DIGIT_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3})")
+
+
+def clean_number(text: str, decimal_comma: bool = False, percent: bool = False) -> str:
+    """Spreadsheet number text -> plain ``1234.5`` text that ``float`` reads; unknown forms pass through.
+
+    Thousands separators (``1,234.5``; ``1 234``; in semicolon files ``1.234,5`` and ``12,5``) are
+    removed; with ``percent``, ``93%`` becomes ``0.93``. A comma is a decimal mark only in semicolon
+    files, so ``1,234`` is never read two ways; there a dot groups thousands only in groups of three
+    (``1.200`` is 1200, ``0.93`` stays 0.93).
+    """
+    text = _DIGIT_GROUPS.sub("", text.strip())
+    scale = 1.0
+    if percent and text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    if decimal_comma and _EU_NUMBER.match(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif _US_THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if scale != 1.0:
+        try:
+            return repr(float(text) * scale)
+        except ValueError:
+            return text + "%"
+    return text
+
+
+def to_number(text: pd.Series, decimal_comma: bool = False, percent: bool = False) -> pd.Series:
+    """Parse numbers (see ``clean_number``); anything unparseable or empty becomes NaN."""
+    cleaned = text.map(
+        lambda t: clean_number(t, decimal_comma, percent) if isinstance(t, str) else t
+    )
+    return pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").astype(float)
 
 
 def parse_dates(text: pd.Series, date_format: str = "%Y-%m-%d") -> pd.Series:
@@ -146,13 +192,32 @@ def closest(name: str, choices: Iterable[str]) -> str:
 # --- metrics.csv -----------------------------------------------------------------------------
 
 
-def load_metrics(source: Source) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read and validate a metrics.csv; return (metrics frame, targets frame of the fixed targets)."""
-    rows = read_rows(source, required=["name", "direction"], optional=METRIC_COLUMNS)
+def load_metrics(source: Source, fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and validate a metrics file; return (metrics frame, targets frame of the fixed targets).
+
+    ``fmt``: ``kit`` (metrics.csv), ``boston`` (the Boston toolkit's metric CSV,
+    ``name,definition,direction,historic,target,trend`` with booleans), ``json`` (its fixtures) or
+    ``auto`` (decide from the content).
+    """
+    text = read_text(source)
+    fmt = _check_format(fmt) if fmt != "auto" else _detect_metrics_format(text)
+    if fmt == "json":
+        rows = boston_metric_rows(_json_records(source, text, "metric", _json_metric_fields))
+    elif fmt == "boston":
+        first = _first_cells(text)
+        header = None if first[:1] == ["name"] else BOSTON_METRIC_COLUMNS
+        rows = read_rows(
+            source, BOSTON_METRIC_COLUMNS[:3], BOSTON_METRIC_COLUMNS, text=text, header=header
+        )
+        rows = boston_metric_rows(rows)
+    else:
+        rows = read_rows(source, required=["name", "direction"], optional=METRIC_COLUMNS, text=text)
     return validate_metrics(rows, source_name(source))
 
 
-def validate_metrics(rows: pd.DataFrame, name: str = "metrics.csv") -> tuple[pd.DataFrame, pd.DataFrame]:
+def validate_metrics(
+    rows: pd.DataFrame, name: str = "metrics.csv"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check metric rows; return (metrics, targets) or raise listing every bad row."""
     problems = Problems(name)
     rows = rows.copy()
@@ -167,37 +232,54 @@ def validate_metrics(rows: pd.DataFrame, name: str = "metrics.csv") -> tuple[pd.
     _check_choice(problems, rows, "kind", KINDS)
     _check_choice(problems, rows, "baseline", ("", *BASELINES))
     aggregation_ok = rows["aggregation"].isin(("", *AGGREGATIONS))
-    problems.add_where(rows, ~aggregation_ok, "aggregation", f"must be one of {list(AGGREGATIONS)} or empty")
+    problems.add_where(
+        rows, ~aggregation_ok, "aggregation", f"must be one of {list(AGGREGATIONS)} or empty"
+    )
     ratio_agg = (rows["kind"] == "ratio") & ~rows["aggregation"].isin(("",))
     problems.add_where(
-        rows, ratio_agg & aggregation_ok, "aggregation",
+        rows,
+        ratio_agg & aggregation_ok,
+        "aggregation",
         "ratio metrics are always sum(numerators)/sum(denominators); leave aggregation empty",
     )
-    target = to_number(rows["target"])
+    target = to_number(rows["target"], rows.attrs.get("decimal_comma", False))
     history = rows["baseline"] == "history"
     has_target = rows["target"] != ""
     problems.add_where(rows, has_target & target.isna(), "target", "target is not a number")
     problems.add_where(
-        rows, has_target & (target <= 0), "target",
+        rows,
+        has_target & (target <= 0),
+        "target",
         "target must be greater than 0; use baseline=history to score against the metric's own past",
     )
     problems.add_where(
-        rows, has_target & ~np.isfinite(target.fillna(0)), "target", "target must be a finite number"
+        rows,
+        has_target & ~np.isfinite(target.fillna(0)),
+        "target",
+        "target must be a finite number",
     )
     problems.add_where(
-        rows, history & has_target, "target",
+        rows,
+        history & has_target,
+        "target",
         "a metric with baseline=history has no fixed target; leave target empty",
     )
     problems.add_where(
-        rows, ~history & ~has_target, "target",
+        rows,
+        ~history & ~has_target,
+        "target",
         "give a target greater than 0, or set baseline=history",
     )
     trend = rows["trend"].str.lower()
     bad_trend = ~trend.isin(TRUE_WORDS | FALSE_WORDS)
     problems.add_where(rows, bad_trend, "trend", "trend must be true or false")
-    weight = to_number(rows["weight"]).where(rows["weight"] != "", 1.0)
+    weight = to_number(rows["weight"], rows.attrs.get("decimal_comma", False)).where(
+        rows["weight"] != "", 1.0
+    )
     bad_weight = weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(1))
-    problems.add_where(rows, bad_weight, "weight", "weight must be a number greater than 0 (default 1)")
+    problems.add_where(
+        rows, bad_weight, "weight", "weight must be a number greater than 0 (default 1)"
+    )
     problems.raise_if_any(len(rows))
 
     metrics = pd.DataFrame(
@@ -227,7 +309,9 @@ def validate_metrics(rows: pd.DataFrame, name: str = "metrics.csv") -> tuple[pd.
     return metrics, targets
 
 
-def _check_choice(problems: Problems, rows: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> None:
+def _check_choice(
+    problems: Problems, rows: pd.DataFrame, column: str, allowed: tuple[str, ...]
+) -> None:
     shown = [a for a in allowed if a]
     problems.add_where(rows, ~rows[column].isin(allowed), column, f"must be one of {shown}")
 
@@ -235,24 +319,35 @@ def _check_choice(problems: Problems, rows: pd.DataFrame, column: str, allowed: 
 # --- targets.csv -----------------------------------------------------------------------------
 
 
-def load_targets(source: Source, metrics: pd.DataFrame) -> pd.DataFrame:
+def load_targets(
+    source: Source, metrics: pd.DataFrame, date_format: str = "%Y-%m-%d"
+) -> pd.DataFrame:
     """Read and validate a targets.csv against the catalog ``metrics``."""
     rows = read_rows(source, required=TARGET_COLUMNS)
-    return validate_targets(rows, metrics, source_name(source))
+    return validate_targets(rows, metrics, source_name(source), date_format=date_format)
 
 
-def validate_targets(rows: pd.DataFrame, metrics: pd.DataFrame, name: str = "targets.csv") -> pd.DataFrame:
+def validate_targets(
+    rows: pd.DataFrame,
+    metrics: pd.DataFrame,
+    name: str = "targets.csv",
+    date_format: str = "%Y-%m-%d",
+) -> pd.DataFrame:
     """Check target-change rows; return ``metric, effective_from, target`` or raise."""
     problems = Problems(name)
     _check_metric_names(problems, rows, metrics)
     history = set(metrics.loc[metrics["baseline"] == "history", "name"])
     problems.add_where(
-        rows, rows["metric"].isin(history), "metric",
+        rows,
+        rows["metric"].isin(history),
+        "metric",
         "this metric is scored against its own history (baseline=history); it takes no target",
     )
-    when = parse_dates(rows["effective_from"])
-    problems.add_where(rows, when.isna(), "effective_from", "not a valid date in YYYY-MM-DD form")
-    target = to_number(rows["target"])
+    when = parse_dates(rows["effective_from"], date_format)
+    problems.add_where(
+        rows, when.isna(), "effective_from", f"not a valid date in {_format_hint(date_format)} form"
+    )
+    target = to_number(rows["target"], rows.attrs.get("decimal_comma", False))
     problems.add_where(rows, target.isna(), "target", "target is not a number")
     problems.add_where(
         rows, ~(target > 0) & target.notna(), "target", "target must be greater than 0"
@@ -268,11 +363,171 @@ def validate_targets(rows: pd.DataFrame, metrics: pd.DataFrame, name: str = "tar
 
 
 def load_values(
-    source: Source, metrics: pd.DataFrame, today: dt.date | None = None, date_format: str = "%Y-%m-%d"
+    source: Source,
+    metrics: pd.DataFrame,
+    today: dt.date | None = None,
+    date_format: str = "%Y-%m-%d",
+    fmt: str = "auto",
 ) -> pd.DataFrame:
-    """Read and validate a values.csv (``metric,date,value`` or ``metric,date,numerator,denominator``)."""
-    rows = read_rows(source, required=["metric", "date"], optional=["value", "numerator", "denominator"])
+    """Read and validate a values file; return observations or raise listing every bad row."""
+    rows = read_value_rows(source, fmt)
     return validate_values(rows, metrics, source_name(source), today=today, date_format=date_format)
+
+
+def read_value_rows(source: Source, fmt: str = "auto") -> pd.DataFrame:
+    """Rows of ``metric, date, value, numerator, denominator`` text from any accepted values format.
+
+    ``kit``: values.csv with a header (``metric,date,value`` or ``metric,date,numerator,denominator``);
+    ``boston``: the Boston toolkit's headerless ``value,date,metric`` CSV; ``json``: its fixtures
+    (``cityscore.value`` records, metric given by name or by the id of a ``cityscore.metric`` record).
+    """
+    text = read_text(source)
+    fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
+    if fmt == "json":
+        return _json_records(source, text, "value", _json_value_fields)
+    if fmt == "boston":
+        return read_rows(
+            source, BOSTON_VALUE_COLUMNS, VALUE_COLUMNS, text=text, header=BOSTON_VALUE_COLUMNS
+        )
+    return read_rows(source, ["metric", "date"], VALUE_COLUMNS[2:], text=text)
+
+
+# --- the Boston toolkit's formats --------------------------------------------------------------
+
+FORMATS = ("auto", "kit", "boston", "json")
+BOSTON_VALUE_COLUMNS = ["value", "date", "metric"]
+BOSTON_METRIC_COLUMNS = ["name", "definition", "direction", "historic", "target", "trend"]
+
+
+def _check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        msg = f"unknown file format {fmt!r}; use one of {list(FORMATS)}"
+        raise ConfigError(msg)
+    return fmt
+
+
+def _first_cells(text: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), [])
+    return [c.strip().lower() for c in first]
+
+
+def _detect_values_format(text: str) -> str:
+    if text.lstrip()[:1] in ("[", "{"):
+        return "json"
+    cells = _first_cells(text)
+    # Boston's value CSV has no header: its first cell is a number. Anything else is read as a
+    # kit file, whose header is then checked (use fmt="boston" to force the Boston reading).
+    first_is_number = bool(cells) and _is_number(
+        clean_number(cells[0], sniff_delimiter(text) == ";", True)
+    )
+    return "boston" if len(cells) == 3 and first_is_number else "kit"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _detect_metrics_format(text: str) -> str:
+    if text.lstrip()[:1] in ("[", "{"):
+        return "json"
+    cells = _first_cells(text)
+    if "historic" in cells or (cells[:1] != ["name"] and len(cells) == len(BOSTON_METRIC_COLUMNS)):
+        return "boston"
+    return "kit"
+
+
+def boston_metric_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Translate Boston toolkit metric rows (boolean direction/historic) into metrics.csv rows.
+
+    ``direction`` true means higher is better (Boston's "do you want this value to go up?");
+    ``historic`` true means baseline=history, and then Boston's target field is ignored.
+    """
+    out = rows.copy()
+    for column in BOSTON_METRIC_COLUMNS:
+        if column not in out:
+            out[column] = ""
+    direction = out["direction"].str.lower()
+    yes, no = direction.isin(TRUE_WORDS - {""}), direction.isin(FALSE_WORDS - {""})
+    out["direction"] = np.select([yes, no], ["higher", "lower"], direction).astype(object)
+    historic = out["historic"].str.lower()
+    is_history = historic.isin(TRUE_WORDS - {""})
+    out["baseline"] = np.select(
+        [is_history, historic.isin(FALSE_WORDS)], ["history", ""], out["historic"]
+    ).astype(object)
+    out["target"] = out["target"].where(~is_history, "")
+    for column in METRIC_COLUMNS:
+        if column not in out:
+            out[column] = ""
+    return out
+
+
+def _json_value_fields(fields: dict, metric_names: dict[str, str]) -> dict[str, object]:
+    metric = fields.get("metric")
+    return {
+        "metric": metric_names.get(str(metric), metric),
+        "date": fields.get("entry_date", fields.get("date")),
+        "value": fields.get("val", fields.get("value")),
+        "numerator": fields.get("numerator"),
+        "denominator": fields.get("denominator"),
+    }
+
+
+def _json_metric_fields(fields: dict, _names: dict[str, str]) -> dict[str, object]:
+    return {c: fields.get(c) for c in BOSTON_METRIC_COLUMNS}
+
+
+def _json_records(source: Source, text: str, model: str, convert) -> pd.DataFrame:
+    """Rows (as text) from the ``cityscore.<model>`` records of a Boston toolkit JSON fixture.
+
+    The ``line`` of a row is the record's position in the list (1 = first record).
+    """
+    name = source_name(source)
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems = Problems(name)
+        problems.add(
+            exc.lineno,
+            "json",
+            text.splitlines()[exc.lineno - 1][:60] if text else "",
+            f"not valid JSON: {exc.msg}",
+        )
+        problems.raise_if_any()
+    if isinstance(records, dict):
+        records = [records]
+    metric_names = {
+        str(r.get("pk", r.get("id"))): str(r.get("fields", {}).get("name"))
+        for r in records
+        if isinstance(r, dict) and _is_model(r, "metric")
+    }
+    out, lines = [], []
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or not _is_model(record, model):
+            continue
+        fields = record.get("fields") or {}
+        row = convert(fields, metric_names)
+        out.append({k: _json_text(v) for k, v in row.items()})
+        lines.append(number)
+    rows = pd.DataFrame(out, columns=list(convert({}, {})), dtype=object)
+    rows["line"] = lines
+    return rows
+
+
+def _is_model(record: dict, model: str) -> bool:
+    """``cityscore.value`` in fixtures, ``Value`` in the toolkit's data input template."""
+    return str(record.get("model", "")).lower().rpartition(".")[2] == model
+
+
+def _json_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).strip()
 
 
 def validate_values(
@@ -294,12 +549,16 @@ def validate_values(
     problems.add_where(rows, date > pd.Timestamp(today), "date", "date is in the future")
     is_value, is_ratio = known & (kind == "value"), known & (kind == "ratio")
     value = _check_number(problems, rows, "value", is_value, "a value metric needs a value")
-    numerator = _check_number(problems, rows, "numerator", is_ratio, "a ratio metric needs a numerator")
+    numerator = _check_number(
+        problems, rows, "numerator", is_ratio, "a ratio metric needs a numerator"
+    )
     denominator = _check_number(
         problems, rows, "denominator", is_ratio, "a ratio metric needs a denominator"
     )
     problems.add_where(
-        rows, is_ratio & (denominator == 0), "denominator",
+        rows,
+        is_ratio & (denominator == 0),
+        "denominator",
         "denominator must be greater than 0; leave out days with no cases",
     )
     frame = pd.DataFrame(
@@ -311,7 +570,9 @@ def validate_values(
             "denominator": denominator.where(is_ratio),
         }
     )
-    _check_conflicts(problems, frame, rows["line"], ["metric", "date"], ["value", "numerator", "denominator"])
+    _check_conflicts(
+        problems, frame, rows["line"], ["metric", "date"], ["value", "numerator", "denominator"]
+    )
     problems.raise_if_any(len(rows))
     return frame.drop_duplicates(["metric", "date"]).reset_index(drop=True)
 
@@ -334,7 +595,8 @@ def _check_number(
 ) -> pd.Series:
     """Parse ``column`` where ``needed``; record empty, non-numeric, NaN/infinite and negative cells."""
     text = rows[column]
-    number = to_number(text)
+    # Only a value may be written as a percentage (a rate such as 93%); counts may not.
+    number = to_number(text, rows.attrs.get("decimal_comma", False), percent=column == "value")
     empty = needed & (text == "")
     problems.add_where(rows, empty, column, missing_reason)
     not_number = needed & ~empty & number.isna() & ~text.str.lower().isin(["nan", "-nan"])
@@ -344,7 +606,9 @@ def _check_number(
     infinite = needed & np.isinf(number)
     problems.add_where(rows, infinite, column, "infinity is not a value")
     negative = needed & (number < 0) & ~infinite
-    problems.add_where(rows, negative, column, "negative values cannot be scored (counts and times are >= 0)")
+    problems.add_where(
+        rows, negative, column, "negative values cannot be scored (counts and times are >= 0)"
+    )
     return number
 
 
@@ -360,14 +624,23 @@ def _check_conflicts(
     clashing = distinct[distinct > 1].index
     if len(clashing) == 0:
         return
-    key_index = pd.MultiIndex.from_frame(subset[keys]) if len(keys) > 1 else pd.Index(subset[keys[0]])
+    key_index = (
+        pd.MultiIndex.from_frame(subset[keys]) if len(keys) > 1 else pd.Index(subset[keys[0]])
+    )
     clash = subset[key_index.isin(clashing)]
     for key, group in clash.groupby(keys, dropna=False):
         others = group["line"].tolist()
         for line in others:
             rest = ", ".join(str(o) for o in others if o != line)
-            label = " and ".join(str(_plain(k)) for k in (key if isinstance(key, tuple) else (key,)))
-            problems.add(line, keys[-1], label, f"lines {rest} give a different value for the same {' and '.join(keys)}")
+            label = " and ".join(
+                str(_plain(k)) for k in (key if isinstance(key, tuple) else (key,))
+            )
+            problems.add(
+                line,
+                keys[-1],
+                label,
+                f"lines {rest} give a different value for the same {' and '.join(keys)}",
+            )
 
 
 def _plain(value: object) -> object:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from .catalog import EARLIEST, empty_metrics
 from .config import database_url, redact_url
 from .errors import CatalogError, StoreError
+from .load import closest
 
 meta = sa.MetaData()
 
@@ -46,7 +47,9 @@ batches_table = sa.Table(
     "import_batches",
     meta,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("kind", sa.String(20), nullable=False),  # metrics, targets, values, demo, manual, sync
+    sa.Column(
+        "kind", sa.String(20), nullable=False
+    ),  # metrics, targets, values, demo, manual, sync
     sa.Column("source", sa.String(500), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("inserted", sa.Integer, nullable=False, default=0),
@@ -123,11 +126,47 @@ class ImportResult:
     unchanged: int
     batch_id: int | None
 
+    deleted: int = 0
+    dry_run: bool = False
+
     def __str__(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else " (nothing written)"
+        if self.dry_run:
+            batch = " (dry run: nothing written)"
+        deleted = f", {self.deleted} deleted" if self.deleted else ""
         return (
             f"{self.source}: {self.inserted} inserted, {self.updated} updated, "
-            f"{self.unchanged} unchanged{batch}"
+            f"{self.unchanged} unchanged{deleted}{batch}"
+        )
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """A dry run: the rows an import would insert, update or leave unchanged, and the rejected ones.
+
+    ``rejected`` has ``line, column, value, reason``; when it has rows nothing would be written.
+    """
+
+    source: str
+    insert: pd.DataFrame
+    update: pd.DataFrame
+    unchanged: pd.DataFrame
+    rejected: pd.DataFrame
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected.empty
+
+    def summary(self) -> str:
+        counts = (
+            f"{self.source}: {len(self.insert)} to insert, {len(self.update)} to update, "
+            f"{len(self.unchanged)} unchanged"
+        )
+        if self.ok:
+            return counts + " (dry run: nothing written)"
+        lines = self.rejected["line"].nunique()
+        return (
+            f"{counts}, {lines} row(s) rejected: fix them first, nothing will be written until then"
         )
 
 
@@ -186,12 +225,41 @@ class Store:
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
-        """One transaction; ``write=True`` takes SQLite's write lock at the start (writers queue)."""
+        """One transaction; ``write=True`` takes SQLite's write lock at the start (writers queue).
+
+        Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
+        """
         if not self.is_initialised():
             msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
             raise StoreError(msg)
-        with self.engine.connect().execution_options(write=write) as conn, conn.begin():
-            yield conn
+        with self.engine.connect().execution_options(write=write) as conn:
+            trans = conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                trans.rollback()
+                raise
+            if write and self._rehearsing:
+                trans.rollback()
+            else:
+                trans.commit()
+
+    _rehearsing = False
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[None]:
+        """Run writes for real, then roll them back: a dry run that counts exactly what would change."""
+        self._rehearsing = True
+        try:
+            yield
+        finally:
+            self._rehearsing = False
+
+    def catalog_targets(self) -> dict[str, float | None]:
+        """Each metric's target as metrics.csv (or the metric editor) last gave it."""
+        m = metrics_table
+        with self.transaction() as conn:
+            return dict(conn.execute(sa.select(m.c.name, m.c.catalog_target)).all())
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -215,7 +283,9 @@ class Store:
             .order_by(m.c.name, t.c.effective_from)
         )
         with self.transaction() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=["metric", "effective_from", "target"])
+            frame = pd.DataFrame(
+                conn.execute(query).all(), columns=["metric", "effective_from", "target"]
+            )
         frame["effective_from"] = pd.to_datetime(frame["effective_from"])
         frame["target"] = frame["target"].astype(float)
         return frame
@@ -245,8 +315,21 @@ class Store:
         """(first, last) observation date, or (None, None) for an empty store."""
         o = observations_table
         with self.transaction() as conn:
-            first, last = conn.execute(sa.select(sa.func.min(o.c.date), sa.func.max(o.c.date))).one()
+            first, last = conn.execute(
+                sa.select(sa.func.min(o.c.date), sa.func.max(o.c.date))
+            ).one()
         return _as_date(first), _as_date(last)
+
+    def last_dates(self) -> dict[str, dt.date]:
+        """Each metric's latest stored date (metrics without values are absent)."""
+        o, m = observations_table, metrics_table
+        query = (
+            sa.select(m.c.name, sa.func.max(o.c.date))
+            .join(m, m.c.id == o.c.metric_id)
+            .group_by(m.c.name)
+        )
+        with self.transaction() as conn:
+            return {name: _as_date(last) for name, last in conn.execute(query)}
 
     def batches(self) -> pd.DataFrame:
         with self.transaction() as conn:
@@ -256,7 +339,9 @@ class Store:
     def superseded_values(self) -> pd.DataFrame:
         s, m = superseded_values_table, metrics_table
         query = (
-            sa.select(m.c.name.label("metric"), *[c for c in s.c if c.name not in ("id", "metric_id")])
+            sa.select(
+                m.c.name.label("metric"), *[c for c in s.c if c.name not in ("id", "metric_id")]
+            )
             .join(m, m.c.id == s.c.metric_id)
             .order_by(s.c.id)
         )
@@ -267,7 +352,11 @@ class Store:
     # --- writes ------------------------------------------------------------------------------
 
     def write_metrics(
-        self, metrics: pd.DataFrame, targets: pd.DataFrame, source: str, today: dt.date | None = None
+        self,
+        metrics: pd.DataFrame,
+        targets: pd.DataFrame,
+        source: str,
+        today: dt.date | None = None,
     ) -> ImportResult:
         """Insert new metrics and update changed ones, in one transaction.
 
@@ -277,7 +366,10 @@ class Store:
         """
         today = today or dt.date.today()
         catalog_target = dict(zip(targets["metric"], targets["target"].astype(float), strict=True))
-        rows = [{**r, "catalog_target": catalog_target.get(r["name"])} for r in metrics.to_dict("records")]
+        rows = [
+            {**r, "catalog_target": catalog_target.get(r["name"])}
+            for r in metrics.to_dict("records")
+        ]
         fields = [*METRIC_FIELDS[1:], "catalog_target"]
         with self.transaction(write=True) as conn:
             existing = _frame(conn, sa.select(metrics_table))
@@ -308,9 +400,12 @@ class Store:
                     self._put_target(conn, ids[row["name"]], EARLIEST, row["catalog_target"], batch)
             for metric_id, row, old in changed:
                 conn.execute(
-                    metrics_table.update().where(metrics_table.c.id == metric_id), {f: row[f] for f in fields}
+                    metrics_table.update().where(metrics_table.c.id == metric_id),
+                    {f: row[f] for f in fields},
                 )
-                if row["catalog_target"] is not None and _differs(old["catalog_target"], row["catalog_target"]):
+                if row["catalog_target"] is not None and _differs(
+                    old["catalog_target"], row["catalog_target"]
+                ):
                     when = today if self._has_targets(conn, metric_id) else EARLIEST
                     self._put_target(conn, metric_id, when, row["catalog_target"], batch)
             self._finish_batch(conn, batch, len(new_rows), len(changed), unchanged)
@@ -323,7 +418,9 @@ class Store:
             t = targets_table
             existing = {
                 (mid, _as_date(when)): value
-                for mid, when, value in conn.execute(sa.select(t.c.metric_id, t.c.effective_from, t.c.target))
+                for mid, when, value in conn.execute(
+                    sa.select(t.c.metric_id, t.c.effective_from, t.c.target)
+                )
             }
             plan = []
             for row in targets.itertuples(index=False):
@@ -343,14 +440,21 @@ class Store:
             self._finish_batch(conn, batch, inserted, updated, unchanged)
         return ImportResult("targets", source, inserted, updated, unchanged, batch)
 
-    def _put_target(self, conn: Connection, metric_id: int, when: dt.date, target: float, batch: int) -> None:
+    def _put_target(
+        self, conn: Connection, metric_id: int, when: dt.date, target: float, batch: int
+    ) -> None:
         t = targets_table
         where = (t.c.metric_id == metric_id) & (t.c.effective_from == when)
         old = conn.execute(sa.select(t.c.target, t.c.batch_id).where(where)).first()
         if old is None:
             conn.execute(
                 t.insert(),
-                {"metric_id": metric_id, "effective_from": when, "target": target, "batch_id": batch},
+                {
+                    "metric_id": metric_id,
+                    "effective_from": when,
+                    "target": target,
+                    "batch_id": batch,
+                },
             )
             return
         conn.execute(
@@ -366,21 +470,12 @@ class Store:
         )
         conn.execute(t.update().where(where), {"target": target, "batch_id": batch})
 
-    def write_observations(self, observations: pd.DataFrame, source: str, kind: str = "values") -> ImportResult:
+    def write_observations(
+        self, observations: pd.DataFrame, source: str, kind: str = "values"
+    ) -> ImportResult:
         """Insert new days, update changed ones (keeping the old value), skip identical ones."""
         with self.transaction(write=True) as conn:
-            ids = self._metric_ids(conn)
-            incoming = observations.assign(
-                metric_id=observations["metric"].map(ids),
-                date=pd.to_datetime(observations["date"]).dt.date,
-            )
-            current = self._existing_observations(conn, incoming)
-            merged = incoming.merge(current, on=["metric_id", "date"], how="left", suffixes=("", "_old"))
-            is_new = merged["obs_id"].isna()
-            same = np.ones(len(merged), dtype=bool)
-            for field in VALUE_FIELDS:
-                same &= ~np.array([_differs(a, b) for a, b in zip(merged[field], merged[f"{field}_old"], strict=True)])
-            is_changed = ~is_new & ~same
+            merged, is_new, is_changed = self._compare(conn, observations)
             inserted, updated = int(is_new.sum()), int(is_changed.sum())
             unchanged = len(merged) - inserted - updated
             if not inserted and not updated:
@@ -407,7 +502,9 @@ class Store:
                     ],
                 )
                 conn.execute(
-                    observations_table.update().where(observations_table.c.id == sa.bindparam("obs")),
+                    observations_table.update().where(
+                        observations_table.c.id == sa.bindparam("obs")
+                    ),
                     [
                         {
                             "obs": int(r.obs_id),
@@ -436,13 +533,68 @@ class Store:
             self._finish_batch(conn, batch, inserted, updated, unchanged)
         return ImportResult(kind, source, inserted, updated, unchanged, batch)
 
+    def plan_observations(self, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """What ``write_observations`` would do, without writing: insert, update and unchanged rows.
+
+        ``update`` rows also show the stored value they would replace (``*_old``, ``source_old``).
+        """
+        with self.transaction() as conn:
+            merged, is_new, is_changed = self._compare(conn, observations)
+        merged = merged.assign(date=pd.to_datetime(merged["date"]))
+        shown = ["metric", "date", *VALUE_FIELDS]
+        old = [f"{f}_old" for f in VALUE_FIELDS] + ["source_old"]
+        return {
+            "insert": merged.loc[is_new, shown].reset_index(drop=True),
+            "update": merged.loc[is_changed, shown + old].reset_index(drop=True),
+            "unchanged": merged.loc[~is_new & ~is_changed, shown].reset_index(drop=True),
+        }
+
+    def _compare(
+        self, conn: Connection, observations: pd.DataFrame
+    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        """Incoming rows merged with the stored ones; masks of new rows and of changed rows."""
+        ids = self._metric_ids(conn)
+        incoming = observations.assign(
+            metric_id=observations["metric"].map(ids),
+            date=pd.to_datetime(observations["date"]).dt.date,
+        )
+        current = self._existing_observations(conn, incoming)
+        merged = incoming.merge(
+            current, on=["metric_id", "date"], how="left", suffixes=("", "_old")
+        )
+        is_new = merged["obs_id"].isna()
+        same = np.ones(len(merged), dtype=bool)
+        for field in VALUE_FIELDS:
+            same &= ~np.array(
+                [
+                    _differs(a, b)
+                    for a, b in zip(merged[field], merged[f"{field}_old"], strict=True)
+                ],
+                dtype=bool,
+            )
+        return merged, is_new, ~is_new & ~same
+
     def _existing_observations(self, conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
         o = observations_table
-        columns = ["obs_id", "metric_id", "date", *[f"{f}_old" for f in VALUE_FIELDS], "batch_id_old", "source_old"]
+        columns = [
+            "obs_id",
+            "metric_id",
+            "date",
+            *[f"{f}_old" for f in VALUE_FIELDS],
+            "batch_id_old",
+            "source_old",
+        ]
         if incoming.empty:
             return pd.DataFrame(columns=columns)
         query = sa.select(
-            o.c.id, o.c.metric_id, o.c.date, o.c.value, o.c.numerator, o.c.denominator, o.c.batch_id, o.c.source
+            o.c.id,
+            o.c.metric_id,
+            o.c.date,
+            o.c.value,
+            o.c.numerator,
+            o.c.denominator,
+            o.c.batch_id,
+            o.c.source,
         ).where(
             o.c.metric_id.in_(sorted({int(i) for i in incoming["metric_id"]})),
             o.c.date >= min(incoming["date"]),
@@ -452,6 +604,169 @@ class Store:
         frame["date"] = [_as_date(d) for d in frame["date"]]
         return frame
 
+    # --- audit: history and undo ------------------------------------------------------------
+
+    def history(self, metric: str, date: dt.date) -> pd.DataFrame:
+        """Every version of one day's value, oldest first: superseded ones and the current one."""
+        o, s, m, b = observations_table, superseded_values_table, metrics_table, batches_table
+        shown = [
+            *VALUE_FIELDS,
+            "source",
+            "batch_id",
+            "written_at",
+            "status",
+            "superseded_at",
+            "superseded_by",
+        ]
+        with self.transaction() as conn:
+            metric_id = conn.execute(sa.select(m.c.id).where(m.c.name == metric)).scalar()
+            if metric_id is None:
+                msg = f"unknown metric {metric!r}" + closest(metric, self._metric_ids(conn))
+                raise CatalogError(msg)
+            current = conn.execute(
+                sa.select(
+                    o.c.value,
+                    o.c.numerator,
+                    o.c.denominator,
+                    o.c.source,
+                    o.c.batch_id,
+                    b.c.created_at,
+                )
+                .join(b, b.c.id == o.c.batch_id, isouter=True)
+                .where(o.c.metric_id == metric_id, o.c.date == date)
+            ).all()
+            old = conn.execute(
+                sa.select(
+                    s.c.value,
+                    s.c.numerator,
+                    s.c.denominator,
+                    s.c.source,
+                    s.c.batch_id,
+                    b.c.created_at,
+                    s.c.superseded_at,
+                    s.c.superseded_by,
+                )
+                .join(b, b.c.id == s.c.batch_id, isouter=True)
+                .where(s.c.metric_id == metric_id, s.c.date == date)
+                .order_by(s.c.id)
+            ).all()
+        rows = [(*r[:6], "superseded", r[6], r[7]) for r in old] + [
+            (*r, "current", None, None) for r in current
+        ]
+        frame = pd.DataFrame(rows, columns=shown)
+        return frame.sort_values(
+            ["written_at", "batch_id"], kind="stable", na_position="first"
+        ).reset_index(drop=True)
+
+    def undo(self, batch_id: int) -> ImportResult:
+        """Revert a whole batch in one transaction, recorded as a batch of kind ``undo``.
+
+        Values the batch replaced are restored (with their own batch and source); values it inserted
+        are removed. What the batch wrote is kept in ``superseded_values``, so nothing is lost.
+        """
+        with self.transaction(write=True) as conn:
+            batch = conn.execute(
+                sa.select(batches_table).where(batches_table.c.id == batch_id)
+            ).first()
+            self._check_undoable(conn, batch, batch_id)
+            undo_batch = self._new_batch(conn, "undo", f"undo of batch {batch_id} ({batch.source})")
+            restored, deleted = self._undo_rows(conn, "values", batch_id, undo_batch)
+            t_restored, t_deleted = self._undo_rows(conn, "targets", batch_id, undo_batch)
+            conn.execute(
+                batches_table.update().where(batches_table.c.id == batch_id), {"undone_at": now()}
+            )
+            self._finish_batch(conn, undo_batch, 0, restored + t_restored, 0)
+        return ImportResult(
+            "undo",
+            f"undo of batch {batch_id}",
+            0,
+            restored + t_restored,
+            0,
+            undo_batch,
+            deleted + t_deleted,
+        )
+
+    def _check_undoable(self, conn: Connection, batch: sa.Row | None, batch_id: int) -> None:
+        if batch is None:
+            msg = f"there is no batch {batch_id}; list the batches with Kit.batches() or `cityscore history`"
+            raise StoreError(msg)
+        if batch.undone_at is not None:
+            msg = f"batch {batch_id} was already undone at {batch.undone_at}"
+            raise StoreError(msg)
+        if batch.kind in ("metrics", "undo"):
+            msg = (
+                f"batch {batch_id} is a {batch.kind} batch, which cannot be undone; "
+                "import a corrected metrics.csv (or the original values) instead"
+            )
+            raise StoreError(msg)
+        s = superseded_values_table
+        later = (
+            conn.execute(
+                sa.select(s.c.superseded_by)
+                .where(s.c.batch_id == batch_id)
+                .distinct()
+                .order_by(s.c.superseded_by)
+            )
+            .scalars()
+            .all()
+        )
+        st = superseded_targets_table
+        later += (
+            conn.execute(sa.select(st.c.superseded_by).where(st.c.batch_id == batch_id).distinct())
+            .scalars()
+            .all()
+        )
+        if later:
+            msg = (
+                f"values from batch {batch_id} have since been changed by batch(es) {sorted(set(later))}; "
+                "undo those first (newest first)"
+            )
+            raise StoreError(msg)
+
+    def _undo_rows(
+        self, conn: Connection, kind: str, batch_id: int, undo_batch: int
+    ) -> tuple[int, int]:
+        """Undo one batch's rows in ``observations`` (kind "values") or ``targets`` (kind "targets").
+
+        Returns (restored, deleted).
+        """
+        table, old_table, key, fields = {
+            "values": (
+                observations_table,
+                superseded_values_table,
+                "date",
+                [*VALUE_FIELDS, "source"],
+            ),
+            "targets": (targets_table, superseded_targets_table, "effective_from", ["target"]),
+        }[kind]
+        mine = conn.execute(sa.select(table).where(table.c.batch_id == batch_id)).all()
+        if not mine:
+            return 0, 0
+        stamp = now()
+        conn.execute(
+            old_table.insert(),
+            [
+                {"metric_id": r.metric_id, key: getattr(r, key), **{f: getattr(r, f) for f in fields},
+                 "batch_id": batch_id, "superseded_at": stamp, "superseded_by": undo_batch}
+                for r in mine
+            ],
+        )  # fmt: skip
+        replaced = {
+            (r.metric_id, _as_date(getattr(r, key))): r
+            for r in conn.execute(sa.select(old_table).where(old_table.c.superseded_by == batch_id))
+        }
+        restored = 0
+        for r in mine:
+            old = replaced.get((r.metric_id, _as_date(getattr(r, key))))
+            if old is None:
+                conn.execute(table.delete().where(table.c.id == r.id))
+                continue
+            restore = {f: getattr(old, f) for f in [*fields, "batch_id"]}
+            conn.execute(table.update().where(table.c.id == r.id), restore)
+            conn.execute(old_table.delete().where(old_table.c.id == old.id))
+            restored += 1
+        return restored, len(mine) - restored
+
     # --- helpers -----------------------------------------------------------------------------
 
     def _metric_ids(self, conn: Connection) -> dict[str, int]:
@@ -459,17 +774,27 @@ class Store:
 
     def _has_targets(self, conn: Connection, metric_id: int) -> bool:
         t = targets_table
-        return conn.execute(sa.select(t.c.id).where(t.c.metric_id == metric_id).limit(1)).first() is not None
+        return (
+            conn.execute(sa.select(t.c.id).where(t.c.metric_id == metric_id).limit(1)).first()
+            is not None
+        )
 
     def _has_values(self, conn: Connection, metric_id: int) -> bool:
         o = observations_table
-        return conn.execute(sa.select(o.c.id).where(o.c.metric_id == metric_id).limit(1)).first() is not None
+        return (
+            conn.execute(sa.select(o.c.id).where(o.c.metric_id == metric_id).limit(1)).first()
+            is not None
+        )
 
     def _new_batch(self, conn: Connection, kind: str, source: str) -> int:
-        result = conn.execute(batches_table.insert(), {"kind": kind, "source": source, "created_at": now()})
+        result = conn.execute(
+            batches_table.insert(), {"kind": kind, "source": source, "created_at": now()}
+        )
         return int(result.inserted_primary_key[0])
 
-    def _finish_batch(self, conn: Connection, batch: int, inserted: int, updated: int, unchanged: int) -> None:
+    def _finish_batch(
+        self, conn: Connection, batch: int, inserted: int, updated: int, unchanged: int
+    ) -> None:
         conn.execute(
             batches_table.update().where(batches_table.c.id == batch),
             {"inserted": inserted, "updated": updated, "unchanged": unchanged},
@@ -505,6 +830,10 @@ def _differs(old: object, new: object) -> bool:
     old, new = _none(old), _none(new)
     if old is None or new is None:
         return (old is None) != (new is None)
-    if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+    if (
+        isinstance(old, (int, float))
+        and isinstance(new, (int, float))
+        and not isinstance(old, bool)
+    ):
         return float(old) != float(new)
     return old != new

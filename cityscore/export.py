@@ -1,0 +1,176 @@
+"""`cityscore export values|scores`: CSV a spreadsheet or another kit reads back exactly.
+
+Values export as values.csv (re-importing the file changes nothing). Scores export in the kit's own
+columns or in the column layout of Boston's open-data CityScore table (``--layout boston``), so a
+city can publish its scores the way Boston does on Analyze Boston.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .kit import Kit
+
+HELP = "export stored values (values.csv) or scores (kit or Boston open-data layout) as CSV"
+VALUES_EXPORT_COLUMNS = ["metric", "date", "value", "numerator", "denominator", "source"]
+LAYOUTS = ("kit", "boston")
+
+# Boston's published CityScore table (Analyze Boston, "CityScore"), as read by its public consumers:
+# one row per metric and calculation, day/week/month/quarter scores side by side.
+BOSTON_COLUMNS = [
+    "metric_name",
+    "score_calculated_ts",
+    "target",
+    "metric_logic",
+    "day_score",
+    "day_numerator",
+    "day_denominator",
+    "week_score",
+    "week_numerator",
+    "week_denominator",
+    "month_score",
+    "month_numerator",
+    "month_denominator",
+    "quarter_score",
+    "quarter_numerator",
+    "quarter_denominator",
+    "latest_score_flag",
+]
+
+
+def number_text(value: object) -> str:
+    """A number as the shortest text that reads back to the same float; empty for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+
+
+def _csv(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")  # quotes names with commas, quotes or newlines
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def values_csv(observations: pd.DataFrame) -> str:
+    """values.csv text for stored observations (``metric, date, value, numerator, denominator, source``)."""
+    rows = [
+        [
+            r.metric,
+            r.date.strftime("%Y-%m-%d"),
+            number_text(r.value),
+            number_text(r.numerator),
+            number_text(r.denominator),
+            getattr(r, "source", "") or "",
+        ]
+        for r in observations.itertuples(index=False)
+    ]
+    return _csv(VALUES_EXPORT_COLUMNS, rows)
+
+
+def scores_csv(scores: pd.DataFrame, metrics: pd.DataFrame, layout: str = "kit") -> str:
+    """Score rows as CSV in the kit's layout or in Boston's open-data layout."""
+    if layout not in LAYOUTS:
+        msg = f"unknown scores layout {layout!r}; use one of {list(LAYOUTS)}"
+        raise ConfigError(msg)
+    if layout == "kit":
+        from .render import scores_csv as kit_csv
+
+        return kit_csv(scores)
+    return boston_csv(scores, metrics)
+
+
+def boston_csv(scores: pd.DataFrame, metrics: pd.DataFrame) -> str:
+    """Boston's layout: one row per metric and as-of date.
+
+    ``score_calculated_ts`` is the morning after the as-of date (Boston scores a day once it is
+    over, and its readers take ``day = score_calculated_ts - 1 day``). ``latest_score_flag`` is 1 on
+    the latest as-of date. The kit keeps no per-period numerators, so those columns stay empty.
+    """
+    import pandas as pd
+
+    direction = dict(zip(metrics["name"], metrics["direction"], strict=True))
+    wide = scores.pivot_table(
+        index=["as_of", "metric"],
+        columns="period",
+        values="score",
+        aggfunc="first",
+        dropna=False,
+        sort=False,
+    )
+    day_target = scores[scores["period"] == "day"].set_index(["as_of", "metric"])["target"]
+    latest = pd.to_datetime(scores["as_of"]).max()
+    rows = []
+    for (as_of, metric), periods in wide.iterrows():
+        as_of = pd.Timestamp(as_of)
+        row = {
+            "metric_name": metric,
+            "score_calculated_ts": (as_of + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "target": number_text(day_target.get((as_of, metric))),
+            "metric_logic": _logic(direction.get(metric)),
+            "latest_score_flag": "1" if as_of == latest else "0",
+        }
+        for period in ("day", "week", "month", "quarter"):
+            row[f"{period}_score"] = number_text(periods.get(period))
+        rows.append([row.get(c, "") for c in BOSTON_COLUMNS])
+    return _csv(BOSTON_COLUMNS, rows)
+
+
+def _logic(direction: str | None) -> str:
+    if direction == "higher":
+        return "higher is better: score = value / target"
+    if direction == "lower":
+        return "lower is better: score = target / value"
+    return "weighted mean of the metric scores"
+
+
+def write(text: str, out: str | Path | None) -> str:
+    """Write ``text`` to ``out`` (if given, creating folders) and return it."""
+    if out is not None:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return text
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=["values", "scores"], help="what to export")
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
+    )
+    parser.add_argument("--from", dest="start", metavar="D1", help="scores: first as-of date")
+    parser.add_argument(
+        "--to", dest="end", metavar="D2", help="scores: last as-of date (default: latest data)"
+    )
+    parser.add_argument(
+        "--layout", choices=LAYOUTS, default="kit", help="scores: kit columns or Boston's open data"
+    )
+
+
+def run(kit: Kit, args: argparse.Namespace) -> int:
+    import sys
+
+    if args.what == "values":
+        text = kit.export_values(args.out)
+    else:
+        text = kit.export_scores(args.out, start=args.start, end=args.end, layout=args.layout)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        print(f"wrote {max(text.count(chr(10)) - 1, 0)} rows to {args.out}")
+    return 0

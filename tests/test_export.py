@@ -1,0 +1,101 @@
+"""Exports: values round-trip exactly (names with commas and quotes), Boston's open-data layout."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cityscore import Kit
+from cityscore.export import BOSTON_COLUMNS
+
+from .conftest import DEMO_END
+
+NAMES = ['Repairs, "on time"', "Plain", "Zeilen\nbruch"]
+METRICS = (
+    "name,direction,kind,target\n"
+    '"Repairs, ""on time""",higher,ratio,0.9\n'
+    "Plain,lower,value,6\n"
+    '"Zeilen\nbruch",higher,value,1\n'
+)
+
+
+@pytest.fixture
+def city(kit: Kit) -> Kit:
+    kit.import_metrics(METRICS.encode())
+    kit.import_values(
+        b'metric,date,value,numerator,denominator\n"Repairs, ""on time""",2026-01-01,,9,10\n'
+        b"Plain,2026-01-01,0.1,,\nPlain,2026-01-02,1e-07,,\n"
+        b'"Zeilen\nbruch",2026-01-02,3,,\n'
+    )
+    return kit
+
+
+def test_values_export_round_trips(city: Kit, tmp_path: Path) -> None:
+    text = city.export_values(tmp_path / "out" / "values.csv")
+    assert (tmp_path / "out" / "values.csv").read_text(encoding="utf-8") == text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted({r["metric"] for r in rows}) == sorted(NAMES)
+    # Re-importing the export into the same database changes nothing.
+    assert city.import_values(text.encode()).batch_id is None
+    # And into a fresh database it gives the same values, bit for bit.
+    fresh = Kit(f"sqlite:///{tmp_path / 'fresh.db'}")
+    fresh.init()
+    fresh.import_metrics(METRICS.encode())
+    fresh.import_values(text.encode())
+    cols = ["metric", "date", "value", "numerator", "denominator"]
+    pd.testing.assert_frame_equal(fresh.observations()[cols], city.observations()[cols])
+
+
+def test_kit_scores_export_has_the_score_columns(city: Kit) -> None:
+    text = city.export_scores(start="2026-01-01", end="2026-01-02")
+    frame = pd.read_csv(io.StringIO(text))
+    assert list(frame.columns) == [
+        "as_of",
+        "metric",
+        "period",
+        "value",
+        "target",
+        "score",
+        "status",
+        "note",
+    ]
+    assert set(frame["as_of"]) == {"2026-01-01", "2026-01-02"}
+
+
+def test_boston_layout(city: Kit) -> None:
+    text = city.export_scores(start="2026-01-01", end="2026-01-02", layout="boston")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == BOSTON_COLUMNS
+    scores = city.scores(start="2026-01-01", end="2026-01-02")
+    assert len(rows) == scores[["as_of", "metric"]].drop_duplicates().shape[0]
+    by_key = {(r["metric_name"], r["score_calculated_ts"]): r for r in rows}
+    plain = by_key["Plain", "2026-01-03T00:00:00"]  # scores as of Jan 2, published the next morning
+    week = scores[(scores["metric"] == "Plain") & (scores["period"] == "week")]
+    expected = week.loc[week["as_of"] == pd.Timestamp("2026-01-02"), "score"].item()
+    assert float(plain["week_score"]) == expected
+    assert plain["target"] == "6" and plain["latest_score_flag"] == "1"
+    assert by_key["Plain", "2026-01-02T00:00:00"]["latest_score_flag"] == "0"
+    assert 'Repairs, "on time"' in {r["metric_name"] for r in rows}
+
+
+def test_cli_export(tmp_path: Path, demo_db_file: Path) -> None:
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
+    out = tmp_path / "boston.csv"
+    result = subprocess.run(
+        [cli, "--db", f"sqlite:///{demo_db_file}", "export", "scores", "--layout", "boston", "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )  # fmt: skip
+    assert "wrote 21 rows" in result.stdout  # 20 demo metrics + CityScore, latest date only
+    frame = pd.read_csv(out)
+    published = (DEMO_END + dt.timedelta(days=1)).isoformat() + "T00:00:00"
+    assert frame["score_calculated_ts"].unique().tolist() == [published]
