@@ -1,0 +1,253 @@
+"""`cityscore sync` against a real PostgreSQL server: push-down, incremental, look-back, read-only, secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from cityscore import CityScoreError, ConfigError, Kit, StoreError
+
+SECRET = "S3cret-Pw-never-shown"
+METRICS = b"""name,category,direction,kind,aggregation,target
+Potholes On Time,Streets,higher,ratio,,0.9
+EMS Response,Safety,lower,value,median,6
+"""
+# The 311 query: raw cases in, one row per day out. :start and :end are bound dates.
+POTHOLES = """
+SELECT closed_at::date AS day,
+       count(*) FILTER (WHERE closed_at - opened_at <= interval '2 days') AS on_time,
+       count(*) AS closed
+FROM cases
+WHERE case_type = 'pothole' AND closed_at >= :start AND closed_at < CAST(:end AS date) + 1
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def seed_cases(url: str, first: str, last: str) -> None:
+    """Deterministic 311-style cases: 40 a day, half potholes, closing 0-3 days after opening."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "CREATE TABLE IF NOT EXISTS cases (id serial PRIMARY KEY, case_type text, opened_at timestamp,"
+            " closed_at timestamp)"
+        ))  # fmt: skip
+        conn.execute(
+            sa.text(
+                "INSERT INTO cases (case_type, opened_at, closed_at) "
+                "SELECT CASE WHEN n % 2 = 0 THEN 'pothole' ELSE 'graffiti' END, "
+                "       d - (n % 4) * interval '1 day' + n * interval '13 minutes', "
+                "       d + n * interval '17 minutes' "
+                "FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') AS d, "
+                "     generate_series(1, 40) AS n"
+            ),
+            {"first": first, "last": last},
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TABLE IF NOT EXISTS ems_daily (day date PRIMARY KEY, median_minutes float)"
+            )
+        )
+    engine.dispose()
+
+
+def expected_potholes(url: str) -> pd.DataFrame:
+    """The same aggregation done the slow way: every raw row pulled into pandas."""
+    engine = sa.create_engine(url)
+    raw = pd.read_sql("SELECT case_type, opened_at, closed_at FROM cases", engine)
+    engine.dispose()
+    raw = raw[raw["case_type"] == "pothole"]
+    raw = raw.assign(
+        date=raw["closed_at"].dt.normalize(),
+        on_time=(raw["closed_at"] - raw["opened_at"]) <= pd.Timedelta(days=2),
+    )
+    daily = raw.groupby("date").agg(numerator=("on_time", "sum"), denominator=("on_time", "size"))
+    return daily.astype(float).reset_index()
+
+
+def with_password(url: str, password_ref: str = "${CS_SYNC_PW}") -> str:
+    return url.replace("postgres@", f"postgres:{password_ref}@", 1)
+
+
+@pytest.fixture
+def source(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    seed_cases(postgres_url, "2026-01-01", "2026-01-31")
+    monkeypatch.setenv("CS_SYNC_PW", SECRET)
+    return with_password(postgres_url)
+
+
+@pytest.fixture
+def city(kit: Kit) -> Kit:
+    kit.import_metrics(METRICS)
+    return kit
+
+
+def config(url: str, **extra: object) -> dict:
+    potholes = {"source": "city311", "query": POTHOLES, "start": "2026-01-01", "lookback_days": 3}
+    potholes.update(extra)
+    potholes["columns"] = {"date": "day", "numerator": "on_time", "denominator": "closed"}
+    return {"sources": {"city311": {"url": url}}, "metrics": {"Potholes On Time": potholes}}
+
+
+def stored(kit: Kit, metric: str = "Potholes On Time") -> pd.DataFrame:
+    obs = kit.observations()
+    obs = obs[obs["metric"] == metric]
+    return obs[["date", "numerator", "denominator"]].reset_index(drop=True)
+
+
+def test_push_down_sync_equals_pulling_every_row(city: Kit, source: str, postgres_url: str) -> None:
+    results = city.sync(config(source), end="2026-01-31")
+    assert [r.inserted for r in results] == [31]
+    expected = expected_potholes(postgres_url)
+    expected = expected[expected["date"] <= "2026-01-31"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(stored(city), expected, check_dtype=False)
+    assert city.batches()["kind"].iloc[-1] == "sync"
+
+
+def test_incremental_with_look_back(city: Kit, source: str, postgres_url: str) -> None:
+    city.sync(config(source), end="2026-01-31")
+    # New days arrive, and two late corrections: one inside the 3-day look-back, one before it.
+    seed_cases(postgres_url, "2026-02-01", "2026-02-03")
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        for day in ("2026-01-30", "2026-01-10"):
+            conn.execute(sa.text(
+                "INSERT INTO cases (case_type, opened_at, closed_at) VALUES ('pothole', :d, CAST(:d AS timestamp) + interval '5 days')"
+            ), {"d": (dt.date.fromisoformat(day) - dt.timedelta(days=5)).isoformat()})  # fmt: skip
+    engine.dispose()
+    [result] = city.sync(config(source), end="2026-02-03")
+    # Read again: Jan 29..31 (look-back of 3 stored days) + Feb 1..3; only Jan 30 changed.
+    assert (result.inserted, result.updated, result.unchanged) == (3, 1, 2)
+    jan30 = city.history("Potholes On Time", "2026-01-30")
+    assert jan30["denominator"].tolist() == [20.0, 21.0]
+    jan10 = stored(city).set_index("date").loc[pd.Timestamp("2026-01-10"), "denominator"]
+    assert jan10 == 20.0  # outside the look-back: not re-read
+    assert city.sync(config(source), end="2026-02-03")[0].batch_id is None  # nothing new
+    # A longer look-back picks up the older correction too.
+    [wide] = city.sync(config(source), end="2026-02-03", lookback_days=30)
+    assert wide.updated == 1
+
+
+def test_table_mode_with_column_mapping(city: Kit, source: str, postgres_url: str) -> None:
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO ems_daily VALUES ('2026-01-01', 5.5), ('2026-01-02', 6.5), ('2025-06-01', 9)"
+            )
+        )
+    engine.dispose()
+    cfg = {
+        "sources": {"ems": {"url": source}},
+        "metrics": {"EMS Response": {"table": "public.ems_daily", "start": "2026-01-01",
+                                     "columns": {"date": "day", "value": "median_minutes"}}},
+    }  # fmt: skip
+    [result] = city.sync(cfg, end="2026-01-31")
+    assert result.inserted == 2
+    assert city.observations()["value"].tolist() == [5.5, 6.5]
+
+
+def test_queries_run_read_only(city: Kit, source: str, postgres_url: str) -> None:
+    sneaky = (
+        "WITH gone AS (DELETE FROM cases WHERE closed_at BETWEEN :start AND :end RETURNING closed_at) "
+        "SELECT closed_at::date AS day, count(*) AS on_time, count(*) AS closed FROM gone GROUP BY 1"
+    )
+    with pytest.raises(StoreError, match="read-only"):
+        city.sync(config(source, query=sneaky), end="2026-01-31")
+    engine = sa.create_engine(postgres_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM cases")).scalar() == 31 * 40
+    engine.dispose()
+    assert city.observations().empty
+
+
+def test_bad_rows_from_a_query_write_nothing(city: Kit, source: str) -> None:
+    bad = "SELECT day, on_time, closed FROM (VALUES (CAST('2026-01-01' AS date), 5, 0)) AS t(day, on_time, closed) WHERE day BETWEEN :start AND :end"
+    cfg = config(source, query=bad)
+    cfg["metrics"]["EMS Response"] = {
+        "source": "city311",
+        "query": "SELECT CAST(:start AS date) AS date, 5 AS value WHERE CAST(:end AS date) IS NOT NULL",
+    }
+    with pytest.raises(CityScoreError, match="denominator"):
+        city.sync(cfg, end="2026-01-31")
+    assert city.observations().empty
+
+
+def test_password_comes_from_the_environment_and_is_never_shown(
+    city: Kit, source: str, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = city.test_connection(source)
+    assert message.startswith("connected: postgresql 15") and SECRET not in message
+    results = city.sync(config(source), end="2026-01-31")
+    texts = [message, *map(str, results), repr(city), city.batches().to_string()]
+    # A failing query's error, and a refused connection's, name the problem but not the password.
+    with pytest.raises(StoreError) as failing:
+        city.sync(
+            config(source, query="SELECT * FROM no_such_table WHERE :start < :end"),
+            end="2026-01-31",
+        )
+    closed = with_password(postgres_url.rsplit(":", 1)[0] + ":1/x")
+    with pytest.raises(StoreError) as refused:
+        city.test_connection(closed)
+    texts += [str(failing.value), str(refused.value)]
+    assert "no_such_table" in texts[-2]
+    assert all(SECRET not in t for t in texts)
+    # The widget's path: a password typed into a field, never written into the URL text.
+    typed = city.test_connection(postgres_url, password=SECRET)
+    assert SECRET not in typed
+    # Missing variable: a clear error naming the variable.
+    monkeypatch.delenv("CS_SYNC_PW")
+    with pytest.raises(ConfigError, match="CS_SYNC_PW is not set"):
+        city.sync(config(source), end="2026-02-01")
+
+
+def test_cli_sync_with_sources_yml(city: Kit, source: str, tmp_path: Path) -> None:
+    import yaml
+
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump(config(source)), encoding="utf-8")
+    assert SECRET not in sources.read_text(encoding="utf-8")
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {**os.environ, "CS_SYNC_PW": SECRET, "CITYSCORE_DB": city.store.url}
+    args = [cli, "sync", "--config", str(sources), "--end", "2026-01-31"]
+    test = subprocess.run(
+        [*args, "--test"], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    first = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=True)
+    again = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert "connected: postgresql" in test.stdout
+    assert "31 inserted" in first.stdout and "nothing written" in again.stdout
+    assert all(SECRET not in out for p in (test, first, again) for out in (p.stdout, p.stderr))
+
+
+def test_passwords_written_in_a_file_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(
+        "sources:\n  db: {url: 'postgresql+psycopg://u:hunter2@db/x'}\nmetrics:\n  A: {query: 'SELECT 1 WHERE :start < :end'}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        Kit(f"sqlite:///{tmp_path / 'k.db'}").sync(path)
+    assert "environment variable" in str(info.value) and "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("metric", "needle"),
+    [
+        ({"source": "db", "query": "SELECT day, v FROM t"}, ":start and :end"),
+        ({"source": "nope", "query": "SELECT 1 WHERE :start < :end"}, "source"),
+        ({"source": "db", "table": "t"}, "columns"),
+        ({"source": "db", "query": "x :start :end", "lookback_days": -1}, "lookback_days"),
+    ],
+)
+def test_config_errors_say_what_to_fix(metric: dict, needle: str) -> None:
+    from cityscore.sync import load_config
+
+    with pytest.raises(ConfigError, match=needle):
+        load_config({"sources": {"db": {"url": "sqlite://"}}, "metrics": {"A": metric}})
