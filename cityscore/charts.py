@@ -143,25 +143,34 @@ def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
             "scored": rows["scored"],
         }
     )
+    # The day score swings with weekends; the week score is the line to read, the day stays faint.
     period_color = alt.Color(
-        "period:N", sort=PERIOD_ORDER, title="Period", scale=alt.Scale(range=["#9fb8ad", "#0f3b2a"])
+        "period:N",
+        sort=PERIOD_ORDER,
+        title="Period",
+        scale=alt.Scale(domain=["day", "week"], range=["#9fb8ad", "#0f3b2a"]),
+    )
+    width = alt.StrokeWidth(
+        "period:N", scale=alt.Scale(domain=["day", "week"], range=[0.8, 2.2]), legend=None
     )
     x = alt.X("as_of:T", title=None)
     score = (
         alt.Chart(data)
-        .mark_line(strokeWidth=1.5)
+        .mark_line()
         .encode(
             x=x,
             y=alt.Y("score:Q", title="CityScore", scale=alt.Scale(zero=False)),
             color=period_color,
+            strokeWidth=width,
             tooltip=["as_of:T", "period:N", alt.Tooltip("score:Q", format=".2f"), "scored:Q"],
         )
     )
     share = (
         alt.Chart(data)
-        .mark_line(strokeWidth=1.5)
+        .mark_line()
         .encode(
             x=x,
+            strokeWidth=width,
             y=alt.Y(
                 "share_below_one:Q", title="Share of metrics below 1", axis=alt.Axis(format="%")
             ),

@@ -1,0 +1,590 @@
+"""`cityscore report`: run the daily report notebook and publish it as one offline HTML file.
+
+Two halves. The notebook half (``daily_data``, ``show``, ``*_html``) is what
+``notebooks/daily_report.ipynb`` calls, so the notebook stays thin. The command half executes that
+notebook with papermill and converts it with nbconvert and our template *in the same process* (one
+Python start-up, not two), then writes every file atomically: a failed run leaves the previous
+report, ``latest.html`` and ``index.html`` untouched.
+
+The database URL reaches the kernel through ``$CITYSCORE_DB`` only, never as a notebook parameter,
+so no credential is written into any file. Top-level imports stay light: every ``cityscore`` call
+imports this module to build its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import html
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import DB_ENV, NOTEBOOKS_DIR, REPORTS_DIR, TEMPLATES_DIR, database_url
+from .errors import CityScoreError, ConfigError
+
+if TYPE_CHECKING:
+    import altair as alt
+    import nbformat
+    import pandas as pd
+
+    from .kit import Kit
+
+HELP = "run the daily report notebook and write reports/<date>/cityscore-<date>.html (one offline file)"
+NOTEBOOK = NOTEBOOKS_DIR / "daily_report.ipynb"
+TEMPLATE_NAME = "report"
+VEGALITE_MIME = "application/vnd.vegalite.v6+json"
+SUMMARY_KEY = (
+    "cityscore"  # output metadata key that carries the report's key numbers to the command
+)
+HIDE_TAG = (
+    "report-hide"  # cells with this tag run (and are checked by nbval) but stay out of the HTML
+)
+SPARK_DAYS = 30
+
+
+class ReportError(CityScoreError):
+    """Raised when the report notebook fails; the message names the failing cell."""
+
+
+# --- the notebook half ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyData:
+    """Everything the daily report shows, computed once by ``daily_data``."""
+
+    as_of: pd.Timestamp
+    scores: pd.DataFrame  # score rows for as_of
+    history: pd.DataFrame  # score rows for every day of the history window
+    metrics: pd.DataFrame
+    targets: pd.DataFrame
+    citywide: pd.DataFrame  # summary.citywide(history)
+    contributions: pd.DataFrame  # with a `since` column
+    exceeding: pd.DataFrame
+    follow_up: pd.DataFrame
+    freshness: pd.DataFrame
+
+    def city(self, period: str = "day") -> dict[str, Any]:
+        """The CityScore row of ``period`` on the report date, as a dict."""
+        city = self.citywide
+        row = city[(city["as_of"] == self.as_of) & (city["period"].astype(str) == period)]
+        return row.iloc[0].to_dict()
+
+    def summary(self, city_name: str) -> dict[str, Any]:
+        """Key numbers for the archive index (JSON-safe)."""
+        from .render import round_half_even
+
+        day = self.city("day")
+        city = self.citywide[self.citywide["period"].astype(str) == "day"].tail(SPARK_DAYS)
+        return {
+            "as_of": self.as_of.strftime("%Y-%m-%d"),
+            "city_name": city_name,
+            "cityscore": round_half_even(day["score"]),
+            "status": _status_text(day["status"]),
+            "share_below_one": _number(day["share_below_one"]),
+            "scored": int(day["scored"]),
+            "spark": [_number(s) for s in city["score"]],
+        }
+
+    def key_numbers(self) -> str:
+        """Key numbers as one line of text, for people and for nbval to compare."""
+        from .render import round_half_even
+
+        parts = [f"as of {self.as_of.date()}"]
+        for period in ("day", "week", "month", "quarter"):
+            parts.append(f"{period} {round_half_even(self.city(period)['score'])}")
+        day = self.city("day")
+        parts.append(f"{int(day['below_one'])} of {int(day['scored'])} metrics below 1")
+        return "CityScore " + ", ".join(parts)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or value != value else round(float(value), 4)
+
+
+def _status_text(status: Any) -> str:
+    return status if isinstance(status, str) else "no score"
+
+
+def daily_data(
+    kit: Kit,
+    report_date: str = "",
+    *,
+    history_days: int = 365,
+    stale_after: int = 7,
+    periods: list[str] | None = None,
+    leaders_period: str = "week",
+) -> DailyData:
+    """Scores, history and the derived views for the report date (empty: the latest date with data)."""
+    import pandas as pd
+
+    from . import summary
+    from .catalog import PERIODS
+    from .score import as_date
+
+    first, last = kit.store.date_range()
+    if last is None:
+        kit.latest_date()  # raises the clear "database has no values yet" error
+    as_of = as_date(report_date) if report_date else pd.Timestamp(last)
+    if not (pd.Timestamp(first) <= as_of <= pd.Timestamp(last)):
+        msg = (
+            f"no data for report date {as_of.date()}: the database holds {first} to {last}; "
+            "pick a date in that range or leave the date empty for the latest"
+        )
+        raise ConfigError(msg)
+    periods = periods or list(PERIODS)
+    unknown = sorted(set(periods) - set(PERIODS))
+    if unknown:
+        msg = f"unknown period(s) {unknown}; choose from {list(PERIODS)}"
+        raise ConfigError(msg)
+    start = as_of - pd.Timedelta(days=history_days - 1)
+    history = kit.scores(start=start, end=as_of)
+    history = history[history["period"].astype(str).isin(periods)]
+    metrics = kit.metrics()
+    contrib = pd.concat(
+        [
+            summary.contributions(history, metrics, as_of, since_days=days).assign(since=label)
+            for days, label in ((1, "since yesterday"), (7, "since last week"))
+        ],
+        ignore_index=True,
+    )
+    exceeding, follow_up = summary.leaders(history, as_of, period=leaders_period)
+    observations = kit.observations(start, as_of)
+    return DailyData(
+        as_of=as_of,
+        scores=history[history["as_of"] == as_of].reset_index(drop=True),
+        history=history,
+        metrics=metrics,
+        targets=kit.targets(),
+        citywide=summary.citywide(history),
+        contributions=contrib,
+        exceeding=exceeding,
+        follow_up=follow_up,
+        freshness=summary.freshness(observations, metrics, as_of, stale_after=stale_after),
+    )
+
+
+def chart_bundle(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """A chart as a Vega-Lite mimebundle; the report template turns it into an inline, escaped spec."""
+    spec = chart.to_dict()
+    spec.pop("$schema", None)  # a URL the page never needs: Vega-Embed assumes Vega-Lite
+    return {VEGALITE_MIME: spec, "text/plain": f"<{type(chart).__name__}>"}
+
+
+def show(chart: alt.TopLevelMixin) -> None:
+    """Display a chart in the notebook so that the report template can embed it offline."""
+    from IPython.display import display
+
+    display(chart_bundle(chart), raw=True)
+
+
+def show_html(text: str, summary: dict[str, Any] | None = None) -> None:
+    """Display ready-escaped HTML; ``summary`` rides along in the output metadata for the command."""
+    from IPython.display import HTML, display
+
+    display(HTML(text), metadata={SUMMARY_KEY: summary} if summary else None)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _status_class(status: Any) -> str:
+    return {"meeting": "meeting", "near": "near", "below": "below"}.get(
+        _status_text(status), "none"
+    )
+
+
+def headline_html(daily: DailyData, city_name: str) -> str:
+    """The top of the board: today's CityScore large, its status, and the other periods."""
+    from .render import round_half_even
+
+    day = daily.city("day")
+    others = " · ".join(
+        f"{_e(p.capitalize())} <b>{_e(round_half_even(daily.city(p)['score']))}</b>"
+        for p in ("week", "month", "quarter")
+        if not daily.citywide[daily.citywide["period"].astype(str) == p].empty
+    )
+    share = day["share_below_one"]
+    share_text = "—" if share != share else f"{share:.0%}"
+    return (
+        '<header class="headline">'
+        f'<div class="city">{_e(city_name)} · CityScore for {_e(daily.as_of.strftime("%A, %B %d, %Y"))}</div>'
+        f'<div class="big {_status_class(day["status"])}">{_e(round_half_even(day["score"]))}</div>'
+        f'<div class="status">{_e(_status_text(day["status"]))} · {_e(day["note"])}</div>'
+        f'<div class="periods">{others}</div>'
+        f'<div class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
+        f"({int(day['below_one'])} of {int(day['scored'])})</div>"
+        "</header>"
+    )
+
+
+def table_html(frame: pd.DataFrame, columns: dict[str, str], caption: str, empty: str) -> str:
+    """An escaped HTML table of ``columns`` (frame column -> heading); scores shown rounded."""
+    from .render import round_half_even
+
+    if frame.empty:
+        return f'<section class="list"><h3>{_e(caption)}</h3><p class="empty">{_e(empty)}</p></section>'
+    head = "".join(f"<th>{_e(title)}</th>" for title in columns.values())
+    body = []
+    for row in frame.to_dict("records"):
+        cells = []
+        for column in columns:
+            value = row[column]
+            if isinstance(value, float):
+                value = round_half_even(value)
+            elif hasattr(value, "strftime"):
+                value = value.strftime("%Y-%m-%d") if value == value else "—"
+            css = f' class="{_status_class(value)}"' if column == "status" else ""
+            cells.append(f"<td{css}>{_e(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<section class="list"><h3>{_e(caption)}</h3><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></section>"
+    )
+
+
+def leaders_html(daily: DailyData) -> str:
+    """Exceeding and needs-follow-up lists side by side."""
+    columns = {"metric": "Metric", "score": "Week score", "status": "Status"}
+    return (
+        '<div class="pair">'
+        + table_html(daily.exceeding, columns, "Exceeding", "no metric has a week score")
+        + table_html(
+            daily.follow_up, columns, "Needs follow-up", "no other metric has a week score"
+        )
+        + "</div>"
+    )
+
+
+def freshness_html(daily: DailyData) -> str:
+    """Stale metrics and metrics with missing days."""
+    fresh = daily.freshness
+    stale = fresh[fresh["stale"]].sort_values("days_since", ascending=False)
+    gaps = fresh[(fresh["missing_days"] > 0) & ~fresh["stale"]].sort_values(
+        "missing_days", ascending=False
+    )
+    return (
+        '<div class="pair">'
+        + table_html(
+            stale,
+            {"metric": "Metric", "last_date": "Latest data", "days_since": "Days old"},
+            "Stale data",
+            "every metric has recent data",
+        )
+        + table_html(
+            gaps,
+            {"metric": "Metric", "missing_days": "Missing days (last 90)"},
+            "Missing days",
+            "no missing days in the last 90",
+        )
+        + "</div>"
+    )
+
+
+# --- the command half -----------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date", metavar="D", default="", help="report date (default: the latest date with data)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPORTS_DIR,
+        metavar="DIR",
+        help="reports folder (default reports/)",
+    )
+    parser.add_argument(
+        "--city", metavar="NAME", help="city name shown in the report (default: the notebook's)"
+    )
+
+
+def run(kit: Kit, args: argparse.Namespace) -> int:
+    """Execute, convert and publish; a failure names the cell and keeps the failed notebook."""
+    out = Path(args.out)
+    parameters: dict[str, Any] = {"report_date": args.date or ""}
+    if args.city:
+        parameters["city_name"] = args.city
+    db = args.db or os.environ.get(DB_ENV)
+    secret = _password(database_url(db))
+    try:
+        path = publish(out, parameters, db=db, secret=secret)
+    except ReportError as exc:
+        print(f"cityscore: report failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    print(f"updated {out / 'latest.html'} and {out / 'index.html'}")
+    return 0
+
+
+def _password(url: str) -> str | None:
+    match = re.match(r"^[^:/]+://[^:/@]+:([^@]*)@", url)
+    return match.group(1) if match and match.group(1) else None
+
+
+def publish(
+    out: Path, parameters: dict[str, Any], *, db: str | None = None, secret: str | None = None
+) -> Path:
+    """Run the notebook into a private temp folder, then write the report files into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with _lock(out), tempfile.TemporaryDirectory(prefix="cityscore-report-") as tmp:
+        executed = Path(tmp) / "daily_report.ipynb"
+        try:
+            nb = execute(executed, parameters, db=db)
+        except ReportError:
+            if executed.exists():
+                stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+                failed = out / "failed" / f"daily_report-{stamp}.ipynb"
+                write_atomic(failed, _scrub(executed.read_text(encoding="utf-8"), secret))
+            raise
+        summary = _summary(nb)
+        day = summary["as_of"]
+        folder = out / day
+        page = _scrub(export_html(nb, title=f"{summary['city_name']} CityScore {day}"), secret)
+        notebook = _scrub(_nb_text(nb), secret)
+        target = folder / f"cityscore-{day}.html"
+        write_atomic(folder / f"cityscore-{day}.ipynb", notebook)
+        write_atomic(folder / "summary.json", json.dumps(summary, indent=1))
+        write_atomic(target, page)
+        update_archive(out)
+        return target
+
+
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """One report run at a time per reports folder (a cron job and a person may overlap)."""
+    import fcntl
+
+    with open(out / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """Set one environment variable for the kernel we start, restoring it afterwards."""
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def execute(
+    output: Path, parameters: dict[str, Any], *, db: str | None = None
+) -> nbformat.NotebookNode:
+    """Run the report notebook with papermill; the database reaches the kernel via $CITYSCORE_DB."""
+    import papermill
+
+    try:
+        with _environment(DB_ENV, db):
+            return papermill.execute_notebook(
+                str(NOTEBOOK),
+                str(output),
+                parameters=parameters,
+                progress_bar=False,
+                log_output=False,
+            )
+    except papermill.PapermillExecutionError as exc:
+        line = _failing_line(exc.traceback or []) or (exc.source or "").strip().partition("\n")[0]
+        msg = f"cell {exc.cell_index} (In [{exc.exec_count}]) at `{line}` raised {exc.ename}: {exc.evalue}"
+        raise ReportError(msg) from None
+    except Exception as exc:  # the kernel did not start, the notebook is missing, ...
+        msg = f"could not run {NOTEBOOK.name}: {type(exc).__name__}: {exc}"
+        raise ReportError(msg) from None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _failing_line(traceback: list[str]) -> str:
+    """The notebook line the traceback points at (IPython marks it ``----> 4 code``)."""
+    for frame in traceback:
+        for text in _ANSI.sub("", frame).splitlines():
+            if text.lstrip().startswith("---->"):
+                return text.split("---->", 1)[1].strip().partition(" ")[2].strip()
+    return ""
+
+
+def _summary(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found = output.get("metadata", {}).get(SUMMARY_KEY)
+            if found:
+                return dict(found)
+    msg = f"{NOTEBOOK.name} ran but displayed no headline (no output carries '{SUMMARY_KEY}' metadata)"
+    raise ReportError(msg)
+
+
+def _nb_text(nb: nbformat.NotebookNode) -> str:
+    import nbformat
+
+    return nbformat.writes(nb)
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    """Belt and braces: the password never reaches the kernel's files, but if an error echoed it, hide it."""
+    return text.replace(secret, "***") if secret else text
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe inside ``<script>``: ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
+def javascript_bundle() -> str:
+    """Vega + Vega-Lite + Vega-Embed as one script, cached on disk per vl-convert version (~1 s saved)."""
+    import vl_convert
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cityscore"
+    path = cache / f"vl-convert-{vl_convert.__version__}-bundle.js"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    bundle = vl_convert.javascript_bundle()
+    # A literal "</script" or "<!--" would end or confuse the inline script; the bundle has none
+    # today, and escaping keeps it so if a future version does.
+    bundle = bundle.replace("</script", "<\\/script").replace("<!--", "<\\!--")
+    with contextlib.suppress(OSError):
+        write_atomic(path, bundle)
+    return bundle
+
+
+def export_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """The executed notebook as one HTML page: outputs only, the Vega bundle inlined once."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        template_name=TEMPLATE_NAME,
+        exclude_input=True,
+    )
+    exporter.register_filter("script_json", script_json)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}), enabled=True)
+    resources = {
+        "cityscore": {"title": title, "bundle": javascript_bundle(), "vegalite_mime": VEGALITE_MIME}
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --- the archive ----------------------------------------------------------------------------------
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def archive(out: Path) -> list[dict[str, Any]]:
+    """Every published report in ``out`` (newest first), from each date folder's summary.json."""
+    entries = []
+    for folder in sorted(out.iterdir(), reverse=True) if out.exists() else []:
+        summary = folder / "summary.json"
+        if (
+            _DAY.match(folder.name)
+            and summary.exists()
+            and (folder / f"cityscore-{folder.name}.html").exists()
+        ):
+            entries.append(json.loads(summary.read_text(encoding="utf-8")))
+    return entries
+
+
+def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28) -> str:
+    """A tiny inline SVG line (no script, no external file) of the recent CityScores, with 1.0 dashed."""
+    points = [v for v in values if v is not None]
+    if len(points) < 2:
+        return ""
+    low, high = min([*points, 1.0]), max([*points, 1.0])
+    span = (high - low) or 1.0
+
+    def y(v: float) -> float:
+        return round(height - 2 - (v - low) / span * (height - 4), 1)
+
+    step = width / (len(values) - 1)
+    coords = " ".join(f"{round(i * step, 1)},{y(v)}" for i, v in enumerate(values) if v is not None)
+    return (
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+        f'<line x1="0" x2="{width}" y1="{y(1.0)}" y2="{y(1.0)}" stroke="#999" stroke-dasharray="3 2"/>'
+        f'<polyline fill="none" stroke="#0f3b2a" stroke-width="1.5" points="{coords}"/></svg>'
+    )
+
+
+def index_html(entries: list[dict[str, Any]]) -> str:
+    """The archive page: every report with its CityScore, status and a sparkline."""
+    rows = "".join(
+        "<tr>"
+        f'<td><a href="{_e(e["as_of"])}/cityscore-{_e(e["as_of"])}.html">{_e(e["as_of"])}</a></td>'
+        f"<td>{_e(e['city_name'])}</td>"
+        f'<td class="score {_status_class(e["status"])}">{_e(e["cityscore"])}</td>'
+        f"<td>{_e(e['status'])}</td>"
+        f"<td>{sparkline_svg(e.get('spark', []))}</td>"
+        "</tr>"
+        for e in entries
+    )
+    latest = (
+        '<p><a href="latest.html">Latest report</a></p>' if entries else "<p>No reports yet.</p>"
+    )
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>CityScore reports</title>'
+        f"<style>{INDEX_CSS}</style></head><body><h1>CityScore reports</h1>{latest}"
+        "<table><thead><tr><th>Date</th><th>City</th><th>CityScore</th><th>Status</th>"
+        f"<th>Last {SPARK_DAYS} days</th></tr></thead><tbody>{rows}</tbody></table></body></html>\n"
+    )
+
+
+INDEX_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2b24}"
+    "table{border-collapse:collapse}td,th{padding:.35rem .8rem;border-bottom:1px solid #ddd;text-align:left}"
+    ".score{font-weight:bold;font-variant-numeric:tabular-nums}.meeting{color:#2e7d32}.near{color:#9a6b00}"
+    ".below{color:#c62828}"
+)
+
+
+def update_archive(out: Path) -> None:
+    """Rewrite index.html and latest.html (the newest date's report) from what is on disk."""
+    entries = archive(out)
+    if entries:
+        newest = entries[0]["as_of"]
+        page = (out / newest / f"cityscore-{newest}.html").read_text(encoding="utf-8")
+        write_atomic(out / "latest.html", page)
+    write_atomic(out / "index.html", index_html(entries))

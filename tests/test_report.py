@@ -1,0 +1,305 @@
+"""The daily report: `cityscore report` through the real console script, on real databases.
+
+Report runs start a real Jupyter kernel (a few seconds each), so they are shared through a
+module-scoped folder and every test that changes files works on a copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cityscore import Kit, charts, report, summary
+from cityscore.render import round_half_even
+from tests.conftest import DEMO_END
+
+CLI = str(Path(sys.executable).with_name("cityscore"))
+DAY = DEMO_END.isoformat()
+DAY_BEFORE = (DEMO_END - pd.Timedelta(days=1)).isoformat()
+
+
+def run_report(db: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CITYSCORE_DB": db}
+    return subprocess.run(
+        [CLI, "report", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def copy_db(source: Path, target: Path) -> None:
+    """Copy a SQLite database consistently (the demo file may still hold pages in its WAL)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+class Links(HTMLParser):
+    """Collects every src/href attribute of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [(tag, name, value or "") for name, value in attrs if name in ("src", "href")]
+
+
+def links(page: str) -> list[tuple[str, str, str]]:
+    parser = Links()
+    parser.feed(page)
+    return parser.links
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory, demo_db_file: Path) -> dict:
+    """Reports for the demo's last day and the day before, then the last day again (twice a day)."""
+    root = tmp_path_factory.mktemp("published")
+    db = root / "demo.db"
+    copy_db(demo_db_file, db)
+    out = root / "reports"
+    url = f"sqlite:///{db}"
+    runs = [
+        run_report(url, out, "--date", d, "--city", "Demo <City>") for d in (DAY, DAY_BEFORE, DAY)
+    ]
+    return {"out": out, "url": url, "db": db, "runs": runs}
+
+
+def test_report_writes_page_notebook_latest_and_index(published: dict) -> None:
+    for run in published["runs"]:
+        assert run.returncode == 0, run.stderr
+    out = published["out"]
+    page = out / DAY / f"cityscore-{DAY}.html"
+    assert page.exists() and (out / DAY / f"cityscore-{DAY}.ipynb").exists()
+    assert (out / "latest.html").read_bytes() == page.read_bytes()  # newest date, not the last run
+    assert f"wrote {page}" in published["runs"][0].stdout
+    leftovers = [p for p in out.rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_headline_shows_the_engines_cityscore(published: dict) -> None:
+    scores = Kit(published["url"]).scores(DAY)
+    city = scores[(scores["metric"] == "CityScore") & (scores["period"] == "day")].iloc[0]
+    expected = round_half_even(city["score"])
+    page = (published["out"] / "latest.html").read_text()
+    assert f'<div class="big {city["status"]}">{expected}</div>' in page
+    assert "Demo &lt;City&gt;" in page and "Demo <City>" not in page
+
+
+def test_page_is_offline_single_file_without_code(published: dict) -> None:
+    page = (published["out"] / "latest.html").read_text()
+    outside = [link for link in links(page) if not link[2].startswith("#")]
+    assert outside == []
+    assert (
+        page.count(report.javascript_bundle()[:300]) == 1
+    )  # the Vega bundle, inlined exactly once
+    assert page.count('class="chart-box"') == 4
+    assert "from cityscore import" not in page and "report.show(" not in page
+    assert [tag for tag, _, _ in links(page) if tag in ("script", "link")] == []
+    assert "require.js" not in page and "mathjax" not in page.lower()
+
+
+def test_index_lists_every_report_once_with_score_and_sparkline(published: dict) -> None:
+    out = published["out"]
+    index = (out / "index.html").read_text()
+    assert index.count(f'href="{DAY}/cityscore-{DAY}.html"') == 1
+    assert index.count(f'href="{DAY_BEFORE}/cityscore-{DAY_BEFORE}.html"') == 1
+    assert index.index(DAY) < index.index(DAY_BEFORE)  # newest first
+    assert index.count('<svg class="spark"') == 2
+    for day in (DAY, DAY_BEFORE):
+        saved = json.loads((out / day / "summary.json").read_text())
+        assert f">{saved['cityscore']}</td>" in index
+    assert [link for link in links(index) if "://" in link[2]] == []
+
+
+def test_database_url_is_not_written_anywhere(published: dict) -> None:
+    db_path = str(published["db"]).encode()
+    leaked = [name for name, data in files_under(published["out"]).items() if db_path in data]
+    assert leaked == []
+
+
+def test_bad_date_fails_names_the_cell_and_keeps_the_previous_report(
+    published: dict, tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    shutil.copytree(published["out"], out)
+    before = files_under(out)
+    run = run_report(published["url"], out, "--date", "2031-01-01")
+    assert run.returncode != 0
+    assert "cell" in run.stderr and "report.daily_data(" in run.stderr
+    assert "no data for report date 2031-01-01" in run.stderr
+    failed = list((out / "failed").glob("*.ipynb"))
+    assert len(failed) == 1 and "2031-01-01" in failed[0].read_text()
+    after = files_under(out)
+    assert {k: v for k, v in after.items() if not k.startswith("failed/")} == before
+
+
+def test_postgres_password_never_reaches_reports(
+    postgres_url: str, demo_db_file: Path, tmp_path: Path
+) -> None:
+    # The test server trusts local connections, so any password works and none may leak.
+    password = "Sup3r-Secret-pw"
+    with_password = postgres_url.replace("postgres@", f"postgres:{password}@")
+    Kit(postgres_url).load_demo(DEMO_END)
+    out = tmp_path / "reports"
+    ok = run_report(with_password, out, "--date", DAY)
+    assert ok.returncode == 0, ok.stderr
+    broken = with_password.rsplit("/", 1)[0] + "/no_such_database"
+    failed = run_report(broken, out, "--date", DAY)
+    assert failed.returncode != 0
+    assert "cell" in failed.stderr and password not in failed.stderr
+    assert list((out / "failed").glob("*.ipynb"))
+    leaked = [name for name, data in files_under(out).items() if password.encode() in data]
+    assert leaked == []
+    assert (out / "latest.html").read_bytes() == (out / DAY / f"cityscore-{DAY}.html").read_bytes()
+
+
+def test_notebook_parameters_are_typed_with_help() -> None:
+    import papermill
+
+    params = papermill.inspect_notebook(str(report.NOTEBOOK))
+    assert {"report_date", "city_name", "periods", "history_days", "stale_after"} <= set(params)
+    assert (
+        params["report_date"]["inferred_type_name"] == "str"
+        and params["report_date"]["default"] == '""'
+    )
+    assert all(p["help"] for p in params.values())
+    assert not any("db" in name or "url" in name for name in params)
+
+
+# --- pieces, without a kernel -----------------------------------------------------------------------
+
+
+def test_script_json_cannot_close_its_script() -> None:
+    text = report.script_json({"name": "</script><script>alert(1)</script>&\u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text) == {"name": "</script><script>alert(1)</script>&\u2028"}
+
+
+def test_tables_and_index_escape_user_text() -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    table = report.table_html(
+        pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, "T", ""
+    )
+    assert evil not in table and "&lt;img src=x onerror=alert(1)&gt;" in table and ">0.50<" in table
+    index = report.index_html(
+        [{"as_of": "2026-10-31", "city_name": evil, "cityscore": "1.00", "status": "near"}]
+    )
+    assert evil not in index and "&lt;img" in index
+
+
+def test_write_atomic_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "page.html"
+    report.write_atomic(target, "old")
+    report.write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in target.parent.iterdir()] == ["page.html"]
+
+
+def test_sparkline_scales_points_into_the_box() -> None:
+    svg = report.sparkline_svg([0.5, None, 1.5], width=100, height=20)
+    points = svg.split('points="')[1].split('"')[0].split()
+    assert points == ["0.0,18.0", "100.0,2.0"]
+    assert report.sparkline_svg([1.0]) == ""
+
+
+# --- chart specs ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_history(demo_db_file: Path) -> tuple[Kit, pd.DataFrame]:
+    kit = Kit(f"sqlite:///{demo_db_file}")
+    return kit, kit.scores(start=pd.Timestamp(DEMO_END) - pd.Timedelta(days=199), end=DEMO_END)
+
+
+def _datasets(spec: dict) -> list[dict]:
+    return [row for rows in spec["datasets"].values() for row in rows]
+
+
+def test_scoreboard_cells_match_scores_and_explain_missing(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, history = demo_history
+    day = history[history["as_of"] == pd.Timestamp(DEMO_END)]
+    copy = day.copy()
+    spec = charts.scoreboard_chart(day, kit.metrics(), DEMO_END).to_dict()
+    pd.testing.assert_frame_equal(day, copy)  # input untouched
+    cells = {(r["metric"], r["period"]): r for r in _datasets(spec)}
+    metric_rows = day[day["metric"] != "CityScore"]
+    assert len(cells) == len(metric_rows)
+    for row in metric_rows.itertuples():
+        cell = cells[(row.metric, row.period)]
+        assert cell["label"] == round_half_even(row.score)
+        if pd.isna(row.score):
+            assert (
+                cell["label"] == "—" and cell["reason"] == row.note and cell["status"] == "no score"
+            )
+        else:
+            assert cell["status"] == row.status and cell["reason"] == ""
+    assert spec["facet"]["row"]["field"] == "category"
+
+
+def test_small_multiples_mark_target_changes_in_range(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, history = demo_history
+    targets = kit.targets()
+    spec = charts.small_multiples_chart(history, targets).to_dict()
+    rows = _datasets(spec)
+    first = history["as_of"].min()
+    in_range = targets[pd.to_datetime(targets["effective_from"]) > first]
+    marks = [r for r in rows if r["mark"] == "target change"]
+    assert sorted((r["metric"], r["as_of"]) for r in marks) == sorted(
+        (m, pd.Timestamp(d).strftime("%Y-%m-%d"))
+        for m, d in zip(in_range["metric"], in_range["effective_from"], strict=True)
+    )
+    assert len(rows) <= charts.MAX_ROWS
+
+
+def test_contributions_chart_shows_both_comparisons(demo_history: tuple[Kit, pd.DataFrame]) -> None:
+    kit, history = demo_history
+    frames = [
+        summary.contributions(history, kit.metrics(), DEMO_END, since_days=d).assign(since=label)
+        for d, label in ((1, "since yesterday"), (7, "since last week"))
+    ]
+    spec = charts.contributions_chart(pd.concat(frames)).to_dict()
+    rows = _datasets(spec)
+    assert {r["since"] for r in rows} == {"since yesterday", "since last week"}
+    assert all((r["direction"] == "up") == (r["contribution"] >= 0) for r in rows)
+
+
+def test_detail_and_history_charts_follow_the_target(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, history = demo_history
+    metric = "EMS Response Time"
+    targets = kit.targets()
+    obs = kit.observations(pd.Timestamp(DEMO_END) - pd.Timedelta(days=199), DEMO_END)
+    rows = _datasets(charts.metric_detail_chart(obs, targets, metric).to_dict())
+    mine = targets[targets["metric"] == metric].sort_values("effective_from")
+    earlier, change = mine.iloc[-2], mine.iloc[-1]
+    changed = pd.Timestamp(change["effective_from"])
+    assert any(pd.Timestamp(r["date"]) < changed for r in rows)  # the change falls inside the chart
+    for row in rows:
+        expected = change["target"] if pd.Timestamp(row["date"]) >= changed else earlier["target"]
+        assert row["target"] == pytest.approx(expected)
+    spec = charts.score_history_chart(history, metric).to_dict()
+    assert {r["period"] for r in _datasets(spec) if "period" in r} == {"day", "week", "month", "quarter"}
+    city = charts.citywide_chart(summary.citywide(history)).to_dict()
+    assert {r["period"] for r in _datasets(city) if "period" in r} == {"day", "week"}
