@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pandas as pd
 
@@ -19,11 +19,22 @@ NO_SCORE = "—"
 
 
 def round_half_even(value: float | None, places: int = 2) -> str:
-    """``value`` rounded half-to-even to ``places`` decimals, as text; ``—`` for a missing value."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """``value`` rounded half-to-even to ``places`` decimals, as text; ``—`` for a missing value.
+
+    Any size of number works (the decimal context grows to fit), infinities print as ``inf``, and a
+    number that rounds to zero never shows a minus sign.
+    """
+    if value is None or pd.isna(value):
         return NO_SCORE
-    quantum = Decimal(1).scaleb(-places)
-    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_EVEN))
+    number = float(value)
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    exact = Decimal(repr(number))
+    digits = max(exact.adjusted(), 0) + places + 2
+    with localcontext() as context:
+        context.prec = max(context.prec, digits)
+        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return str(abs(rounded) if rounded.is_zero() else rounded)
 
 
 def scores_csv(scores: pd.DataFrame) -> str:
