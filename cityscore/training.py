@@ -410,6 +410,33 @@ def check_fixed_csv(kit: Kit, exercise: str, fixed: object) -> Feedback:
     )
 
 
+def check_entered(
+    kit: Kit, exercise: str, result: object, metric: str, date: dt.date, value: float
+) -> Feedback:
+    """Check that ``value`` was typed in for ``metric`` on ``date`` (``result`` is what ``kit.enter`` returned)."""
+    if is_placeholder(result):
+        return _unanswered(exercise)
+    day = pd.Timestamp(date)
+    stored = kit.observations(day, day)
+    stored = stored[stored["metric"] == metric]
+    if stored.empty:
+        return _verdict(
+            exercise, "wrong", f"no value is stored for {metric} on {day.date()}: check the date."
+        )
+    have = float(stored["value"].iloc[0])
+    if not _close(have, value, 1e-9):
+        return _verdict(
+            exercise,
+            "wrong",
+            f"{metric} on {day.date()} is {have:g}; the exercise asks for {value:g}.",
+        )
+    return _verdict(
+        exercise,
+        "correct",
+        f"{metric} on {day.date()} is now {value:g}; the old value is kept in its history.",
+    )
+
+
 def city_system(kit: Kit) -> str:
     """A small SQLite "city system" (a work-order table) for the kit's last 30 days; returns its URL.
 
@@ -430,9 +457,9 @@ def _work_orders(end: dt.date, days: int = 30, seed: int = 7) -> pd.DataFrame:
         day = pd.Timestamp(end) - pd.Timedelta(days=days - 1 - offset)
         for kind, n, due_days in (("pothole", 12, 2), ("streetlight", 6, 5)):
             for _ in range(int(rng.poisson(n))):
-                opened = day - pd.Timedelta(
-                    days=int(rng.integers(0, 6)), hours=int(rng.integers(7, 18))
-                )
+                late = rng.random() < 0.1  # about one order in ten waits past its due date
+                waited = due_days if late else int(rng.integers(0, due_days))
+                opened = day - pd.Timedelta(days=waited, hours=int(rng.integers(0, 12)))
                 closed = day + pd.Timedelta(hours=int(rng.integers(8, 17)))
                 rows.append(
                     {
@@ -478,13 +505,18 @@ def check_query(exercise: str, url: str, query: object, kind: str, metric: str) 
         return _unanswered(exercise)
     import sqlalchemy as sa
 
+    want = expected_work_order_values(url, kind, metric)
+    days = {"start": min(want["date"]), "end": max(want["date"])}  # as `cityscore sync` binds them
     try:
         with sa.create_engine(url).connect() as con:
-            got = pd.read_sql(sa.text(str(query)), con)
+            got = pd.read_sql(sa.text(str(query)), con, params=days)
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        return _verdict(exercise, "wrong", f"the database rejected the query: {reason}")
-    want = expected_work_order_values(url, kind, metric)
+        return _verdict(
+            exercise,
+            "wrong",
+            f"the database rejected the query: {reason}. Use :start and :end for the days.",
+        )
     missing = [c for c in want.columns if c not in got.columns]
     if missing:
         return _verdict(
