@@ -1,0 +1,169 @@
+"""Data-entry widgets driven headless: set .value, click, read the message and the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cityscore import Kit
+from cityscore.widgets import CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
+
+METRICS = b"""name,category,direction,kind,aggregation,target
+EMS Response,Safety,lower,value,median,6
+Potholes On Time,Streets,higher,ratio,,0.9
+"""
+
+
+@pytest.fixture
+def city(kit: Kit) -> Kit:
+    kit.import_metrics(METRICS)
+    return kit
+
+
+def upload(panel: CsvUpload, name: str, data: bytes) -> None:
+    panel.upload.value = (
+        {"name": name, "type": "text/csv", "size": len(data), "content": memoryview(data),
+         "last_modified": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+    )  # fmt: skip
+
+
+def test_manual_entry_saves_and_shows_new_scores(city: Kit) -> None:
+    panel = ManualEntry(city, default_date=dt.date(2026, 1, 2))
+    assert [label for label, _ in panel.metric.options] == [
+        "Safety · EMS Response",
+        "Streets · Potholes On Time",
+    ]
+    panel.metric.value = "EMS Response"
+    assert panel.numerator.layout.display == "none" and panel.value.layout.display is None
+    panel.value.value = "4"
+    panel.save.click()
+    assert "1 inserted" in panel.message.value
+    assert "New scores" in panel.message.value and "1.5" in panel.message.value  # 6 / 4
+    assert city.observations()["value"].tolist() == [4.0]
+
+
+def test_manual_entry_ratio_and_inline_errors(city: Kit) -> None:
+    panel = ManualEntry(city, default_date=dt.date(2026, 1, 2))
+    panel.metric.value = "Potholes On Time"
+    assert panel.value.layout.display == "none" and panel.numerator.layout.display is None
+    panel.numerator.value, panel.denominator.value = "9", "0"
+    panel.save.click()
+    assert "denominator must be greater than 0" in panel.message.value
+    assert city.observations().empty
+    panel.metric.value = "EMS Response"
+    panel.value.value = "<b>fast</b>"
+    panel.save.click()
+    assert "not a number" in panel.message.value and "<b>fast</b>" not in panel.message.value
+    assert "&lt;b&gt;fast&lt;/b&gt;" in panel.message.value
+
+
+def test_metric_editor_creates_edits_and_changes_targets(city: Kit) -> None:
+    editor = MetricEditor(city)
+    editor.name.value = "Library Users"
+    editor.category.value, editor.direction.value, editor.target.value = "Culture", "higher", "100"
+    editor.save.click()
+    assert "1 inserted" in editor.message.value
+    assert "Library Users" in editor.name.options
+    editor.name.value = "EMS Response"  # loads the stored metric into the form
+    assert (editor.category.value, editor.aggregation.value, editor.target.value) == (
+        "Safety",
+        "median",
+        "6",
+    )
+    editor.definition.value = "Median minutes from call to arrival"
+    editor.save.click()
+    assert (
+        city.metrics().set_index("name").loc["EMS Response", "definition"]
+        == "Median minutes from call to arrival"
+    )
+    editor.target_metric.value = "Library Users"
+    editor.effective_from.value = dt.date(2026, 3, 1)
+    editor.new_target.value = "150"
+    editor.change.click()
+    assert "1 inserted" in editor.target_message.value
+    assert city.targets().query("metric == 'Library Users'")["target"].tolist() == [100.0, 150.0]
+    editor.new_target.value = "-1"
+    editor.change.click()
+    assert "greater than 0" in editor.target_message.value
+
+
+def test_csv_upload_previews_then_imports(city: Kit) -> None:
+    city.import_values(b"metric,date,value\nEMS Response,2026-01-01,5\n")
+    panel = CsvUpload(city)
+    upload(
+        panel,
+        "bad.csv",
+        b"metric,date,value\nEMS Response,2026-01-01,5\nEMS Respons,2026-01-02,x\n",
+    )
+    assert panel.confirm.disabled
+    assert "rejected" in panel.preview.value and "did you mean" in panel.preview.value
+    upload(
+        panel,
+        "good.csv",
+        b"metric;date;value\nEMS Response;2026-01-01;6\nEMS Response;2026-01-02;7,5\n",
+    )
+    assert "1 to insert, 1 to update, 0 unchanged" in panel.preview.value
+    assert not panel.confirm.disabled
+    assert city.observations()["value"].tolist() == [5.0]  # the preview wrote nothing
+    panel.confirm.click()
+    assert "good.csv: 1 inserted, 1 updated" in panel.message.value
+    assert city.observations()["value"].tolist() == [6.0, 7.5]
+    assert panel.confirm.disabled
+    upload(
+        panel,
+        "good.csv",
+        b"metric;date;value\nEMS Response;2026-01-01;6\nEMS Response;2026-01-02;7,5\n",
+    )
+    assert panel.confirm.disabled  # nothing left to write
+
+
+def test_csv_upload_date_format(city: Kit) -> None:
+    panel = CsvUpload(city)
+    upload(panel, "us.csv", b"metric,date,value\nEMS Response,01/02/2026,5\n")
+    assert panel.confirm.disabled and "YYYY-MM-DD" in panel.preview.value
+    panel.date_format.value = "%m/%d/%Y"
+    assert not panel.confirm.disabled
+    panel.confirm.click()
+    assert city.observations()["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-01-02"]
+
+
+def test_sql_server_panel(city: Kit, postgres_url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE ems (day date, minutes float)"))
+        conn.execute(sa.text("INSERT INTO ems VALUES ('2026-01-01', 5), ('2026-01-02', 7)"))
+    engine.dispose()
+    panel = SqlServer(city, default_start=dt.date(2026, 1, 1))
+    panel.url.value = postgres_url
+    panel.password.value = "typed-secret-42"
+    assert panel.password.value == ""  # moved out of the widget state at once
+    panel.test.click()
+    assert "connected: postgresql" in panel.message.value
+    panel.metric.value = "EMS Response"
+    panel.table.value = "ems"
+    panel.date_column.value, panel.value_column.value = "day", "minutes"
+    panel.preview_button.click()
+    assert "2 to insert" in panel.message.value and city.observations().empty
+    panel.sync_button.click()
+    assert "2 inserted" in panel.message.value
+    assert city.observations()["value"].tolist() == [5.0, 7.0]
+    panel.query.value = (
+        "SELECT day AS date, minutes AS value FROM missing WHERE day BETWEEN :start AND :end"
+    )
+    panel.sync_button.click()
+    assert "missing" in panel.message.value
+    assert "typed-secret-42" not in panel.message.value
+    assert all("typed-secret-42" not in str(getattr(x, "value", "")) for x in panel.widget.children)
+
+
+def test_data_entry_tabs(city: Kit) -> None:
+    tabs = data_entry(city)
+    assert [tabs.get_title(i) for i in range(4)] == [
+        "Manual entry",
+        "Metric editor",
+        "CSV upload",
+        "SQL server",
+    ]
