@@ -27,13 +27,15 @@ DEMO_END = dt.date(2026, 10, 31)
 DEMO_DB = PROJECT_DIR / "build" / "notebook-demo.db"
 EXECUTE_TIMEOUT = 600  # seconds per cell
 
-# Text that must never be committed in a notebook: machine paths and credentials.
+# Text that must never be committed in a notebook: machine paths and credentials. A password given
+# as ``***`` (redacted) or ``${VAR}`` (read from the environment, see config.expand_env) is fine.
 MACHINE_PATH = re.compile(
     r"(?<![\w.])/(?:root|tmp|work|home/[^/\s\"']+|Users/[^/\s\"']+)(?:/[^\s\"'<>()]*)?"
 )
 CREDENTIAL = re.compile(
-    r"[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?!\*\*\*@)[^@\s\"']+@"  # a URL with user:password@
-    r"|(?i:password|passwd|secret|api[_-]?key|token)\s*[=:]\s*[\"']?[^\s\"',}]{3,}"
+    r"[a-z][a-z0-9+.-]*://[^/\s:@\"']+:(?!\*\*\*@|\$\{\w+\}@)[^@\s\"']+@"  # a URL with user:password@
+    r"|(?i:password|passwd|secret|api[_-]?key|token)\s*[=:]\s*[\"']?"  # password = "...",
+    r"(?!os\.environ|getpass|\$\{|\*\*\*)[^\s\"',}]{3,}"  # unless read from the environment
 )
 
 

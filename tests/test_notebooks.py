@@ -66,7 +66,10 @@ def test_scrub_removes_paths_and_secrets(dirty: str, gone: str):
 
 
 def test_scrub_keeps_ordinary_text():
-    text = "CityScore: day 0.9502 (https://example.org/work/plan, 1/tmp ratio)"
+    text = (
+        "CityScore: day 0.9502 (https://example.org/work/plan, 1/tmp ratio)\n"
+        "url = 'pg://kit:${PG_PW}@db'; password = os.environ['PW']"
+    )
     assert nbs.scrub(text) == text
     assert nbs.leaks(text) == []
 
