@@ -633,6 +633,36 @@ def check_my_metrics(exercise: str, csv_text: object) -> Feedback:
     return _verdict(exercise, "correct", f"{len(metrics)} metrics import cleanly.")
 
 
+EXAMPLE_METRICS = """name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight
+Permits Issued On Time,Building permits issued within 30 days,Economic Development,share of permits,higher,ratio,,0.85,,false,1
+Ambulance Response Time,Median minutes from call to arrival,Public Safety,minutes,lower,value,median,8,,false,1
+Library Visits,Visitors counted at the library doors,Community & Culture,visitors,higher,value,mean,400,,false,1
+Streetlights Fixed On Time,Streetlight outages fixed within 3 days,Basic City Services,share of repairs,higher,ratio,,0.9,,false,1
+Days To Pay Invoices,Mean days from invoice to payment,Government Operations,days,lower,value,mean,20,,false,1
+"""
+
+
+def course_date() -> dt.date:
+    """The latest date in the course database: lessons use it instead of today, so they never go stale."""
+    return Kit(database_url()).latest_date()
+
+
+def scratch_folder() -> Path:
+    """A fresh temporary folder for files a lesson writes (reports, exports)."""
+    return Path(tempfile.mkdtemp(prefix="cityscore-training-files-"))
+
+
+def check_lowest(kit: Kit, exercise: str, answer: object, period: str = "week") -> Feedback:
+    """Check the metric with the lowest ``period`` score on the latest date (first to follow up)."""
+    rows = summary.metric_rows(kit.scores())
+    rows = rows[(rows["period"] == period) & rows["score"].notna()]
+    if rows.empty:
+        return _verdict(exercise, "wrong", f"no metric has a {period} score yet; load data first.")
+    lowest = rows.sort_values(["score", "metric"], kind="stable").iloc[0]
+    why = f"Its {period} score is {lowest['score']:.2f}: ask that department first."
+    return check_text(exercise, answer, str(lowest["metric"]), f"the lowest {period} score", why)
+
+
 def sample_month(kit: Kit, end: dt.date, seed: int = 5) -> str:
     """A values.csv with 30 days of made-up data around each metric's target, standing in for your city's data."""
     rng = np.random.default_rng(seed)
