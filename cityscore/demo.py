@@ -21,6 +21,9 @@ STALE_DAYS = 40
 TARGET_CHANGE_METRIC = "EMS Response Time"
 TARGET_CHANGE_DAYS_AGO = 120
 TARGET_CHANGE_TO = 6.0
+# Random numbers are drawn in blocks of this many days. The size is the span EPOCH..2026-10-31, so the
+# demo ending on that date (the test suite's) has exactly the values earlier versions gave it.
+_BLOCK_DAYS = (dt.date(2026, 10, 31) - EPOCH).days + 1
 
 _WEEKDAY = {  # Monday..Sunday multipliers
     "flat": [1, 1, 1, 1, 1, 1, 1],
@@ -28,6 +31,7 @@ _WEEKDAY = {  # Monday..Sunday multipliers
     "weekend": [0.85, 0.9, 0.9, 0.95, 1.0, 1.3, 1.25],
 }
 
+# fmt: off
 # name, category, unit, direction, kind, aggregation, target, baseline, trend, level, weekday, season, noise
 _METRICS = [
     ("311 Calls Answered On Time", "Basic City Services", "share of calls", "higher", "ratio", "", 0.90, "target", False, 0.91, "office", 0.03, 0.04),
@@ -51,6 +55,7 @@ _METRICS = [
     ("Vendor Invoices Paid On Time", "Government Operations", "share of invoices", "higher", "ratio", "", 0.90, "target", False, 0.92, "office", 0.0, 0.04),
     ("Open Data Requests Answered On Time", "Government Operations", "share of requests", "higher", "ratio", "", 0.75, "target", False, 0.78, "office", 0.04, 0.09),
 ]
+# fmt: on
 
 _DEFINITIONS = {
     "311 Calls Answered On Time": "Share of 311 calls answered within 30 seconds.",
@@ -82,14 +87,18 @@ def demo_metrics() -> tuple[pd.DataFrame, pd.DataFrame]:
             }
         )
         if target is not None:
-            targets.append({"metric": name, "effective_from": pd.Timestamp(EARLIEST), "target": target})
+            targets.append(
+                {"metric": name, "effective_from": pd.Timestamp(EARLIEST), "target": target}
+            )
     return pd.DataFrame(rows), pd.DataFrame(targets)
 
 
 def demo_target_change(end: dt.date) -> pd.DataFrame:
     """The demo's one target change: EMS response target tightened ``TARGET_CHANGE_DAYS_AGO`` days ago."""
     when = pd.Timestamp(end - dt.timedelta(days=TARGET_CHANGE_DAYS_AGO))
-    return pd.DataFrame([{"metric": TARGET_CHANGE_METRIC, "effective_from": when, "target": TARGET_CHANGE_TO}])
+    return pd.DataFrame(
+        [{"metric": TARGET_CHANGE_METRIC, "effective_from": when, "target": TARGET_CHANGE_TO}]
+    )
 
 
 def demo_observations(end: dt.date | None = None, seed: int = SEED) -> pd.DataFrame:
@@ -111,19 +120,23 @@ def demo_observations(end: dt.date | None = None, seed: int = SEED) -> pd.DataFr
 def _simulate(spec: tuple, days: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
     name, _cat, unit, _dir, kind, _agg, _t, _b, trend, level, weekday, season, noise = spec
     n = len(days)
-    # Draw every random number up front, in a fixed order, so a date's value never depends on `end`.
-    normal, uniform, counts_u = rng.standard_normal(n), rng.random(n), rng.random(n)
-    seasonal = 1 + season * np.sin(2 * np.pi * (days.dayofyear.to_numpy() - 80) / 365.25)
-    week = np.asarray(_WEEKDAY[weekday])[days.dayofweek.to_numpy()]
+    normal, uniform, counts_u = _draws(rng, n)
+    seasonal = 1 + season * np.sin(2 * np.pi * (days.day_of_year.to_numpy() - 80) / 365.25)
+    week = np.asarray(_WEEKDAY[weekday])[days.day_of_week.to_numpy()]
     drift = 1 + 0.02 * (np.arange(n) / 365.25) * (1 if level > 1 else 0)
     missing = uniform < 0.02
     if weekday == "office" and kind == "value" and unit == "visitors":
-        missing |= days.dayofweek.to_numpy() == 6  # centres closed on Sundays
+        missing |= days.day_of_week.to_numpy() == 6  # centres closed on Sundays
     frame = pd.DataFrame({"metric": name, "date": days})
     if kind == "ratio":
         volume = 40 * week * seasonal
         denominator = _poisson_from_uniform(volume, counts_u)
-        share = np.clip(level * (1 + season * 0.5 * np.sin(2 * np.pi * days.dayofyear.to_numpy() / 365.25)) + noise * 0.5 * normal, 0, 1)
+        share = np.clip(
+            level * (1 + season * 0.5 * np.sin(2 * np.pi * days.day_of_year.to_numpy() / 365.25))
+            + noise * 0.5 * normal,
+            0,
+            1,
+        )
         numerator = np.floor(denominator * share + 0.5)
         frame["value"] = np.nan
         frame["numerator"] = numerator
@@ -139,6 +152,20 @@ def _simulate(spec: tuple, days: pd.DatetimeIndex, rng: np.random.Generator) -> 
         frame["value"] = np.round(value, decimals)
         frame["numerator"] = frame["denominator"] = np.nan
     return frame[~missing].reset_index(drop=True)
+
+
+def _draws(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(normals, uniforms, uniforms) for the first ``n`` days since ``EPOCH``.
+
+    Day i's numbers must not depend on how many days are drawn (that would make a date's value depend
+    on ``end``), so the three streams are drawn in fixed-size blocks, one block of each in turn.
+    """
+    blocks = [
+        (rng.standard_normal(_BLOCK_DAYS), rng.random(_BLOCK_DAYS), rng.random(_BLOCK_DAYS))
+        for _ in range(-(-n // _BLOCK_DAYS))
+    ]
+    normal, uniform, counts_u = (np.concatenate([b[k] for b in blocks])[:n] for k in range(3))
+    return normal, uniform, counts_u
 
 
 def _poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
