@@ -68,6 +68,7 @@ def scoreboard_chart(
             "metric": rows["metric"],
             "category": rows["category"].fillna("Other").astype(str),
             "period": rows["period"],
+            "column": rows["period"].str.capitalize(),
             "label": rows["score"].map(round_half_even),
             "status": _status_label(rows["status"]),
             "value": rows["value"].map(lambda v: round_half_even(v, 3)),
@@ -77,7 +78,10 @@ def scoreboard_chart(
     )
     base = alt.Chart(board).encode(
         x=alt.X(
-            "period:N", sort=PERIOD_ORDER, title=None, axis=alt.Axis(orient="top", labelAngle=0)
+            "column:N",
+            sort=[p.capitalize() for p in PERIOD_ORDER],
+            title=None,
+            axis=alt.Axis(orient="top", labelAngle=0, labelFontWeight="bold"),
         ),
         y=alt.Y("metric:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=320)),
         tooltip=[

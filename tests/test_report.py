@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit, charts, report, summary
+from cityscore.notebooks import copy_sqlite
 from cityscore.render import round_half_even
 from tests.conftest import DEMO_END
 
@@ -36,12 +36,6 @@ def run_report(db: str, out: Path, *args: str) -> subprocess.CompletedProcess[st
         env=env,
         timeout=300,
     )
-
-
-def copy_db(source: Path, target: Path) -> None:
-    """Copy a SQLite database consistently (the demo file may still hold pages in its WAL)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
@@ -72,7 +66,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, demo_db_file: Path) -> d
     """Reports for the demo's last day and the day before, then the last day again (twice a day)."""
     root = tmp_path_factory.mktemp("published")
     db = root / "demo.db"
-    copy_db(demo_db_file, db)
+    copy_sqlite(demo_db_file, db)  # consistent even while the demo file has a WAL
     out = root / "reports"
     url = f"sqlite:///{db}"
     runs = [
@@ -300,6 +294,11 @@ def test_detail_and_history_charts_follow_the_target(
         expected = change["target"] if pd.Timestamp(row["date"]) >= changed else earlier["target"]
         assert row["target"] == pytest.approx(expected)
     spec = charts.score_history_chart(history, metric).to_dict()
-    assert {r["period"] for r in _datasets(spec) if "period" in r} == {"day", "week", "month", "quarter"}
+    assert {r["period"] for r in _datasets(spec) if "period" in r} == {
+        "day",
+        "week",
+        "month",
+        "quarter",
+    }
     city = charts.citywide_chart(summary.citywide(history)).to_dict()
     assert {r["period"] for r in _datasets(city) if "period" in r} == {"day", "week"}
