@@ -1,0 +1,1 @@
+"""Benchmarks of the scoring engine against DuckDB SQL and the reference implementation (`make bench`)."""
