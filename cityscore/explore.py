@@ -17,7 +17,7 @@ import ipywidgets as w
 import pandas as pd
 
 from .catalog import CITYWIDE, PERIODS
-from .errors import ConfigError
+from .errors import CityScoreError, ConfigError
 from .kit import Kit
 from .render import round_half_even
 from .score import DateLike, as_date
@@ -82,38 +82,34 @@ def scoreboard_view(
         metrics[["name", "category"]].rename(columns={"name": "metric"}), on="metric"
     )
     rows = rows.sort_values(["score", "metric"], na_position="last")
-    head = _headline_row(day, metrics, scores if category != ALL else None, as_of, period, category)
+    head = _headline_row(day, metrics, period, category)
     out = pd.concat([head, rows[BOARD_COLUMNS]], ignore_index=True)
     return out.astype({"status": object, "note": object})
 
 
 def _headline_row(
-    day: pd.DataFrame,
-    metrics: pd.DataFrame,
-    scores: pd.DataFrame | None,
-    as_of: pd.Timestamp,
-    period: str,
-    category: str,
+    day: pd.DataFrame, metrics: pd.DataFrame, period: str, category: str
 ) -> pd.DataFrame:
-    if scores is None:
+    """The CityScore row of ``day`` (one date, one period), or the category's weighted score."""
+    if category == ALL:
         city = day[day["metric"] == CITYWIDE].assign(metric=CITYWIDE, category="")
         return city[BOARD_COLUMNS].astype({"status": object, "note": object})
-    cats = category_scores(scores[scores["as_of"] == as_of], metrics)
+    cats = category_scores(day, metrics)
     cat = cats[(cats["category"] == category) & (cats["period"] == period)]
-    return pd.DataFrame(
-        {
-            "metric": [f"{category} (category score)"],
-            "category": [category],
-            "value": [float("nan")],
-            "target": [float("nan")],
-            "score": cat["score"].to_numpy()[:1] if len(cat) else [float("nan")],
-            "status": cat["status"].astype(object).to_numpy()[:1] if len(cat) else [None],
-            "note": [
-                f"{int(cat['scored'].iloc[0])} of {int(cat['metrics'].iloc[0])} metrics scored"
-                if len(cat)
-                else ""
-            ],
-        }
+    row = {
+        "metric": f"{category} (category score)",
+        "category": category,
+        "value": None,
+        "target": None,
+    }
+    if len(cat):
+        first = cat.iloc[0]
+        row |= {"score": first["score"], "status": first["status"]}
+        row["note"] = f"{int(first['scored'])} of {int(first['metrics'])} metrics scored"
+    else:
+        row |= {"score": None, "status": None, "note": "no metric in this category has a row"}
+    return pd.DataFrame([row], columns=BOARD_COLUMNS).astype(
+        {"value": float, "target": float, "score": float}
     )
 
 
@@ -435,13 +431,21 @@ class Explorer:
 
     def refresh(self) -> None:
         """Recompute every view for the current selection and show it."""
-        s = self.selection
-        if self.as_of.value is None or s.metric is None:
+        self._clear_link()
+        if self.as_of.value is None or self.metric.value is None:
             self.message.value = "<p>Pick a date and a metric.</p>"
             return
-        self._clear_link()
-        self._load(s.as_of)
-        self.frames = compute_views(self.scores, self.observations, self.metrics, self.targets, s)
+        s = self.selection
+        try:
+            self._load(s.as_of)
+            self.frames = compute_views(
+                self.scores, self.observations, self.metrics, self.targets, s
+            )
+        except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
+            self.message.value = (
+                f"<p><b>Cannot show this selection:</b> {html.escape(str(exc))}</p>"
+            )
+            return
         self.message.value = _headline(self.frames, s)
         self._show(s)
 

@@ -230,3 +230,18 @@ def test_download_gives_the_open_tabs_table_as_csv(explorer):
         explorer.frames["change"]["contribution"].to_numpy()
     )
     explorer.tabs.selected_index = 0
+
+
+def test_clearing_the_date_asks_for_one_instead_of_failing(explorer):
+    explorer.as_of.value = None
+    assert "Pick a date" in explorer.message.value
+    explorer.as_of.value = DEMO_END
+    assert "CityScore (week) on 2026-10-31" in explorer.message.value
+
+
+def test_notebook_display_is_the_widget_with_a_short_text(explorer):
+    bundle = explorer._repr_mimebundle_()
+    assert (
+        bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    )
+    assert bundle["text/plain"] == "CityScore Explorer: 20 metrics, as of 2026-10-31"

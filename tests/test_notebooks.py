@@ -121,14 +121,19 @@ def test_nbval_fails_when_a_key_number_changes(tmp_path: Path, demo_db_file: Pat
     assert "mismatch" in result.stdout.lower()
 
 
-def test_clean_drops_widget_state_and_timing_metadata():
+def test_clean_drops_widget_state_timing_and_random_ids():
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     cell = nbformat.v4.new_code_cell("1")
     cell.metadata["execution"] = {"iopub.status.busy": "2026-11-25T13:00:00Z"}
-    cell.outputs = [nbformat.v4.new_output("stream", text="db at sqlite:////srv/x.db\n")]
+    view = {nbs.WIDGET_VIEW: {"model_id": "9f" * 16, "version_major": 2, "version_minor": 0}}
+    cell.outputs = [
+        nbformat.v4.new_output("stream", text="db at sqlite:////srv/x.db\n"),
+        nbformat.v4.new_output("display_data", data=view),
+    ]
     nb.cells = [cell]
     out = nbs.clean(nb, "sqlite:////srv/x.db")
+    assert out.cells[0].outputs[1]["data"][nbs.WIDGET_VIEW]["model_id"] == "0" * 31 + "1"
     assert "widgets" not in out.metadata
     assert "execution" not in out.cells[0].metadata
     assert "$CITYSCORE_DB" in json.dumps(out.cells[0].outputs)
