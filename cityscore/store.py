@@ -653,7 +653,9 @@ class Store:
         rows = [(*r[:6], "superseded", r[6], r[7]) for r in old] + [
             (*r, "current", None, None) for r in current
         ]
-        frame = pd.DataFrame(rows, columns=shown)
+        frame = pd.DataFrame(rows, columns=shown).astype(
+            {"batch_id": "Int64", "superseded_by": "Int64"}
+        )
         return frame.sort_values(
             ["written_at", "batch_id"], kind="stable", na_position="first"
         ).reset_index(drop=True)
