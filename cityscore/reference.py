@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -21,10 +22,17 @@ def reference_scores(
     targets: pd.DataFrame,
     start: dt.date,
     end: dt.date,
+    periods: Mapping[str, int] = PERIODS,
 ) -> list[dict[str, object]]:
     """Rows of (as_of, metric, period, value, target, score, note) computed by brute force."""
+    kinds = dict(zip(metrics["name"], metrics["kind"], strict=True))
     days: dict[str, dict[dt.date, tuple]] = {}
     for row in observations.itertuples(index=False):
+        numbers = (
+            (row.numerator, row.denominator) if kinds.get(row.metric) == "ratio" else (row.value,)
+        )
+        if any(pd.isna(n) for n in numbers):
+            continue  # a row without its numbers is no data
         date = pd.Timestamp(row.date).date()
         days.setdefault(row.metric, {})[date] = (row.value, row.numerator, row.denominator)
     target_list = sorted(
@@ -34,7 +42,7 @@ def reference_scores(
     out = []
     day = start
     while day <= end:
-        for period, length in PERIODS.items():
+        for period, length in periods.items():
             scored = []
             for metric in metrics.itertuples(index=False):
                 row = _score_one(metric, days.get(metric.name, {}), target_list, day, length)

@@ -104,7 +104,10 @@ def score_range(
         raise ConfigError(msg)
     check_metrics(metrics)
     check_targets(targets)
-    grid = _Grid(observations, metrics, start, end)
+    _check_periods(periods)
+    # The grid reaches back far enough for the baseline year and for the longest window.
+    lookback = max(BASELINE_DAYS, max(periods.values()) - 1)
+    grid = _Grid(observations, metrics, start, end, lookback)
     fixed_target = grid.fixed_targets(targets)
     base_target, base_ok = grid.baselines()
     period_names = list(periods)
@@ -127,8 +130,19 @@ def score_range(
     )
 
 
+def _check_periods(periods: Mapping[str, int]) -> None:
+    bad = {
+        name: days
+        for name, days in periods.items()
+        if not isinstance(days, (int, np.integer)) or days < 1
+    }
+    if not periods or bad:
+        msg = f"periods map a name to a window of 1 or more whole days, e.g. {PERIODS}; got {dict(periods)}"
+        raise ConfigError(msg)
+
+
 class _Grid:
-    """Observations laid on a dense grid: rows are days from ``start - 365`` to ``end``, columns metrics."""
+    """Observations on a dense grid: rows are days from ``start - lookback`` to ``end``, columns metrics."""
 
     def __init__(
         self,
@@ -136,11 +150,12 @@ class _Grid:
         metrics: pd.DataFrame,
         start: pd.Timestamp,
         end: pd.Timestamp,
+        lookback: int = BASELINE_DAYS,
     ) -> None:
         self.metrics = metrics.reset_index(drop=True)
         self.names = self.metrics["name"].tolist()
         self.m = len(self.names)
-        self.lookback = BASELINE_DAYS
+        self.lookback = lookback
         self.origin = start - pd.Timedelta(days=self.lookback)
         self.n = (end - self.origin).days + 1
         self.n_out = (end - start).days + 1

@@ -79,50 +79,74 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
     seed = draw(st.integers(0, 2**32 - 1))
     missing = draw(st.sampled_from([0.0, 0.1, 0.5, 0.9]))
     zeros = draw(st.sampled_from([0.0, 0.2, 0.6]))
-    integers = draw(
-        st.booleans()
-    )  # small integers make ties, exact zeros and exact baselines likely
-    magnitudes = draw(st.booleans())  # numbers from 0.001 to 1e6 side by side test rounding drift
-    gap = draw(
-        st.sampled_from([0, 0, 3, 10])
-    )  # days with no data at the end (no data in the window)
+    # Small integers make ties, exact zeros and exact baselines likely.
+    integers = draw(st.booleans())
+    # Numbers from 0.001 to 1e6 side by side test for rounding drift in running windows.
+    magnitudes = draw(st.booleans())
+    # Days with no data at the end of the range (no data in the window).
+    gap = draw(st.sampled_from([0, 0, 3, 10]))
+    # Rows that are present but lack their numbers count as no data.
+    holes = draw(st.sampled_from([0.0, 0.0, 0.1]))
     rng = np.random.default_rng(seed)
-    frames = []
-    for row in metrics.itertuples(index=False):
-        days = pd.date_range(FIRST_DAY, end - dt.timedelta(days=gap), freq="D")
-        keep = rng.random(len(days)) >= missing
-        days = days[keep]
-        n = len(days)
-        numbers = rng.integers(0, 6, n).astype(float) if integers else rng.random(n) * 10
-        if magnitudes:
-            numbers *= 10.0 ** rng.integers(-3, 7, n)
-        numbers[rng.random(n) < zeros] = 0.0
-        frame = pd.DataFrame({"metric": row.name, "date": days})
-        if row.kind == "ratio":
-            denominator = rng.integers(0, 6, n).astype(float)
-            denominator[rng.random(n) < zeros] = 0.0
-            frame["value"] = np.nan
-            frame["numerator"] = np.floor(denominator * rng.random(n) * 1.2)
-            frame["denominator"] = denominator
-        else:
-            frame["value"] = numbers
-            frame["numerator"] = np.nan
-            frame["denominator"] = np.nan
-        frames.append(frame)
+    frames = [
+        _observations(row, end, gap, missing, zeros, integers, magnitudes, holes, rng)
+        for row in metrics.itertuples(index=False)
+    ]
     # Rows for a metric that is not in the catalog are ignored.
     frames.append(
         pd.DataFrame({"metric": ["unknown"], "date": [pd.Timestamp(end)], "value": [1.0]})
     )
-    observations = pd.concat(frames, ignore_index=True).assign(
-        numerator=lambda f: f["numerator"], denominator=lambda f: f["denominator"]
-    )
+    observations = pd.concat(frames, ignore_index=True)
+    periods = draw(st.sampled_from([PERIODS, PERIODS, {"fortnight": 14, "year": 400}]))
     return {
         "metrics": metrics,
         "targets": targets,
         "observations": observations,
         "start": start,
         "end": end,
+        "periods": periods,
     }
+
+
+def _observations(
+    row: tuple,
+    end: dt.date,
+    gap: int,
+    missing: float,
+    zeros: float,
+    integers: bool,
+    magnitudes: bool,
+    holes: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """One metric's daily rows from FIRST_DAY to ``end - gap``, drawn from ``rng``."""
+    days = pd.date_range(FIRST_DAY, end - dt.timedelta(days=gap), freq="D")
+    days = days[rng.random(len(days)) >= missing]
+    n = len(days)
+    numbers = rng.integers(0, 6, n).astype(float) if integers else rng.random(n) * 10
+    if magnitudes:
+        numbers *= 10.0 ** rng.integers(-3, 7, n)
+    numbers[rng.random(n) < zeros] = 0.0
+    frame = pd.DataFrame(
+        {
+            "metric": row.name,
+            "date": days,
+            "value": np.nan,
+            "numerator": np.nan,
+            "denominator": np.nan,
+        }
+    )
+    if row.kind == "ratio":
+        denominator = rng.integers(0, 6, n).astype(float)
+        denominator[rng.random(n) < zeros] = 0.0
+        frame["numerator"] = np.floor(denominator * rng.random(n) * 1.2)
+        frame["denominator"] = denominator
+    else:
+        frame["value"] = numbers
+    hole = rng.random(n) < holes
+    frame.loc[hole, "value" if row.kind == "value" else "numerator"] = np.nan
+    frame.loc[hole & (rng.random(n) < 0.5), "denominator"] = np.nan
+    return frame
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -143,22 +167,11 @@ def _status(score: float | None, bands: Bands) -> str | None:
 
 
 def assert_agree(city: dict[str, object], bands: Bands = DEFAULT_BANDS) -> None:
-    fast = score_range(
-        city["observations"],
-        city["metrics"],
-        city["targets"],
-        city["start"],
-        city["end"],
-        bands=bands,
-    )
-    slow = reference_scores(
-        city["observations"], city["metrics"], city["targets"], city["start"], city["end"]
-    )
-    assert (
-        len(fast)
-        == len(slow)
-        == (len(city["metrics"]) + 1) * len(PERIODS) * ((city["end"] - city["start"]).days + 1)
-    )
+    args = [city[k] for k in ("observations", "metrics", "targets", "start", "end")]
+    fast = score_range(*args, bands=bands, periods=city["periods"])
+    slow = reference_scores(*args, periods=city["periods"])
+    n_dates = (city["end"] - city["start"]).days + 1
+    assert len(fast) == len(slow) == (len(city["metrics"]) + 1) * len(city["periods"]) * n_dates
     fast = fast.assign(as_of=fast["as_of"].dt.date, metric=fast["metric"].astype(str))
     indexed = fast.set_index(["as_of", "metric", "period"])
     for ref in slow:
@@ -231,5 +244,6 @@ def test_reference_and_engine_agree_at_the_history_threshold(history_days: int) 
         "observations": observations,
         "start": as_of,
         "end": as_of,
+        "periods": PERIODS,
     }
     assert_agree(city)

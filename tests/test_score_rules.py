@@ -458,3 +458,20 @@ def test_bad_dates_are_reported_with_the_fix() -> None:
         score_range(obs, meta, tgt, D, day(-1))
     with pytest.raises(ConfigError, match="YYYY-MM-DD"):
         score_date(obs, meta, tgt, "2026-13-45")
+
+
+def test_custom_periods_reach_back_as_far_as_they_need() -> None:
+    obs = values("M", {0: 1, -399: 10, -400: 100})
+    meta, tgt = catalog(metric(aggregation="sum")), targets(("M", EARLIEST, 1.0))
+    scores = score_one(obs, meta, tgt, periods={"day": 1, "long year": 400})
+    assert row(scores, period="long year")["value"] == 11  # D-399..D: 1 + 10; D-400 is outside
+    assert row(scores, period="long year")["target"] == 400  # 1 a day x 400 days
+    assert set(scores["period"]) == {"day", "long year"}
+
+
+@pytest.mark.parametrize("periods", [{}, {"none": 0}, {"half": 1.5}])
+def test_bad_periods_are_rejected(periods: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="whole days"):
+        score_one(
+            values("M", {0: 1}), catalog(metric()), targets(("M", EARLIEST, 1.0)), periods=periods
+        )
