@@ -28,6 +28,7 @@ from .catalog import CITYWIDE
 from .config import DEFAULT_BANDS, Bands, database_url
 from .errors import CityScoreError, ValidationError
 from .kit import Kit
+from .notebooks import copy_sqlite
 from .score import as_date
 
 STRICT_ENV = "CITYSCORE_TRAINING_STRICT"
@@ -142,23 +143,10 @@ def scratch_kit(empty: bool = False) -> Kit:
         return kit
     source = database_url()
     if source.startswith("sqlite:///") and Path(source[len("sqlite:///") :]).is_file():
-        copy_sqlite(source[len("sqlite:///") :], folder / "scratch.db")
+        copy_sqlite(Path(source[len("sqlite:///") :]), folder / "scratch.db")
     else:
         kit.load_demo(Kit(source).latest_date())
     return kit
-
-
-def copy_sqlite(source: str | Path, target: str | Path) -> None:
-    """Copy a SQLite database file, including what still sits in its write-ahead log.
-
-    A plain file copy misses the pages in ``-wal``; SQLite's backup API copies a consistent snapshot.
-    """
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 # --- lesson 1: what a score is -----------------------------------------------------------------
@@ -650,6 +638,26 @@ def course_date() -> dt.date:
 def scratch_folder() -> Path:
     """A fresh temporary folder for files a lesson writes (reports, exports)."""
     return Path(tempfile.mkdtemp(prefix="cityscore-training-files-"))
+
+
+def daily_report(kit: Kit, city_name: str) -> Path:
+    """Run ``cityscore report`` for ``kit`` into a scratch folder; the path of the HTML page.
+
+    It runs the command line in a child process, as a scheduled task would, so the report kernel's
+    start-up chatter stays out of the lesson; a failure raises ``CityScoreError`` with its message.
+    """
+    import subprocess
+    import sys
+
+    folder = scratch_folder()
+    command = [sys.executable, "-m", "cityscore.cli", "--db", kit.store.url, "report"]
+    command += ["--out", str(folder), "--city", city_name]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    pages = sorted(folder.glob("*/cityscore-*.html"))
+    if done.returncode != 0 or not pages:
+        msg = f"the daily report failed: {done.stderr.strip() or done.stdout.strip()}"
+        raise CityScoreError(msg)
+    return pages[-1]
 
 
 def check_lowest(kit: Kit, exercise: str, answer: object, period: str = "week") -> Feedback:

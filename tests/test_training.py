@@ -15,6 +15,7 @@ import pytest
 from nbclient import NotebookClient
 
 from cityscore import CityScoreError, Kit, ValidationError, training
+from cityscore.notebooks import copy_sqlite
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "training"
 LESSONS = sorted(p.name for p in TRAINING_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -36,7 +37,7 @@ def _outputs(nb: nbformat.NotebookNode) -> str:
 def demo_kit(demo_db_file: Path, tmp_path: Path) -> Kit:
     """A private copy of the demo city (copied with the backup API: the file may still have a WAL)."""
     path = tmp_path / "demo-copy.db"
-    training.copy_sqlite(demo_db_file, path)
+    copy_sqlite(demo_db_file, path)
     return Kit(f"sqlite:///{path}")
 
 
@@ -44,7 +45,7 @@ def demo_kit(demo_db_file: Path, tmp_path: Path) -> Kit:
 def course_db(demo_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kit:
     """A copy of the demo city as $CITYSCORE_DB (the kernel inherits the environment), strict checking on."""
     path = tmp_path / "course.db"
-    training.copy_sqlite(demo_db_file, path)
+    copy_sqlite(demo_db_file, path)
     monkeypatch.setenv("CITYSCORE_DB", f"sqlite:///{path}")
     monkeypatch.setenv(training.STRICT_ENV, "1")
     return Kit(f"sqlite:///{path}")
