@@ -33,11 +33,15 @@ def citywide(scores: pd.DataFrame) -> pd.DataFrame:
     city = scores.loc[scores["metric"] == CITYWIDE, ["as_of", "period", "score", "status", "note"]]
     out = city.merge(counts, on=["as_of", "period"], how="left")
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["share_below_one"] = np.where(out["scored"] > 0, out["below_one"] / out["scored"], np.nan)
+        out["share_below_one"] = np.where(
+            out["scored"] > 0, out["below_one"] / out["scored"], np.nan
+        )
     return out.reset_index(drop=True)
 
 
-def category_scores(scores: pd.DataFrame, metrics: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+def category_scores(
+    scores: pd.DataFrame, metrics: pd.DataFrame, bands: Bands = DEFAULT_BANDS
+) -> pd.DataFrame:
     """Weighted mean score per category: ``as_of, category, period, score, status, scored, metrics``."""
     info = metrics[["name", "category", "weight"]].rename(columns={"name": "metric"})
     rows = metric_rows(scores)[["as_of", "metric", "period", "score"]]
@@ -53,8 +57,12 @@ def category_scores(scores: pd.DataFrame, metrics: pd.DataFrame, bands: Bands = 
         metrics=("metric", "size"),
     ).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["score"] = np.where(out["scored_weight"] > 0, out["weighted"] / out["scored_weight"], np.nan)
-    out["status"] = pd.Categorical.from_codes(status_codes(out["score"].to_numpy(), bands), STATUSES)
+        out["score"] = np.where(
+            out["scored_weight"] > 0, out["weighted"] / out["scored_weight"], np.nan
+        )
+    out["status"] = pd.Categorical.from_codes(
+        status_codes(out["score"].to_numpy(), bands), STATUSES
+    )
     return out[["as_of", "category", "period", "score", "status", "scored", "metrics"]]
 
 
@@ -67,14 +75,24 @@ def percentiles(scores: pd.DataFrame, as_of: DateLike, days: int = 365) -> pd.Da
     """
     as_of = as_date(as_of)
     day = metric_rows(scores)
-    day = day[(day["period"] == "day") & (day["as_of"] > as_of - pd.Timedelta(days=days)) & (day["as_of"] <= as_of)]
+    day = day[
+        (day["period"] == "day")
+        & (day["as_of"] > as_of - pd.Timedelta(days=days))
+        & (day["as_of"] <= as_of)
+    ]
     rows = []
     for metric, group in day.groupby("metric", observed=True, sort=False):
         history = group["score"].dropna().to_numpy()
         today = group.loc[group["as_of"] == as_of, "score"]
         score = float(today.iloc[0]) if len(today) else np.nan
-        pct = 100.0 * np.sum(history <= score) / len(history) if len(history) and not np.isnan(score) else np.nan
-        rows.append({"metric": str(metric), "score": score, "percentile": pct, "days_scored": len(history)})
+        pct = (
+            100.0 * np.sum(history <= score) / len(history)
+            if len(history) and not np.isnan(score)
+            else np.nan
+        )
+        rows.append(
+            {"metric": str(metric), "score": score, "percentile": pct, "days_scored": len(history)}
+        )
     return pd.DataFrame(rows, columns=["metric", "score", "percentile", "days_scored"])
 
 
@@ -89,7 +107,9 @@ def leaders(
     as_of = as_date(as_of)
     rows = metric_rows(scores)
     rows = rows[(rows["as_of"] == as_of) & (rows["period"] == period) & rows["score"].notna()]
-    rows = rows.assign(metric=rows["metric"].astype(str))[["metric", "value", "target", "score", "status"]]
+    rows = rows.assign(metric=rows["metric"].astype(str))[
+        ["metric", "value", "target", "score", "status"]
+    ]
     top = rows.sort_values(["score", "metric"], ascending=[False, True]).head(n)
     rest = rows[~rows["metric"].isin(top["metric"])]
     bottom = rest.sort_values(["score", "metric"], ascending=[True, True]).head(n)
@@ -97,7 +117,11 @@ def leaders(
 
 
 def contributions(
-    scores: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, since_days: int = 1, period: str = "day"
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    as_of: DateLike,
+    since_days: int = 1,
+    period: str = "day",
 ) -> pd.DataFrame:
     """Each metric's share of the change in the CityScore from ``as_of - since_days`` to ``as_of``.
 
@@ -113,7 +137,9 @@ def contributions(
     table = pd.DataFrame({"metric": info.index, "category": info["category"].to_numpy()})
     weights = info["weight"].astype(float).to_numpy()
     for label, day in (("before", before), ("now", now)):
-        at = rows[rows["as_of"] == day].set_index(rows.loc[rows["as_of"] == day, "metric"].astype(str))
+        at = rows[rows["as_of"] == day].set_index(
+            rows.loc[rows["as_of"] == day, "metric"].astype(str)
+        )
         table[label] = at["score"].reindex(info.index).to_numpy()
     total = {}
     for label in ("before", "now"):
@@ -129,7 +155,11 @@ def contributions(
 
 
 def freshness(
-    observations: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, stale_after: int = 7, window: int = 90
+    observations: pd.DataFrame,
+    metrics: pd.DataFrame,
+    as_of: DateLike,
+    stale_after: int = 7,
+    window: int = 90,
 ) -> pd.DataFrame:
     """Per metric: last date with data, days since, whether stale, and missing days in the last ``window``.
 
@@ -142,8 +172,9 @@ def freshness(
     recent = dates > as_of - pd.Timedelta(days=window)
     present = dates[recent].groupby(obs["metric"][recent]).nunique()
     out = pd.DataFrame({"metric": metrics["name"].to_numpy()})
-    out["last_date"] = out["metric"].map(last)
+    # reindex, not map: map fails on an empty mapping of dates (a city with metrics but no data yet).
+    out["last_date"] = last.reindex(out["metric"]).to_numpy()
     out["days_since"] = (as_of - out["last_date"]).dt.days
     out["stale"] = out["days_since"].isna() | (out["days_since"] > stale_after)
-    out["missing_days"] = window - out["metric"].map(present).fillna(0).astype(int)
+    out["missing_days"] = window - present.reindex(out["metric"]).fillna(0).astype(int).to_numpy()
     return out

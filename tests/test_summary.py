@@ -199,3 +199,12 @@ def test_freshness_flags_a_stale_metric() -> None:
     }
     assert fresh.loc["Fresh", "last_date"] == pd.Timestamp(D)
     assert pd.isna(fresh.loc["Never", "last_date"])
+
+
+def test_freshness_of_a_city_with_metrics_but_no_data_yet() -> None:
+    obs, meta, _ = four_metric_city()
+    fresh = freshness(obs.iloc[0:0], meta, D, window=30)
+    assert fresh["metric"].tolist() == ["A", "B", "C", "E"]
+    assert fresh["stale"].all()
+    assert fresh["last_date"].isna().all()
+    assert (fresh["missing_days"] == 30).all()
