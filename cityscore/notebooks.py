@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, redact_url
-from .errors import ConfigError
 
 DEMO_END = dt.date(2026, 10, 31)
 DEMO_DB = PROJECT_DIR / "build" / "notebook-demo.db"
@@ -197,11 +196,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     paths = [p.resolve() for p in args.paths] or notebook_paths()
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not p.is_file()]
     if missing:
-        raise ConfigError(f"no such notebook: {', '.join(missing)}")
+        print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
+        return 1
     demo_db()
     failed = execute_all(paths)
+    if failed:
+        print(
+            f"{failed} notebook(s) failed; fix them and run `make notebooks` again", file=sys.stderr
+        )
     return 1 if failed else 0
 
 

@@ -18,6 +18,7 @@ from cityscore.notebooks import copy_sqlite, demo_db
 
 _started: set[str] = set()
 _scratch = tempfile.TemporaryDirectory(prefix="cityscore-nbval-")
+_before = os.environ.get(DB_ENV)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -32,4 +33,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _before is None:
+        os.environ.pop(DB_ENV, None)
+    else:
+        os.environ[DB_ENV] = _before
     _scratch.cleanup()

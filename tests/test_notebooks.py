@@ -137,3 +137,26 @@ def test_clean_drops_widget_state_timing_and_random_ids():
     assert "widgets" not in out.metadata
     assert "execution" not in out.cells[0].metadata
     assert "$CITYSCORE_DB" in json.dumps(out.cells[0].outputs)
+
+
+def test_make_notebooks_leaves_a_failing_notebook_untouched(
+    tmp_path: Path, demo_db_file: Path, capsys
+):
+    path = tmp_path / "broken.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('fine')"), nbformat.v4.new_code_cell("1 / 0")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    assert nbs.execute_all([path], source=demo_db_file) == 1
+    assert path.read_bytes() == before
+    assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_make_notebooks_names_a_missing_notebook(tmp_path: Path, capsys):
+    assert nbs.main([str(tmp_path / "nope.ipynb")]) == 1
+    assert "no such notebook" in capsys.readouterr().err
