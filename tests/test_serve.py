@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from cityscore import ConfigError
+from cityscore import ConfigError, serve
 from cityscore.notebooks import copy_sqlite
-from cityscore.serve import check
+
 
 from .conftest import _free_port
 
@@ -133,4 +134,20 @@ def test_serve_refuses_an_empty_database_before_starting_voila(kit):
 )
 def test_bad_host_or_port_is_a_clear_error(host: str, port: int, message: str):
     with pytest.raises(ConfigError, match=message):
-        check(host, port)
+        serve.check(host, port)
+
+
+def test_ctrl_c_is_forwarded_to_the_server_as_a_stop():
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        assert serve._wait(child) == 0
+    finally:
+        timer.cancel()
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGTERM
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
