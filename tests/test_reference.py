@@ -18,10 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cityscore import demo
 from cityscore.catalog import CITYWIDE, PERIODS
 from cityscore.config import DEFAULT_BANDS, Bands
 from cityscore.reference import reference_scores
 from cityscore.score import score_range
+
+from .conftest import DEMO_END
 
 REL = 1e-9
 FIRST_DAY = dt.date(2025, 1, 1)
@@ -243,6 +246,22 @@ def test_reference_and_engine_agree_at_the_history_threshold(history_days: int) 
         "targets": pd.DataFrame(columns=["metric", "effective_from", "target"]),
         "observations": observations,
         "start": as_of,
+        "end": as_of,
+        "periods": PERIODS,
+    }
+    assert_agree(city)
+
+
+@pytest.mark.parametrize("days_ago", [0, demo.TARGET_CHANGE_DAYS_AGO, demo.STALE_DAYS])
+def test_engine_matches_reference_on_the_demo_city(days_ago: int) -> None:
+    """Realistic sizes and patterns: 20 metrics, three years, a stale metric, a target change."""
+    metrics, fixed = demo.demo_metrics()
+    as_of = DEMO_END - dt.timedelta(days=days_ago)
+    city = {
+        "metrics": metrics,
+        "targets": pd.concat([fixed, demo.demo_target_change(DEMO_END)], ignore_index=True),
+        "observations": demo.demo_observations(DEMO_END),
+        "start": as_of - dt.timedelta(days=1),
         "end": as_of,
         "periods": PERIODS,
     }
