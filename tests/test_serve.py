@@ -18,7 +18,6 @@ import pytest
 from cityscore import ConfigError, serve
 from cityscore.notebooks import copy_sqlite
 
-
 from .conftest import _free_port
 
 CLI = str(Path(sys.executable).with_name("cityscore"))
