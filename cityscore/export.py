@@ -80,7 +80,12 @@ def values_csv(observations: pd.DataFrame) -> str:
     return _csv(VALUES_EXPORT_COLUMNS, rows)
 
 
-def scores_csv(scores: pd.DataFrame, metrics: pd.DataFrame, layout: str = "kit") -> str:
+def scores_csv(
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    layout: str = "kit",
+    observations: pd.DataFrame | None = None,
+) -> str:
     """Score rows as CSV in the kit's layout or in Boston's open-data layout."""
     if layout not in LAYOUTS:
         msg = f"unknown scores layout {layout!r}; use one of {list(LAYOUTS)}"
@@ -89,15 +94,42 @@ def scores_csv(scores: pd.DataFrame, metrics: pd.DataFrame, layout: str = "kit")
         from .render import scores_csv as kit_csv
 
         return kit_csv(scores)
-    return boston_csv(scores, metrics)
+    return boston_csv(scores, metrics, observations)
 
 
-def boston_csv(scores: pd.DataFrame, metrics: pd.DataFrame) -> str:
+def ratio_sums(observations: pd.DataFrame, metrics: pd.DataFrame, as_ofs: list) -> dict:
+    """``(as_of, metric, period) -> (numerator sum, denominator sum)`` for ratio metrics' windows."""
+    import pandas as pd
+
+    from .catalog import PERIODS
+
+    ratio = set(metrics.loc[metrics["kind"] == "ratio", "name"])
+    obs = observations[observations["metric"].isin(ratio)]
+    if obs.empty or not as_ofs:
+        return {}
+    days = pd.date_range(min(as_ofs) - pd.Timedelta(days=max(PERIODS.values())), max(as_ofs))
+    out = {}
+    for field in ("numerator", "denominator"):
+        daily = obs.pivot_table(
+            index="date", columns="metric", values=field, aggfunc="sum"
+        ).reindex(days)
+        for period, width in PERIODS.items():
+            rolled = daily.rolling(width, min_periods=1).sum().loc[list(as_ofs)]
+            for as_of, row in rolled.iterrows():
+                for metric, total in row.items():
+                    out.setdefault((as_of, metric, period), {})[field] = total
+    return {k: (v["numerator"], v["denominator"]) for k, v in out.items()}
+
+
+def boston_csv(
+    scores: pd.DataFrame, metrics: pd.DataFrame, observations: pd.DataFrame | None = None
+) -> str:
     """Boston's layout: one row per metric and as-of date.
 
     ``score_calculated_ts`` is the morning after the as-of date (Boston scores a day once it is
     over, and its readers take ``day = score_calculated_ts - 1 day``). ``latest_score_flag`` is 1 on
-    the latest as-of date. The kit keeps no per-period numerators, so those columns stay empty.
+    the latest as-of date. For ratio metrics the numerator and denominator columns hold the sums over
+    each period's window (given ``observations``); value metrics have none, so they stay empty.
     """
     import pandas as pd
 
@@ -111,7 +143,9 @@ def boston_csv(scores: pd.DataFrame, metrics: pd.DataFrame) -> str:
         sort=False,
     )
     day_target = scores[scores["period"] == "day"].set_index(["as_of", "metric"])["target"]
-    latest = pd.to_datetime(scores["as_of"]).max()
+    as_ofs = sorted(pd.to_datetime(scores["as_of"]).unique())
+    sums = ratio_sums(observations, metrics, as_ofs) if observations is not None else {}
+    latest = as_ofs[-1] if as_ofs else None
     rows = []
     for (as_of, metric), periods in wide.iterrows():
         as_of = pd.Timestamp(as_of)
@@ -124,6 +158,9 @@ def boston_csv(scores: pd.DataFrame, metrics: pd.DataFrame) -> str:
         }
         for period in ("day", "week", "month", "quarter"):
             row[f"{period}_score"] = number_text(periods.get(period))
+            numerator, denominator = sums.get((as_of, metric, period), (None, None))
+            row[f"{period}_numerator"] = number_text(numerator)
+            row[f"{period}_denominator"] = number_text(denominator)
         rows.append([row.get(c, "") for c in BOSTON_COLUMNS])
     return _csv(BOSTON_COLUMNS, rows)
 
@@ -172,5 +209,6 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(text)
     else:
-        print(f"wrote {max(text.count(chr(10)) - 1, 0)} rows to {args.out}")
+        rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+        print(f"wrote {rows} rows to {args.out}")
     return 0

@@ -221,7 +221,14 @@ class Kit:
             scores = self.scores()
         else:
             scores = self.scores(start=start or end, end=end or start)
-        return export.write(export.scores_csv(scores, self.metrics(), layout), out)
+        observations = None
+        if layout == "boston" and len(scores):
+            first, last = (
+                pd.to_datetime(scores["as_of"]).min(),
+                pd.to_datetime(scores["as_of"]).max(),
+            )
+            observations = self.observations(first - pd.Timedelta(days=max(PERIODS.values())), last)
+        return export.write(export.scores_csv(scores, self.metrics(), layout, observations), out)
 
     def history(self, metric: str, date: DateLike) -> pd.DataFrame:
         """Every version of one metric's value on one date: current and superseded, with batch and source."""

@@ -84,7 +84,16 @@ def test_boston_layout(city: Kit) -> None:
     assert float(plain["week_score"]) == expected
     assert plain["target"] == "6" and plain["latest_score_flag"] == "1"
     assert by_key["Plain", "2026-01-02T00:00:00"]["latest_score_flag"] == "0"
-    assert 'Repairs, "on time"' in {r["metric_name"] for r in rows}
+    assert plain["day_numerator"] == plain["day_denominator"] == ""  # value metrics have none
+    repairs = by_key['Repairs, "on time"', "2026-01-03T00:00:00"]
+    # No value on Jan 2: no day score; the week still holds Jan 1's 9 of 10.
+    assert (repairs["day_score"], repairs["day_numerator"], repairs["day_denominator"]) == (
+        "",
+        "",
+        "",
+    )
+    assert (repairs["week_numerator"], repairs["week_denominator"]) == ("9", "10")
+    assert float(repairs["week_score"]) == pytest.approx(9 / 10 / 0.9)
 
 
 def test_cli_export(tmp_path: Path, demo_db_file: Path) -> None:

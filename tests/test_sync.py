@@ -251,3 +251,30 @@ def test_config_errors_say_what_to_fix(metric: dict, needle: str) -> None:
 
     with pytest.raises(ConfigError, match=needle):
         load_config({"sources": {"db": {"url": "sqlite://"}}, "metrics": {"A": metric}})
+
+
+def test_sqlite_source_table_mode_and_read_only(city: Kit, tmp_path: Path) -> None:
+    """Any SQLAlchemy database is a source; on SQLite the query runs with PRAGMA query_only."""
+    path = tmp_path / "source.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text('CREATE TABLE "daily ems" (day TEXT, "median minutes" REAL)'))
+        conn.execute(
+            sa.text("INSERT INTO \"daily ems\" VALUES ('2026-01-01', 5.5), ('2026-01-02', 6.0)")
+        )
+    engine.dispose()
+    table = {
+        "table": "daily ems",
+        "start": "2026-01-01",
+        "columns": {"date": "day", "value": "median minutes"},
+    }
+    cfg = {"sources": {"local": {"url": f"sqlite:///{path}"}}, "metrics": {"EMS Response": table}}
+    assert city.sync(cfg, end="2026-01-31")[0].inserted == 2
+    writer = 'DELETE FROM "daily ems" WHERE day BETWEEN :start AND :end RETURNING day AS date, 1 AS value'
+    cfg["metrics"]["EMS Response"] = {"query": writer, "start": "2026-01-01"}
+    with pytest.raises(StoreError, match=r"readonly|read-only|query_only"):
+        city.sync(cfg, end="2026-01-31", lookback_days=5)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text('SELECT count(*) FROM "daily ems"')).scalar() == 2
+    engine.dispose()
