@@ -23,6 +23,7 @@ def reference_scores(
     start: dt.date,
     end: dt.date,
     periods: Mapping[str, int] = PERIODS,
+    cap: float | None = None,
 ) -> list[dict[str, object]]:
     """Rows of (as_of, metric, period, value, target, score, note) computed by brute force."""
     kinds = dict(zip(metrics["name"], metrics["kind"], strict=True))
@@ -46,6 +47,8 @@ def reference_scores(
             scored = []
             for metric in metrics.itertuples(index=False):
                 row = _score_one(metric, days.get(metric.name, {}), target_list, day, length)
+                if cap is not None and row["score"] is not None and row["score"] > cap:
+                    row["score"] = cap
                 out.append({"as_of": day, "metric": metric.name, "period": period, **row})
                 if row["score"] is not None:
                     scored.append((row["score"], float(metric.weight)))

@@ -65,9 +65,12 @@ def score_date(
     *,
     bands: Bands = DEFAULT_BANDS,
     periods: Mapping[str, int] = PERIODS,
+    cap: float | None = None,
 ) -> pd.DataFrame:
     """Scores of every metric and the citywide CityScore for one as-of date."""
-    return score_range(observations, metrics, targets, as_of, as_of, bands=bands, periods=periods)
+    return score_range(
+        observations, metrics, targets, as_of, as_of, bands=bands, periods=periods, cap=cap
+    )
 
 
 def score_range(
@@ -79,6 +82,7 @@ def score_range(
     *,
     bands: Bands = DEFAULT_BANDS,
     periods: Mapping[str, int] = PERIODS,
+    cap: float | None = None,
 ) -> pd.DataFrame:
     """Scores for every as-of date from ``start`` to ``end`` inclusive.
 
@@ -91,6 +95,9 @@ def score_range(
         The catalog frame (see ``cityscore.catalog``).
     targets
         ``metric, effective_from, target``: each target applies from its date until the next one.
+    cap
+        No cap by default; a number caps each metric's score (so one metric far above its target
+        cannot carry the CityScore).
 
     Returns
     -------
@@ -105,6 +112,9 @@ def score_range(
     check_metrics(metrics)
     check_targets(targets)
     _check_periods(periods)
+    if cap is not None and not cap > 0:
+        msg = f"a score cap must be a number above 0 (e.g. 1.5), or None for no cap; got {cap!r}"
+        raise ConfigError(msg)
     # The grid reaches back far enough for the baseline year and for the longest window.
     lookback = max(BASELINE_DAYS, max(periods.values()) - 1)
     grid = _Grid(observations, metrics, start, end, lookback)
@@ -120,6 +130,8 @@ def score_range(
     notes = np.zeros(shape, dtype=np.int16)
     for p, name in enumerate(period_names):
         v, t, s, note = _score_period(grid, periods[name], fixed_target, base_target, base_ok)
+        if cap is not None:
+            s = np.minimum(s, cap)  # NaN (no score) stays NaN
         values[:, 1:, p], target_out[:, 1:, p], scores[:, 1:, p], notes[:, 1:, p] = v, t, s, note
         city, n_scored = _citywide(s, grid.weights)
         scores[:, 0, p] = city

@@ -108,6 +108,7 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
         "start": start,
         "end": end,
         "periods": periods,
+        "cap": draw(st.sampled_from([None, None, 1.0, 1.5])),
     }
 
 
@@ -171,8 +172,9 @@ def _status(score: float | None, bands: Bands) -> str | None:
 
 def assert_agree(city: dict[str, object], bands: Bands = DEFAULT_BANDS) -> None:
     args = [city[k] for k in ("observations", "metrics", "targets", "start", "end")]
-    fast = score_range(*args, bands=bands, periods=city["periods"])
-    slow = reference_scores(*args, periods=city["periods"])
+    options = {"periods": city["periods"], "cap": city.get("cap")}
+    fast = score_range(*args, bands=bands, **options)
+    slow = reference_scores(*args, **options)
     n_dates = (city["end"] - city["start"]).days + 1
     assert len(fast) == len(slow) == (len(city["metrics"]) + 1) * len(city["periods"]) * n_dates
     fast = fast.assign(as_of=fast["as_of"].dt.date, metric=fast["metric"].astype(str))

@@ -475,3 +475,19 @@ def test_bad_periods_are_rejected(periods: dict[str, float]) -> None:
         score_one(
             values("M", {0: 1}), catalog(metric()), targets(("M", EARLIEST, 1.0)), periods=periods
         )
+
+
+def test_an_optional_cap_limits_each_metric_score_before_the_citywide_mean() -> None:
+    obs = observations(values("Far", {0: 30}), values("Under", {0: 5}))
+    meta = catalog(metric("Far"), metric("Under"))
+    tgt = targets(("Far", EARLIEST, 10.0), ("Under", EARLIEST, 10.0))
+    uncapped = score_one(obs, meta, tgt)
+    assert row(uncapped, "Far")["score"] == 3.0  # 30 / 10: no cap by default
+    assert row(uncapped, "CityScore")["score"] == 1.75  # (3.0 + 0.5) / 2
+    capped = score_one(obs, meta, tgt, cap=1.5)
+    assert row(capped, "Far")["score"] == 1.5  # min(3.0, 1.5)
+    assert row(capped, "Far")["value"] == 30  # the value itself is not touched
+    assert row(capped, "Under")["score"] == 0.5  # below the cap: unchanged
+    assert row(capped, "CityScore")["score"] == 1.0  # (1.5 + 0.5) / 2
+    with pytest.raises(ConfigError, match="cap"):
+        score_one(obs, meta, tgt, cap=0)
