@@ -199,3 +199,72 @@ def test_scratch_kit_leaves_the_course_database_alone(
     scratch.import_values(f"metric,date,value\nLibrary Users,{day},5\n".encode())
     assert len(course_db.observations()) == before
     assert len(scratch.observations()) == before + 1
+
+
+def test_own_city_metrics_checker_explains_what_is_missing():
+    header = "name,direction,kind,target,baseline\n"
+    four = header + "".join(f"M{i},higher,value,1,\n" for i in range(4))
+    assert "at least five" in training.check_my_metrics("5.1", four).message
+    history = (
+        header + "".join(f"M{i},higher,value,1,\n" for i in range(4)) + "H,lower,value,,history\n"
+    )
+    feedback = training.check_my_metrics("5.1", history)
+    assert not feedback.ok and "90 days" in feedback.message
+    one_way = header + "".join(f"M{i},higher,value,1,\n" for i in range(5))
+    assert "lower-is-better" in training.check_my_metrics("5.1", one_way).message
+    both = one_way + "L,lower,value,3,\n"
+    assert training.check_my_metrics("5.1", both).ok
+
+
+@pytest.mark.parametrize(("score", "status"), [(1.0, "meeting"), (0.9, "near"), (0.8999, "below")])
+def test_status_checker_uses_the_bands(score: float, status: str):
+    assert training.check_status("4.2", score, status).ok
+    assert not training.check_status("4.2", score, "nearly").ok
+
+
+def test_entry_and_follow_up_checkers(kit: Kit, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(training.STRICT_ENV, raising=False)
+    kit.import_metrics(b"name,direction,kind,target\nA,higher,value,10\nB,lower,value,5\n")
+    result = kit.import_values(
+        b"metric,date,value\nA,2026-10-31,8\nB,2026-10-31,4\nA,2026-10-30,9\nB,2026-10-30,6\n"
+    )
+    day = dt.date(2026, 10, 31)
+    assert training.check_entered(kit, "3.1", result, "A", day, 8).ok
+    wrong = training.check_entered(kit, "3.1", result, "A", day, 8.5)
+    assert not wrong.ok and "asks for 8.5" in wrong.message
+    # Week scores: A = mean(8, 9) / 10 = 0.85; B = 5 / mean(4, 6) = 1.0 -> A is lowest.
+    assert training.check_lowest(kit, "5.3", "a ", period="week").ok
+    assert not training.check_lowest(kit, "5.3", "B", period="week").ok
+    near_too = training.check_count_below(kit, "4.3", 2, period="week")
+    assert training.check_count_below(kit, "4.3", 1, period="week").ok
+    assert not near_too.ok
+
+
+def test_methodology_worked_examples_hold(kit: Kit):
+    """The numbers docs/methodology.md works through, computed by the engine."""
+    kit.import_metrics(
+        b"name,direction,kind,aggregation,target,weight\n"
+        b"Calls,higher,ratio,,0.9,1\nEMS,lower,value,median,6.0,1\nPermits,higher,value,sum,25,2\n"
+    )
+    days = pd.date_range("2026-10-25", "2026-10-31").strftime("%Y-%m-%d")
+    num, den = [36, 40, 38, 41, 35, 20, 15], [40, 44, 42, 45, 39, 22, 18]
+    ems = [6.1, 6.4, 5.9, 7.0, 6.3, 6.6, 6.2]
+    permits = [20, 25, 18, 22, 21, 17, 15]  # total 138
+    lines = ["metric,date,value,numerator,denominator"]
+    for i, day in enumerate(days):
+        lines += [
+            f"Calls,{day},,{num[i]},{den[i]}",
+            f"EMS,{day},{ems[i]},,",
+            f"Permits,{day},{permits[i]},,",
+        ]
+    kit.import_values(("\n".join(lines) + "\n").encode())
+    week = kit.scores("2026-10-31").query("period == 'week'").set_index("metric")
+    assert week.loc["Calls", "value"] == pytest.approx(0.90)
+    assert week.loc["Calls", "score"] == pytest.approx(1.0)
+    assert week.loc["EMS", "value"] == pytest.approx(6.3)
+    assert week.loc["EMS", "score"] == pytest.approx(6.0 / 6.3)
+    assert week.loc["Permits", "target"] == pytest.approx(175)
+    assert week.loc["Permits", "score"] == pytest.approx(138 / 175)
+    # CityScore with weight 2 on Permits: (1.0 + 6/6.3 + 2 * 138/175) / 4
+    expected = (1.0 + 6.0 / 6.3 + 2 * 138 / 175) / 4
+    assert week.loc["CityScore", "score"] == pytest.approx(expected)
