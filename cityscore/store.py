@@ -112,6 +112,7 @@ superseded_targets_table = sa.Table(
 
 sa.Index("ix_observations_date", observations_table.c.date)
 METRIC_FIELDS = list(empty_metrics().columns)
+WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers
 VALUE_FIELDS = ["value", "numerator", "denominator"]
 
 
@@ -235,6 +236,11 @@ class Store:
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
             try:
+                if write and conn.dialect.name == "postgresql":
+                    # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
+                    )
                 yield conn
             except BaseException:
                 trans.rollback()

@@ -45,3 +45,44 @@ def test_import_history_undo_on_postgres(pg_kit: Kit) -> None:
     pg_kit.undo(second.batch_id)
     assert pg_kit.observations()["value"].tolist() == [5.0]
     assert pg_kit.import_values(b"metric,date,value\nEMS Response,2026-01-01,5\n").batch_id is None
+
+
+def test_concurrent_writers_queue_on_postgres(pg_kit: Kit, postgres_url: str, monkeypatch) -> None:
+    """Two importers writing the same days at once: both succeed, one value current, one in history."""
+    import threading
+    import time
+
+    from cityscore.store import Store
+
+    pg_kit.import_metrics(b"name,direction,kind,target\nEMS Response,lower,value,6\n")
+    finish = Store._finish_batch
+
+    def slow_finish(self, conn, *args):  # hold each write transaction open a moment
+        finish(self, conn, *args)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(Store, "_finish_batch", slow_finish)
+    start, results, errors = threading.Barrier(2), [], []
+
+    def importer(value: int) -> None:
+        kit = Kit(postgres_url)
+        start.wait()
+        try:
+            results.append(
+                kit.import_values(f"metric,date,value\nEMS Response,2026-01-01,{value}\n".encode())
+            )
+        except Exception as exc:  # reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=importer, args=(v,)) for v in (5, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted((r.inserted, r.updated) for r in results) == [(0, 1), (1, 0)]
+    history = pg_kit.history("EMS Response", "2026-01-01")
+    assert sorted(history["value"]) == [5.0, 7.0] and sorted(history["status"]) == [
+        "current",
+        "superseded",
+    ]
