@@ -24,12 +24,11 @@ import numpy as np
 import pandas as pd
 
 from . import load, summary
-from .catalog import CITYWIDE
+from .catalog import CITYWIDE, PERIODS
 from .config import DEFAULT_BANDS, Bands, database_url
 from .errors import CityScoreError, ValidationError
 from .kit import Kit
 from .notebooks import copy_sqlite
-from .score import as_date
 
 STRICT_ENV = "CITYSCORE_TRAINING_STRICT"
 TOLERANCE = 0.005  # answers within half a hundredth count: learners read rounded numbers
@@ -156,7 +155,10 @@ def _row(kit: Kit, metric: str, period: str, as_of: dt.date | None) -> pd.Series
     scores = kit.scores(as_of)
     match = scores[(scores["metric"] == metric) & (scores["period"] == period)]
     if match.empty:
-        msg = f"no metric named {metric!r}{load.closest(metric, kit.metrics()['name'])}"
+        hint = load.closest(metric, kit.metrics()["name"])
+        msg = (
+            f"no score for metric {metric!r}{hint} and period {period!r} (periods: {list(PERIODS)})"
+        )
         raise CityScoreError(msg)
     return match.iloc[0]
 
@@ -188,7 +190,7 @@ def _metric_mistakes(kit: Kit, metric: str, period: str, row: pd.Series) -> dict
     info = kit.metrics().set_index("name").loc[metric]
     higher = info["direction"] == "higher"
     target, value = float(row["target"]), float(row["value"])
-    days = {"day": 1, "week": 7, "month": 30, "quarter": 90}[period]
+    days = PERIODS[period]
     as_of = pd.Timestamp(row["as_of"])
     window = kit.observations(as_of - pd.Timedelta(days=days - 1), as_of)
     window = window[window["metric"] == metric]
@@ -741,16 +743,6 @@ def solved(notebook: str | Path, solutions: Mapping[str, Mapping[str, str]] | No
     return nb
 
 
-def problems_table(error: ValidationError) -> pd.DataFrame:
-    """An import error's bad rows as a table (line, column, value, reason), for display in a lesson."""
-    return error.problems.copy()
-
-
 def read_csv_text(text: str) -> pd.DataFrame:
     """A CSV text as a table of strings, to look at a file inside a lesson."""
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-
-
-def as_of_label(value: object) -> str:
-    """An ISO date for display."""
-    return as_date(value).date().isoformat()  # type: ignore[arg-type]
