@@ -81,13 +81,26 @@ def decode(data: bytes) -> str:
 
 
 def read_text(source: Source) -> str:
-    """The text of a path, bytes or open file."""
+    """The text of a path, bytes or open file; a ``ValidationError`` for bytes in no known encoding."""
     if isinstance(source, (str, Path)):
-        return decode(Path(source).read_bytes())
-    if isinstance(source, bytes):
-        return decode(source)
-    data = source.read()
-    return decode(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
+        path = Path(source)
+        if not path.is_file():
+            msg = f"file {path} not found; check the path (or run the command from the folder holding it)"
+            raise ConfigError(msg)
+        data: bytes | str = path.read_bytes()
+    else:
+        data = source if isinstance(source, bytes) else source.read()
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    try:
+        return decode(data)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems = Problems(source_name(source))
+        reason = "the file is neither UTF-8 nor Windows-1252 text; save it from your spreadsheet as CSV UTF-8"
+        problems.add(line, "encoding", repr(data[exc.start : exc.start + 4]), reason)
+        problems.raise_if_any()
+        raise
 
 
 def sniff_delimiter(text: str) -> str:

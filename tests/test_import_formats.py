@@ -181,3 +181,16 @@ def test_invalid_json_is_reported(city: Kit) -> None:
     with pytest.raises(ValidationError) as info:
         city.import_values(b'[{"model": "cityscore.value", ]')
     assert info.value.problems["column"].tolist() == ["json"]
+
+
+def test_unreadable_empty_and_header_only_files(city: Kit, tmp_path) -> None:
+    with pytest.raises(ValidationError) as info:
+        city.import_values(b"metric,date,value\nCaf\x81 Inspections,2026-01-01,1\n")
+    assert info.value.problems[["line", "column"]].values.tolist() == [[2, "encoding"]]
+    with pytest.raises(ValidationError, match="missing column"):
+        city.import_values(b"")
+    assert city.import_values(b"metric,date,value\n\n").batch_id is None
+    from cityscore import ConfigError
+
+    with pytest.raises(ConfigError, match="not found"):
+        city.import_values(tmp_path / "nope.csv")
