@@ -341,12 +341,14 @@ def publish(
         executed = Path(tmp) / "daily_report.ipynb"
         try:
             nb = execute(executed, parameters, db=db)
-        except ReportError:
-            if executed.exists():
-                stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-                failed = out / "failed" / f"daily_report-{stamp}.ipynb"
-                write_atomic(failed, _scrub(executed.read_text(encoding="utf-8"), secret))
-            raise
+        except ReportError as exc:
+            if not executed.exists():
+                raise
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            failed = out / "failed" / f"daily_report-{stamp}.ipynb"
+            write_atomic(failed, _scrub(executed.read_text(encoding="utf-8"), secret))
+            msg = f"{_scrub(str(exc), secret)}\nthe failed notebook is kept at {failed}; the previous report is unchanged"
+            raise ReportError(msg) from None
         summary = _summary(nb)
         day = summary["as_of"]
         folder = out / day
@@ -388,10 +390,20 @@ def _environment(name: str, value: str | None) -> Iterator[None]:
             os.environ[name] = old
 
 
+# jsonschema (under nbformat and altair) imports rfc3987_syntax when it is installed, only to check
+# "iri" formats we never use; building its grammar costs 2-3 s, in this process and again in the
+# kernel. Marking it absent (a None entry in sys.modules makes its import raise ImportError, which
+# jsonschema handles) keeps a report run near papermill's own start-up time.
+SKIP_IMPORTS = ("rfc3987_syntax",)
+_SKIP_LINE = f"import sys; [sys.modules.setdefault(m, None) for m in {SKIP_IMPORTS!r}]"
+
+
 def execute(
     output: Path, parameters: dict[str, Any], *, db: str | None = None
 ) -> nbformat.NotebookNode:
     """Run the report notebook with papermill; the database reaches the kernel via $CITYSCORE_DB."""
+    for module in SKIP_IMPORTS:
+        sys.modules.setdefault(module, None)  # type: ignore[arg-type]
     import papermill
 
     try:
@@ -402,6 +414,11 @@ def execute(
                 parameters=parameters,
                 progress_bar=False,
                 log_output=False,
+                # Runs at kernel start-up, before the notebook; never written into it.
+                extra_arguments=[
+                    f"--IPKernelApp.exec_lines={_SKIP_LINE}",
+                    "--IPKernelApp.log_level=ERROR",  # no start-up chatter in cron mail
+                ],
             )
     except papermill.PapermillExecutionError as exc:
         line = _failing_line(exc.traceback or []) or (exc.source or "").strip().partition("\n")[0]
