@@ -74,8 +74,9 @@ def check_metrics(metrics: pd.DataFrame) -> None:
     if dupes:
         msg = f"metric names must be unique; repeated: {dupes}"
         raise CatalogError(msg)
-    if (metrics["weight"] <= 0).any():
-        bad = metrics.loc[metrics["weight"] <= 0, "name"].tolist()
+    not_positive = ~(metrics["weight"] > 0)  # NaN included
+    if not_positive.any():
+        bad = metrics.loc[not_positive, "name"].tolist()
         msg = f"weights must be greater than 0; not so for {bad}"
         raise CatalogError(msg)
 

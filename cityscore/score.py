@@ -184,7 +184,8 @@ class _Grid:
     def _fill(self, observations: pd.DataFrame, end: pd.Timestamp) -> None:
         obs = observations
         dates = pd.to_datetime(obs["date"])
-        keep = (dates >= self.origin) & (dates <= end)
+        # Before the day after ``end``, so a reading with a time of day on ``end`` still counts.
+        keep = (dates >= self.origin) & (dates < end + pd.Timedelta(days=1))
         codes = pd.Index(self.names).get_indexer(obs["metric"][keep])
         rows = (dates[keep] - self.origin).dt.days.to_numpy()
         ok = codes >= 0
@@ -215,7 +216,7 @@ class _Grid:
         if len(targets):
             t = targets.assign(effective_from=pd.to_datetime(targets["effective_from"]))
             t = t.sort_values("effective_from", kind="stable")
-            t = t[t["effective_from"] <= self.origin + pd.Timedelta(days=self.n - 1)]
+            t = t[t["effective_from"] < self.origin + pd.Timedelta(days=self.n)]
             cols = pd.Index(self.names).get_indexer(t["metric"])
             rows = np.maximum((t["effective_from"] - self.origin).dt.days.to_numpy(), 0)
             ok = cols >= 0

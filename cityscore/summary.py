@@ -166,8 +166,11 @@ def freshness(
     Columns: ``metric, last_date, days_since, stale, missing_days``.
     """
     as_of = as_date(as_of)
-    obs = observations[pd.to_datetime(observations["date"]) <= as_of]
-    dates = pd.to_datetime(obs["date"])
+    all_dates = pd.to_datetime(
+        observations["date"]
+    ).dt.normalize()  # a time of day is still that day
+    obs = observations[all_dates <= as_of]
+    dates = all_dates[all_dates <= as_of]
     last = dates.groupby(obs["metric"]).max()
     recent = dates > as_of - pd.Timedelta(days=window)
     present = dates[recent].groupby(obs["metric"][recent]).nunique()

@@ -491,3 +491,24 @@ def test_an_optional_cap_limits_each_metric_score_before_the_citywide_mean() -> 
     assert row(capped, "CityScore")["score"] == 1.0  # (1.5 + 0.5) / 2
     with pytest.raises(ConfigError, match="cap"):
         score_one(obs, meta, tgt, cap=0)
+
+
+def test_a_time_of_day_does_not_move_a_value_or_target_to_another_day() -> None:
+    obs = values("M", {0: 6, -1: 2})
+    obs["date"] = obs["date"] + pd.Timedelta(
+        hours=8, minutes=30
+    )  # e.g. read from a timestamp column
+    tgt = targets(("M", EARLIEST, 2.0), ("M", D, 3.0))
+    tgt["effective_from"] = tgt["effective_from"] + pd.Timedelta(hours=12)
+    scores = score_one(obs, catalog(metric()), tgt)
+    assert row(scores)["value"] == 6  # the 08:30 reading on D belongs to D
+    assert row(scores)["target"] == 3.0  # the change made at noon on D applies on D
+    assert row(scores)["score"] == 2.0  # 6 / 3
+    assert row(scores, period="week")["value"] == 4  # (6 + 2) / 2
+
+
+def test_a_weight_that_is_not_a_positive_number_is_rejected() -> None:
+    obs = values("M", {0: 1})
+    for weight in (0.0, -1.0, float("nan")):
+        with pytest.raises(CatalogError, match="weights must be greater than 0"):
+            score_one(obs, catalog(metric(weight=weight)), targets(("M", EARLIEST, 1.0)))

@@ -208,3 +208,12 @@ def test_freshness_of_a_city_with_metrics_but_no_data_yet() -> None:
     assert fresh["stale"].all()
     assert fresh["last_date"].isna().all()
     assert (fresh["missing_days"] == 30).all()
+
+
+def test_freshness_reads_a_timestamp_as_its_day() -> None:
+    meta = catalog(metric("M"))
+    obs = values("M", {0: 1, -1: 1})
+    obs["date"] = obs["date"] + pd.Timedelta(hours=9)
+    fresh = freshness(obs, meta, D, window=30).set_index("metric")
+    assert fresh.loc["M", "days_since"] == 0  # read at 09:00 on D: today, not -1 days ago
+    assert fresh.loc["M", "missing_days"] == 28  # D and D-1 have data
