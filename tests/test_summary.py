@@ -217,3 +217,18 @@ def test_freshness_reads_a_timestamp_as_its_day() -> None:
     fresh = freshness(obs, meta, D, window=30).set_index("metric")
     assert fresh.loc["M", "days_since"] == 0  # read at 09:00 on D: today, not -1 days ago
     assert fresh.loc["M", "missing_days"] == 28  # D and D-1 have data
+
+
+def test_no_summary_view_mutates_its_inputs() -> None:
+    scores, meta = _moving_city()
+    obs = values("A", {0: 1.5, -1: 1.0})
+    frames = {"scores": scores, "meta": meta, "obs": obs}
+    before = {name: frame.copy(deep=True) for name, frame in frames.items()}
+    citywide(scores)
+    category_scores(scores, meta)
+    percentiles(scores, D)
+    leaders(scores, D)
+    contributions(scores, meta, D, since_days=7, period="week")
+    freshness(obs, meta, D)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(frame, before[name], check_exact=True)
