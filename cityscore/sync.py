@@ -314,6 +314,10 @@ def fetch(
         raise ConfigError(msg)
     end = end or dt.date.today() - dt.timedelta(days=1)
     catalog, last = kit.metrics(), kit.store.last_dates()
+    unknown = [m.metric for m in selected if m.metric not in set(catalog["name"])]
+    if unknown:
+        msg = f"metric(s) {unknown} in the sync configuration are not in the catalog; import or create them first"
+        raise ConfigError(msg)
     out: dict[str, pd.DataFrame] = {}
     for source_name in dict.fromkeys(m.source for m in selected):
         source = cfg.sources[source_name]

@@ -237,6 +237,17 @@ def test_passwords_written_in_a_file_are_refused(tmp_path: Path) -> None:
     assert "environment variable" in str(info.value) and "hunter2" not in str(info.value)
 
 
+def test_unknown_metric_and_unconfigured_metric(city: Kit) -> None:
+    cfg = {
+        "sources": {"db": {"url": "sqlite://"}},
+        "metrics": {"Nope": {"query": "SELECT :start, :end"}},
+    }
+    with pytest.raises(ConfigError, match="not in the catalog"):
+        city.sync(cfg)
+    with pytest.raises(ConfigError, match="not in the sync configuration"):
+        city.sync(cfg, metrics=["EMS Response"])
+
+
 @pytest.mark.parametrize(
     ("metric", "needle"),
     [
