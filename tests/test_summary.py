@@ -5,10 +5,13 @@ Scores come from the engine on tiny hand-made cities; every expected number is w
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cityscore.catalog import EARLIEST
 from cityscore.score import score_date, score_range
@@ -21,6 +24,7 @@ from cityscore.summary import (
     percentiles,
 )
 
+from .test_reference import cities
 from .test_score_rules import (
     D,
     catalog,
@@ -232,3 +236,36 @@ def test_no_summary_view_mutates_its_inputs() -> None:
     freshness(obs, meta, D)
     for name, frame in frames.items():
         pd.testing.assert_frame_equal(frame, before[name], check_exact=True)
+
+
+# --- properties on random cities -----------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cities(), st.integers(1, 14), st.sampled_from(["day", "week", "month", "quarter"]))
+def test_contributions_always_add_up_and_leaders_never_overlap(
+    city: dict[str, object], since_days: int, period: str
+) -> None:
+    start = city["start"] - dt.timedelta(days=since_days)
+    scores = score_range(city["observations"], city["metrics"], city["targets"], start, city["end"])
+    meta, end = city["metrics"], pd.Timestamp(city["end"])
+    city_scores = scores[(scores["metric"] == "CityScore") & (scores["period"] == period)]
+    city_scores = city_scores.set_index("as_of")["score"]
+    change = city_scores[end] - city_scores[end - pd.Timedelta(days=since_days)]
+    parts = contributions(scores, meta, end, since_days=since_days, period=period)
+    if math.isnan(change):
+        assert parts.empty
+    else:
+        assert parts["contribution"].sum() == pytest.approx(change, abs=1e-12)
+        assert sorted(parts["metric"]) == sorted(meta["name"])
+
+    top, bottom = leaders(scores, end, period=period)
+    assert not set(top["metric"]) & set(bottom["metric"])
+    assert len(top) <= 5 and len(bottom) <= 5
+    assert top["score"].is_monotonic_decreasing and bottom["score"].is_monotonic_increasing
+    if len(top) and len(bottom):
+        assert top["score"].min() >= bottom["score"].max()
+    scored = scores[
+        (scores["as_of"] == end) & (scores["period"] == period) & (scores["metric"] != "CityScore")
+    ]
+    assert len(top) + len(bottom) == min(10, scored["score"].notna().sum())
