@@ -33,6 +33,11 @@ def _outputs(nb: nbformat.NotebookNode) -> str:
     return "\n".join(texts)
 
 
+def _execute(nb: nbformat.NotebookNode) -> None:
+    resources = {"metadata": {"path": str(TRAINING_DIR)}}
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources=resources).execute()
+
+
 @pytest.fixture
 def demo_kit(demo_db_file: Path, tmp_path: Path) -> Kit:
     """A private copy of the demo city (copied with the backup API: the file may still have a WAL)."""
@@ -61,9 +66,7 @@ def test_solved_lesson_runs_and_every_answer_is_accepted(lesson: str, course_db:
     nb = training.solved(TRAINING_DIR / lesson)
     exercises = _exercise_ids(nb)
     assert exercises, f"{lesson} has no exercise cells"
-    NotebookClient(
-        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(TRAINING_DIR)}}
-    ).execute()
+    _execute(nb)
     text = _outputs(nb)
     assert text.count("✔ Correct") == len(exercises), text
     assert "Not yet" not in text and "Not answered" not in text
@@ -83,6 +86,20 @@ def test_committed_lesson_is_executed_with_placeholders(lesson: str):
             assert "..." in cell.source, (
                 f"{lesson}: exercise {cell['id']} is not left for the learner"
             )
+
+
+def test_a_wrong_answer_in_a_lesson_shows_the_hint(course_db: Kit, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(training.STRICT_ENV)
+    lesson = TRAINING_DIR / "01_what_is_a_score.ipynb"
+    solutions = training.load_solutions(TRAINING_DIR / training.SOLUTIONS_FILE)
+    wrong = dict(solutions[lesson.name])
+    wrong["exercise-1-2"] = wrong["exercise-1-2"].replace("4.5 / fire", "fire / 4.5")  # upside down
+    nb = training.solved(lesson, {lesson.name: wrong})
+    _execute(nb)
+    text = _outputs(nb)
+    assert "Exercise 1.2 — ✘ Not yet" in text
+    assert "divide the other way round (check whether higher or lower is better)" in text
+    assert text.count("✔ Correct") == len(_exercise_ids(nb)) - 1
 
 
 def test_solutions_cover_exactly_the_exercise_cells(tmp_path: Path):
