@@ -161,3 +161,45 @@ def test_metric_editor_creates_edits_and_targets_take_effect_from_their_date(cit
     assert (early, late) == (1.0, 0.5)
     with pytest.raises(ValidationError):
         city.set_target("Library Users", "2026-01-05", 0)
+
+
+def test_cli_dry_run_history_and_undo(tmp_path) -> None:
+    """`values import --dry-run`, `history` and `undo` through the real console script."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cityscore.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    if not {"history", "undo"} <= set(commands):
+        pytest.skip(
+            "needs the cityscore/cli.py change for --dry-run, history and undo (issue 3 report)"
+        )
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
+    db = f"sqlite:///{tmp_path / 'city.db'}"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [cli, "--db", db, *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    (tmp_path / "m.csv").write_bytes(METRICS.encode())
+    (tmp_path / "v1.csv").write_bytes(V1)
+    (tmp_path / "v2.csv").write_bytes(V2)
+    run("init")
+    assert "dry run" in run("metrics", "import", str(tmp_path / "m.csv"), "--dry-run").stdout
+    assert "2 inserted" in run("metrics", "import", str(tmp_path / "m.csv")).stdout
+    run("values", "import", str(tmp_path / "v1.csv"))
+    dry = run("values", "import", str(tmp_path / "v2.csv"), "--dry-run")
+    assert "1 inserted, 1 updated" in dry.stdout and "dry run" in dry.stdout
+    assert "batch 3" in run("values", "import", str(tmp_path / "v2.csv")).stdout
+    versions = run("history", "--metric", "EMS Response", "--date", "2026-01-02").stdout
+    assert "superseded" in versions and "current" in versions
+    assert "undo of batch 3" in run("undo", "3").stdout
+    assert "undo" in run("history").stdout
+    bad = run("undo", "3")
+    assert bad.returncode == 1 and "already undone" in bad.stderr
