@@ -232,6 +232,9 @@ class Kit:
 
     def history(self, metric: str, date: DateLike) -> pd.DataFrame:
         """Every version of one metric's value on one date: current and superseded, with batch and source."""
+        if date is None or metric is None:
+            msg = "give both the metric and the date whose versions to show (--metric and --date)"
+            raise ConfigError(msg)
         return self.store.history(metric, as_date(date).date())
 
     def batches(self) -> pd.DataFrame:
