@@ -127,14 +127,12 @@ def test_windows_are_inclusive_calendar_days_ending_on_d() -> None:
     # Sum aggregation makes each day's contribution visible as its own digit.
     obs = values("M", {0: 1, -6: 10, -7: 100, -29: 1000, -30: 10000, -89: 100000, -90: 1000000})
     scores = score_one(obs, catalog(metric(aggregation="sum")), targets(("M", EARLIEST, 1.0)))
-    assert row(scores, period="day")["value"] == 1  # D only
-    assert row(scores, period="week")["value"] == 11  # D-6..D: 1 + 10; D-7 is outside
-    assert (
-        row(scores, period="month")["value"] == 1111
-    )  # D-29..D: 1 + 10 + 100 + 1000; D-30 outside
-    assert (
-        row(scores, period="quarter")["value"] == 111111
-    )  # D-89..D adds 10000 + 100000; D-90 outside
+    # day = D: 1
+    # week = D-6..D: 1 + 10 = 11 (D-7 is outside)
+    # month = D-29..D: 1 + 10 + 100 + 1000 = 1111 (D-30 is outside)
+    # quarter = D-89..D: 1111 + 10000 + 100000 = 111111 (D-90 is outside)
+    by_period = {p: row(scores, period=p)["value"] for p in ("day", "week", "month", "quarter")}
+    assert by_period == {"day": 1, "week": 11, "month": 1111, "quarter": 111111}
 
 
 def test_week_window_takes_d_minus_6_but_not_d_minus_7() -> None:
@@ -495,9 +493,8 @@ def test_an_optional_cap_limits_each_metric_score_before_the_citywide_mean() -> 
 
 def test_a_time_of_day_does_not_move_a_value_or_target_to_another_day() -> None:
     obs = values("M", {0: 6, -1: 2})
-    obs["date"] = obs["date"] + pd.Timedelta(
-        hours=8, minutes=30
-    )  # e.g. read from a timestamp column
+    # Readings taken from a timestamp column, at 08:30.
+    obs["date"] = obs["date"] + pd.Timedelta(hours=8, minutes=30)
     tgt = targets(("M", EARLIEST, 2.0), ("M", D, 3.0))
     tgt["effective_from"] = tgt["effective_from"] + pd.Timedelta(hours=12)
     scores = score_one(obs, catalog(metric()), tgt)
