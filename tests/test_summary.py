@@ -90,6 +90,13 @@ def test_percentile_of_todays_day_score_in_the_past_year() -> None:
     assert pct["percentile"] == 60.0  # 100 x 3 / 5
 
 
+def test_percentile_counts_ties_as_at_or_below() -> None:
+    # Day scores D-3..D: 1, 2, 3, 2 -> today's 2 is at or above 1, 2 and itself: 3 of 4.
+    obs = values("M", {-3: 1, -2: 2, -1: 3, 0: 2})
+    scores = score_range(obs, catalog(metric()), targets(("M", EARLIEST, 1.0)), day(-3), D)
+    assert _on(percentiles(scores, D), metric="M")["percentile"] == 75.0  # 100 x 3 / 4
+
+
 def test_percentile_is_empty_without_a_score_today() -> None:
     obs = values("M", {-2: 1, -1: 2})
     scores = score_range(obs, catalog(metric()), targets(("M", EARLIEST, 1.0)), day(-2), D)
