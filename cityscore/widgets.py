@@ -277,6 +277,7 @@ class CsvUpload:
         parts += [
             _frame_html(plan.insert, "To insert"),
             _frame_html(plan.update, "To update (old value kept)"),
+            _frame_html(plan.unchanged, "Unchanged (already stored, will not be written)"),
         ]
         self.preview.value = "".join(parts)
         self.confirm.disabled = not plan.ok or (plan.insert.empty and plan.update.empty)

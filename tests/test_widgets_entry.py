@@ -104,6 +104,9 @@ def test_csv_upload_previews_then_imports(city: Kit) -> None:
         b"metric;date;value\nEMS Response;2026-01-01;6\nEMS Response;2026-01-02;7,5\n",
     )
     assert "1 to insert, 1 to update, 0 unchanged" in panel.preview.value
+    assert (
+        "To insert" in panel.preview.value and "To update (old value kept)" in panel.preview.value
+    )
     assert not panel.confirm.disabled
     assert city.observations()["value"].tolist() == [5.0]  # the preview wrote nothing
     panel.confirm.click()
@@ -116,6 +119,7 @@ def test_csv_upload_previews_then_imports(city: Kit) -> None:
         b"metric;date;value\nEMS Response;2026-01-01;6\nEMS Response;2026-01-02;7,5\n",
     )
     assert panel.confirm.disabled  # nothing left to write
+    assert "Unchanged (already stored" in panel.preview.value
 
 
 def test_csv_upload_date_format(city: Kit) -> None:
