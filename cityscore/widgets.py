@@ -257,7 +257,11 @@ class CsvUpload:
 
     def show_preview(self, _change: object = None) -> None:
         """Dry run: what would be inserted, updated, left unchanged; every rejected row and why."""
-        self.confirm.disabled, self.message.value, self.plan = True, "", None
+        self.confirm.disabled, self.plan = True, None
+        if (
+            _change is not None
+        ):  # a new file or setting: the last import's message no longer applies
+            self.message.value = ""
         source = self._file()
         if source is None:
             self.preview.value = ""
@@ -291,7 +295,7 @@ class CsvUpload:
             self.message,
             lambda: _ok(str(self.kit.import_values(source, date_format=date_format, fmt=fmt))),
         ):
-            self.confirm.disabled = True
+            self.show_preview()  # the same file again now shows every row as unchanged
 
 
 class SqlServer:
