@@ -155,7 +155,10 @@ def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
         scale=alt.Scale(domain=["day", "week"], range=["#9fb8ad", "#0f3b2a"]),
     )
     width = alt.StrokeWidth(
-        "period:N", scale=alt.Scale(domain=["day", "week"], range=[0.8, 2.2]), legend=None
+        "period:N",
+        sort=PERIOD_ORDER,
+        scale=alt.Scale(domain=["day", "week"], range=[0.8, 2.2]),
+        legend=None,
     )
     x = alt.X("as_of:T", title=None)
     score = (

@@ -97,3 +97,34 @@ def test_report_draws_offline_without_errors_and_escapes_names(
         assert headline.replace(".", "").isdigit()
     finally:
         page.close()
+
+
+def test_policy_blocks_injected_handlers_and_network(
+    browser, hostile_report: Path, tmp_path: Path
+) -> None:
+    # Second wall behind escaping: even markup that slipped through could neither run nor fetch.
+    page_text = hostile_report.read_text(encoding="utf-8")
+    injected = '<img id="probe" src="missing.png" onerror="window.ran = true"><img src="https://example.org/x.png">'
+    tampered = tmp_path / "tampered.html"
+    tampered.write_text(page_text.replace("<main>", "<main>" + injected, 1), encoding="utf-8")
+    page = browser.new_page()
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" else None)
+    requests: list[str] = []
+
+    def record(route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", record)
+    try:
+        page.goto(tampered.as_uri())
+        page.wait_for_function("document.querySelectorAll('figure.chart-box svg').length > 0")
+        assert page.evaluate("window.ran === undefined")
+        assert any("Content Security Policy" in text for text in violations)
+        assert requests == []  # the policy stops the request before the network layer sees it
+    finally:
+        page.close()
