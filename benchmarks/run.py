@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     _print_notes(rows)
     _print_goals({row["size"]: row for row in rows})
+    print(f"load average at the end: {_load()} (other processes slow the wall clock down)")
     return 0 if agreement_ok else 1
 
 
