@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ HIDE_TAG = (
     "report-hide"  # cells with this tag run (and are checked by nbval) but stay out of the HTML
 )
 SPARK_DAYS = 30
+MIN_SECRET = 4  # shortest password the outputs are scrubbed of (see _password)
 
 
 class ReportError(CityScoreError):
@@ -316,9 +317,9 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     if args.city:
         parameters["city_name"] = args.city
     db = args.db or os.environ.get(DB_ENV)
-    secret = _password(database_url(db))
+    secrets = _password(database_url(db))
     try:
-        path = publish(out, parameters, db=db, secret=secret)
+        path = publish(out, parameters, db=db, secrets=secrets)
     except ReportError as exc:
         print(f"cityscore: report failed: {exc}", file=sys.stderr)
         return 1
@@ -327,13 +328,22 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     return 0
 
 
-def _password(url: str) -> str | None:
+def _password(url: str) -> list[str]:
+    """The URL's password as written (maybe %-encoded) and decoded: text that must never be written.
+
+    Passwords shorter than MIN_SECRET are not searched for: replacing every "ab" would garble the
+    report, and such a password protects nothing anyway.
+    """
+    from urllib.parse import unquote
+
     match = re.match(r"^[^:/]+://[^:/@]+:([^@]*)@", url)
-    return match.group(1) if match and match.group(1) else None
+    if not match or len(match.group(1)) < MIN_SECRET:
+        return []
+    return sorted({match.group(1), unquote(match.group(1))}, key=len, reverse=True)
 
 
 def publish(
-    out: Path, parameters: dict[str, Any], *, db: str | None = None, secret: str | None = None
+    out: Path, parameters: dict[str, Any], *, db: str | None = None, secrets: Sequence[str] = ()
 ) -> Path:
     """Run the notebook into a private temp folder, then write the report files into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -346,14 +356,20 @@ def publish(
                 raise
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
             failed = out / "failed" / f"daily_report-{stamp}.ipynb"
-            write_atomic(failed, _scrub(executed.read_text(encoding="utf-8"), secret))
-            msg = f"{_scrub(str(exc), secret)}\nthe failed notebook is kept at {failed}; the previous report is unchanged"
+            kept = _scrub_outputs(_read_nb(executed), secrets)
+            write_atomic(failed, _nb_text(kept))
+            msg = f"{_scrub(str(exc), secrets)}\nthe failed notebook is kept at {failed}; the previous report is unchanged"
             raise ReportError(msg) from None
+        nb = _scrub_outputs(nb, secrets)
         summary = _summary(nb)
         day = summary["as_of"]
         folder = out / day
-        page = _scrub(export_html(nb, title=f"{summary['city_name']} CityScore {day}"), secret)
-        notebook = _scrub(_nb_text(nb), secret)
+        try:
+            page = export_html(nb, title=f"{summary['city_name']} CityScore {day}")
+        except Exception as exc:  # a template or exporter problem: still leave every file as it was
+            msg = f"the notebook ran but converting it to HTML failed: {type(exc).__name__}: {exc}"
+            raise ReportError(_scrub(msg, secrets)) from exc
+        notebook = _nb_text(nb)
         target = folder / f"cityscore-{day}.html"
         write_atomic(folder / f"cityscore-{day}.ipynb", notebook)
         write_atomic(folder / "summary.json", json.dumps(summary, indent=1))
@@ -451,15 +467,41 @@ def _summary(nb: nbformat.NotebookNode) -> dict[str, Any]:
     raise ReportError(msg)
 
 
+def _read_nb(path: Path) -> nbformat.NotebookNode:
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
 def _nb_text(nb: nbformat.NotebookNode) -> str:
     import nbformat
 
     return nbformat.writes(nb)
 
 
-def _scrub(text: str, secret: str | None) -> str:
-    """Belt and braces: the password never reaches the kernel's files, but if an error echoed it, hide it."""
-    return text.replace(secret, "***") if secret else text
+def _scrub(value: Any, secrets: Sequence[str]) -> Any:
+    """``value`` (text, or JSON-like lists and dicts of it) with every secret replaced by ``***``."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return type(value)({key: _scrub(item, secrets) for key, item in value.items()})
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    return value
+
+
+def _scrub_outputs(nb: nbformat.NotebookNode, secrets: Sequence[str]) -> nbformat.NotebookNode:
+    """Belt and braces: the password never reaches the kernel, but if an output echoed it, hide it.
+
+    Only outputs are scrubbed (sources hold no secret), so the page's own JavaScript is never touched.
+    """
+    if secrets:
+        for cell in nb.cells:
+            if "outputs" in cell:
+                cell.outputs = _scrub(cell.outputs, secrets)
+    return nb
 
 
 def script_json(value: Any) -> str:

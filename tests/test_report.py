@@ -302,3 +302,27 @@ def test_detail_and_history_charts_follow_the_target(
     }
     city = charts.citywide_chart(summary.citywide(history)).to_dict()
     assert {r["period"] for r in _datasets(city) if "period" in r} == {"day", "week"}
+
+
+def test_outputs_are_scrubbed_of_the_password_but_sources_and_short_ones_kept() -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    secrets = report._password("postgresql+psycopg://me:p%40ssw0rd@db/city")
+    assert secrets == ["p%40ssw0rd", "p@ssw0rd"]
+    cell = new_code_cell("kit = Kit()")
+    cell.outputs = [
+        new_output(
+            "error",
+            ename="OperationalError",
+            evalue="auth failed for p@ssw0rd",
+            traceback=["p%40ssw0rd"],
+        ),
+        new_output("display_data", data={report.VEGALITE_MIME: {"title": ["x p@ssw0rd"]}}),
+    ]
+    nb = report._scrub_outputs(new_notebook(cells=[cell]), secrets)
+    text = nbformat.writes(nb)
+    assert "p@ssw0rd" not in text and "p%40ssw0rd" not in text and text.count("***") == 3
+    assert nb.cells[0].source == "kit = Kit()"
+    assert report._password("postgresql://me:ab@db/city") == []  # too short to search for
+    assert report._password("sqlite:///data/cityscore.db") == []
