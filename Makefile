@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 DB_FILE := data/cityscore.db
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help install demo report score test lint format bench notebooks clean
+.PHONY: help install demo report score test lint format bench bench-sync notebooks clean
 
 help: ## show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,6 +34,7 @@ score: install demo ## print today's scores on the terminal
 
 test: install ## run the whole test suite (unit, CLI, PostgreSQL, browser, notebooks)
 	$(BIN)/pytest
+	$(BIN)/pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:cacheprovider
 
 lint: install ## check style with ruff
 	$(BIN)/ruff check cityscore tests benchmarks
@@ -43,10 +44,13 @@ format: install ## reformat the code with ruff
 	$(BIN)/ruff check --fix cityscore tests benchmarks
 	$(BIN)/ruff format cityscore tests benchmarks
 
-bench: install ## run the benchmarks and print their tables
+bench: install ## run the scoring benchmarks and print their tables
 	$(BIN)/python benchmarks/run.py
 
-notebooks: install demo ## re-execute and save every notebook (when their outputs are meant to change)
+bench-sync: install ## time SQL sync with push-down vs pulling 5 million rows into pandas (about 90 s)
+	$(BIN)/python benchmarks/bench_sync.py
+
+notebooks: install ## re-execute and save every notebook (when their outputs are meant to change)
 	$(BIN)/python -m cityscore.notebooks
 
 clean: ## remove .venv, the demo database and generated reports

@@ -7,15 +7,13 @@ case of the period into pandas and aggregates there. Prints one table with times
     python benchmarks/bench_sync.py                  # starts its own PostgreSQL (as the tests do)
     python benchmarks/bench_sync.py --url postgresql+psycopg://postgres@127.0.0.1:5432 --cases 1000000
 
-Without ``--url`` the server comes from the tests' ``postgres_server`` fixture (tests/conftest.py),
-run through pytest so the server-starting code exists once.
+Without ``--url`` it starts a throwaway server with ``tests/pgserver.py``, as the tests do.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import tempfile
 import time
@@ -165,11 +163,6 @@ def run(base_url: str, cases: int, days: int) -> int:
     return 0 if same else 1
 
 
-def bench_sync_on_test_server(postgres_server: str) -> None:
-    """Run by pytest (see ``main``) so the PostgreSQL server comes from the tests' fixture."""
-    assert run(postgres_server, int(os.environ["BENCH_CASES"]), int(os.environ["BENCH_DAYS"])) == 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -180,14 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.url:
         return run(args.url, args.cases, args.days)
-    import pytest
-
-    os.environ.update(BENCH_CASES=str(args.cases), BENCH_DAYS=str(args.days))
-    os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    options = ["-q", "-s", "--no-header", "-p", "no:cacheprovider", "-p", "tests.conftest"]
-    options += ["-o", "python_files=bench_*.py", "-o", "python_functions=bench_*", "-o", "addopts="]
-    return int(pytest.main([*options, f"{Path(__file__).resolve()}::bench_sync_on_test_server"]))
+    from tests.pgserver import running_postgres
+
+    with running_postgres() as url:
+        return run(url, args.cases, args.days)
 
 
 if __name__ == "__main__":

@@ -49,12 +49,35 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
         importer = actions.add_parser("import", help=f"validate and import a {noun} CSV file")
         importer.add_argument("file", type=Path)
-        if noun == "values":
+        importer.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check the file, show what would change, write nothing",
+        )
+        if noun in ("values", "targets"):
             importer.add_argument(
                 "--date-format",
                 default="%Y-%m-%d",
                 help="strftime format of the date column (default ISO: %%Y-%%m-%%d)",
             )
+        if noun in ("values", "metrics"):
+            importer.add_argument(
+                "--format",
+                dest="fmt",
+                choices=["auto", "kit", "boston", "json"],
+                default="auto",
+                help="kit CSV, Boston toolkit CSV or JSON fixture (default: detect)",
+            )
+
+    history = commands.add_parser(
+        "history", help="list import batches, or every version of one metric's value on a date"
+    )
+    history.add_argument("--metric", help="metric name (with --date)")
+    history.add_argument("--date", metavar="D", help="the day whose versions to show")
+    undo = commands.add_parser(
+        "undo", help="revert a whole import batch (recorded as a batch itself)"
+    )
+    undo.add_argument("batch", type=int, help="batch id, as `cityscore history` lists them")
 
     score = commands.add_parser("score", help="compute scores for a date or a range of dates")
     score.add_argument(
@@ -117,11 +140,20 @@ def _run(args: argparse.Namespace) -> int:
         for result in kit.load_demo(end):
             print(result)
     elif args.command == "metrics":
-        print(kit.import_metrics(args.file))
+        print(kit.import_metrics(args.file, fmt=args.fmt, dry_run=args.dry_run))
     elif args.command == "targets":
-        print(kit.import_targets(args.file))
+        print(kit.import_targets(args.file, date_format=args.date_format, dry_run=args.dry_run))
     elif args.command == "values":
-        print(kit.import_values(args.file, date_format=args.date_format))
+        print(
+            kit.import_values(
+                args.file, date_format=args.date_format, fmt=args.fmt, dry_run=args.dry_run
+            )
+        )
+    elif args.command == "history":
+        frame = kit.history(args.metric, args.date) if args.metric else kit.batches()
+        print(frame.to_string(index=False))
+    elif args.command == "undo":
+        print(kit.undo(args.batch))
     elif args.command == "score":
         _score(kit, args)
     return 0

@@ -7,12 +7,8 @@ CITYSCORE_REQUIRE_SERVICES=1 (set by .ci/run) the same situation fails instead.
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from cityscore import Kit
+from cityscore.notebooks import copy_sqlite
+
+from .pgserver import pg_bin, running_postgres
 
 REQUIRE_SERVICES = os.environ.get("CITYSCORE_REQUIRE_SERVICES") == "1"
 # A fixed end date keeps demo-based expectations stable from day to day.
@@ -55,77 +54,28 @@ def kit(tmp_path: Path) -> Kit:
 def demo_db_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo city (ending DEMO_END) loaded once per session; copy it before writing to it."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    Kit(f"sqlite:///{path}").load_demo(DEMO_END)
+    demo = Kit(f"sqlite:///{path}")
+    demo.load_demo(DEMO_END)
+    demo.store.engine.dispose()  # close connections so SQLite folds its WAL into demo.db
     return path
 
 
 @pytest.fixture
 def demo_kit(demo_db_file: Path, tmp_path: Path) -> Kit:
     """A private, writable copy of the demo city."""
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_db_file, path)
-    return Kit(f"sqlite:///{path}")
+    return Kit(f"sqlite:///{copy_sqlite(demo_db_file, tmp_path / 'demo.db')}")
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL server on 127.0.0.1; yields its base URL (no database name)."""
-    bindir = _pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         missing_service("PostgreSQL server binaries not found (apt-get install postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="cityscore-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as the package's user
-        shutil.chown(root, user="postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    data = root / "data"
-    subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-N"],
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
-    )
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(root / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    with running_postgres() as url:
+        yield url
 
 
 @pytest.fixture
