@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
     score.add_argument(
+        "--cap",
+        type=float,
+        metavar="X",
+        help="cap each metric's score at X (default: no cap)",
+    )
+    score.add_argument(
         "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
     )
     _add_command_modules(commands)
@@ -162,9 +168,9 @@ def _run(args: argparse.Namespace) -> int:
 def _score(kit: Kit, args: argparse.Namespace) -> None:
     bands = Bands.parse(args.bands)
     if args.start or args.end:
-        scores = kit.scores(start=args.start, end=args.end, bands=bands)
+        scores = kit.scores(start=args.start, end=args.end, bands=bands, cap=args.cap)
     else:
-        scores = kit.scores(args.date, bands=bands)
+        scores = kit.scores(args.date, bands=bands, cap=args.cap)
     render = {"table": scores_table, "csv": scores_csv, "json": scores_json}[args.format]
     text = render(scores)
     if args.out:

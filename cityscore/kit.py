@@ -265,8 +265,12 @@ class Kit:
         start: DateLike | None = None,
         end: DateLike | None = None,
         bands: Bands = DEFAULT_BANDS,
+        cap: float | None = None,
     ) -> pd.DataFrame:
-        """Scores for one date (default: the latest date with data) or for every date ``start..end``."""
+        """Scores for one date (default: the latest date with data) or for every date ``start..end``.
+
+        ``cap`` limits each metric's score (none by default).
+        """
         if start is not None or end is not None:
             if start is None or end is None:
                 msg = "give both the start and the end of the range (--from and --to)"
@@ -275,7 +279,9 @@ class Kit:
         else:
             first = last = as_date(as_of) if as_of is not None else pd.Timestamp(self.latest_date())
         observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last)
-        return score_range(observations, self.metrics(), self.targets(), first, last, bands=bands)
+        return score_range(
+            observations, self.metrics(), self.targets(), first, last, bands=bands, cap=cap
+        )
 
 
 def _cell(value: object) -> str:

@@ -173,3 +173,21 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     assert result.returncode == 1 and "cityscore init" in result.stderr
     bad_bands = run(empty, "score", "--bands", "high", check=False)
     assert bad_bands.returncode == 1
+
+
+def test_cap_limits_metric_scores(db: Path, tmp_path: Path) -> None:
+    metrics = "name,category,direction,kind,target\nA,X,higher,value,2\n"
+    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
+    run(
+        db,
+        "values",
+        "import",
+        str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,5\n")),
+    )
+    # 5 / 2 = 2.5 uncapped; capped at 1.25.
+    plain = run(db, "score", "--format", "json").stdout
+    capped = run(db, "score", "--format", "json", "--cap", "1.25").stdout
+    day = [r for r in json.loads(plain) if r["metric"] == "A" and r["period"] == "day"]
+    day_capped = [r for r in json.loads(capped) if r["metric"] == "A" and r["period"] == "day"]
+    assert day[0]["score"] == 2.5 and day_capped[0]["score"] == 1.25
+    assert run(db, "score", "--cap", "0", check=False).returncode == 1
