@@ -318,10 +318,12 @@ def _citywide(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 
 def status_codes(scores: np.ndarray, bands: Bands) -> np.ndarray:
     """Index into ``STATUSES`` per score (-1 where there is no score)."""
-    codes = np.select(
-        [scores >= bands.meeting, scores >= bands.near, scores < bands.near], [0, 1, 2], -1
-    )
-    return codes.astype(np.int8)
+    # Band by band in int8: np.select would build an int64 array and three full-size masks at once.
+    codes = np.full(scores.shape, -1, dtype=np.int8)
+    codes[scores < bands.near] = 2
+    codes[scores >= bands.near] = 1
+    codes[scores >= bands.meeting] = 0
+    return codes
 
 
 def _assemble(
@@ -336,8 +338,10 @@ def _assemble(
 ) -> pd.DataFrame:
     n_out, width, n_periods = scores.shape
     per_date = width * n_periods
-    metric_codes = np.tile(np.repeat(np.arange(width), n_periods), n_out)
-    period_codes = np.tile(np.arange(n_periods), n_out * width)
+    # Small code dtypes, and no copy of the value arrays: at 2,000 metrics x 10 years the frame has
+    # 29 M rows, and int64 codes plus copied columns added 1.3 GB to the peak.
+    metric_codes = np.tile(np.repeat(np.arange(width, dtype=np.int32), n_periods), n_out)
+    period_codes = np.tile(np.arange(n_periods, dtype=np.int8), n_out * width)
     flat_scores = scores.ravel()
     return pd.DataFrame(
         {
@@ -353,5 +357,6 @@ def _assemble(
                 status_codes(flat_scores, bands), categories=STATUSES
             ),
             "note": pd.Categorical.from_codes(notes.ravel(), categories=note_texts),
-        }
+        },
+        copy=False,
     )
