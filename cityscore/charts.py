@@ -237,7 +237,9 @@ def contributions_chart(contrib: pd.DataFrame) -> alt.Chart | alt.FacetChart:
         .properties(width=300, height=alt.Step(16))
     )
     if data["since"].nunique() > 1:
-        return chart.facet(column=alt.Column("since:N", title=None, sort="descending"))
+        return chart.facet(
+            column=alt.Column("since:N", title=None, sort=list(pd.unique(data["since"])))
+        )
     return chart
 
 
@@ -284,7 +286,13 @@ def small_multiples_chart(
             tooltip=["metric:N", "as_of:T", alt.Tooltip("score:Q", format=".2f")],
         )
     )
-    one = base.mark_rule(color="#999", strokeDash=[4, 3]).encode(y=alt.datum(1.0))
+    # One rule per panel (not one per data row): aggregate the panel's rows away first.
+    one = (
+        alt.Chart()
+        .transform_aggregate(rows="count()")
+        .mark_rule(color="#999", strokeDash=[4, 3])
+        .encode(y=alt.datum(1.0))
+    )
     change = (
         base.transform_filter(alt.datum.mark == "target change")
         .mark_rule(color="#c62828", strokeWidth=2)

@@ -150,9 +150,12 @@ def daily_data(
     history = kit.scores(start=start, end=as_of)
     history = history[history["period"].astype(str).isin(periods)]
     metrics = kit.metrics()
+    city = summary.citywide(history)
     contrib = pd.concat(
         [
-            summary.contributions(history, metrics, as_of, since_days=days).assign(since=label)
+            summary.contributions(history, metrics, as_of, since_days=days).assign(
+                since=_since_label(city, as_of, days, label)
+            )
             for days, label in ((1, "since yesterday"), (7, "since last week"))
         ],
         ignore_index=True,
@@ -165,12 +168,23 @@ def daily_data(
         history=history,
         metrics=metrics,
         targets=kit.targets(),
-        citywide=summary.citywide(history),
+        citywide=city,
         contributions=contrib,
         exceeding=exceeding,
         follow_up=follow_up,
         freshness=summary.freshness(observations, metrics, as_of, stale_after=stale_after),
     )
+
+
+def _since_label(city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str) -> str:
+    """E.g. "since yesterday: 0.99 → 1.03", the day CityScores the contributions explain."""
+    import pandas as pd
+
+    from .render import round_half_even
+
+    day = city[city["period"].astype(str) == "day"].set_index("as_of")["score"]
+    before = day.get(as_of - pd.Timedelta(days=days))
+    return f"{label}: {round_half_even(before)} → {round_half_even(day.get(as_of))}"
 
 
 def chart_bundle(chart: alt.TopLevelMixin) -> dict[str, Any]:
