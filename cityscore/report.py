@@ -63,7 +63,7 @@ class DailyData:
     """Everything the daily report shows, computed once by ``daily_data``."""
 
     as_of: pd.Timestamp
-    scores: pd.DataFrame  # score rows for as_of
+    scores: pd.DataFrame  # score rows for as_of, in the chosen periods (the scoreboard's columns)
     history: pd.DataFrame  # score rows for every day of the history window
     metrics: pd.DataFrame
     targets: pd.DataFrame
@@ -148,7 +148,6 @@ def daily_data(
         raise ConfigError(msg)
     start = as_of - pd.Timedelta(days=history_days - 1)
     history = kit.scores(start=start, end=as_of)
-    history = history[history["period"].astype(str).isin(periods)]
     metrics = kit.metrics()
     city = summary.citywide(history)
     contrib = pd.concat(
@@ -164,7 +163,9 @@ def daily_data(
     observations = kit.observations(start, as_of)
     return DailyData(
         as_of=as_of,
-        scores=history[history["as_of"] == as_of].reset_index(drop=True),
+        scores=history[
+            (history["as_of"] == as_of) & history["period"].astype(str).isin(periods)
+        ].reset_index(drop=True),
         history=history,
         metrics=metrics,
         targets=kit.targets(),

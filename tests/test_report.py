@@ -326,3 +326,23 @@ def test_outputs_are_scrubbed_of_the_password_but_sources_and_short_ones_kept() 
     assert nb.cells[0].source == "kit = Kit()"
     assert report._password("postgresql://me:ab@db/city") == []  # too short to search for
     assert report._password("sqlite:///data/cityscore.db") == []
+
+
+def test_daily_data_defaults_to_latest_and_validates(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, _ = demo_history
+    daily = report.daily_data(kit, periods=["week", "month"], history_days=30)
+    assert daily.as_of == pd.Timestamp(kit.latest_date())
+    assert set(daily.scores["period"].astype(str)) == {"week", "month"}
+    assert daily.history["as_of"].nunique() == 30
+    assert set(daily.contributions["since"].str.split(":").str[0]) == {
+        "since yesterday",
+        "since last week",
+    }
+    city = daily.city("day")
+    assert f"day {round_half_even(city['score'])}" in daily.key_numbers()
+    with pytest.raises(report.ConfigError, match="unknown period"):
+        report.daily_data(kit, periods=["weekly"])
+    with pytest.raises(report.ConfigError, match="no data for report date 2031-01-01"):
+        report.daily_data(kit, "2031-01-01")
