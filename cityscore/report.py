@@ -446,6 +446,7 @@ def execute(
                 progress_bar=False,
                 log_output=False,
                 # Runs at kernel start-up, before the notebook; never written into it.
+                kernel_manager_class=_this_python_kernel(),
                 extra_arguments=[
                     f"--IPKernelApp.exec_lines={_SKIP_LINE}",
                     "--IPKernelApp.log_level=ERROR",  # no start-up chatter in cron mail
@@ -458,6 +459,24 @@ def execute(
     except Exception as exc:  # the kernel did not start, the notebook is missing, ...
         msg = f"could not run {NOTEBOOK.name}: {type(exc).__name__}: {exc}"
         raise ReportError(msg) from None
+
+
+def _this_python_kernel() -> type:
+    """A kernel manager that starts the kernel in this very Python, where cityscore is installed.
+
+    The notebook names the kernel "python3", and a "python3" kernel installed for the user (e.g.
+    by ``ipython kernel install --user``) may be another Python without cityscore; cron would fail.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    class ThisPythonKernelManager(KernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            return KernelSpec(argv=argv, display_name="Python 3 (cityscore)", language="python")
+
+    return ThisPythonKernelManager
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

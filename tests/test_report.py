@@ -27,8 +27,10 @@ DAY = DEMO_END.isoformat()
 DAY_BEFORE = (DEMO_END - pd.Timedelta(days=1)).isoformat()
 
 
-def run_report(db: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CITYSCORE_DB": db}
+def run_report(
+    db: str, out: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env or {}), "CITYSCORE_DB": db}
     return subprocess.run(
         [CLI, "report", "--out", str(out), *args],
         capture_output=True,
@@ -69,8 +71,19 @@ def published(tmp_path_factory: pytest.TempPathFactory, demo_db_file: Path) -> d
     copy_sqlite(demo_db_file, db)  # consistent even while the demo file has a WAL
     out = root / "reports"
     url = f"sqlite:///{db}"
+    # The third run also has a user-installed "python3" kernel that cannot start (like one left by
+    # `ipython kernel install --user` for another Python): the report must use its own Python.
+    bogus = root / "jupyter" / "kernels" / "python3"
+    bogus.mkdir(parents=True)
+    (bogus / "kernel.json").write_text(
+        json.dumps(
+            {"argv": ["/bin/false", "{connection_file}"], "display_name": "x", "language": "python"}
+        )
+    )
+    envs = [None, None, {"JUPYTER_DATA_DIR": str(root / "jupyter"), "JUPYTER_PREFER_ENV_PATH": "0"}]
     runs = [
-        run_report(url, out, "--date", d, "--city", "Demo <City>") for d in (DAY, DAY_BEFORE, DAY)
+        run_report(url, out, "--date", d, "--city", "Demo <City>", env=e)
+        for d, e in zip((DAY, DAY_BEFORE, DAY), envs, strict=True)
     ]
     return {"out": out, "url": url, "db": db, "runs": runs}
 
