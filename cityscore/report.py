@@ -338,6 +338,8 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"cityscore: report failed: {exc}", file=sys.stderr)
         return 1
+    summary = json.loads((path.parent / "summary.json").read_text(encoding="utf-8"))
+    print(f"CityScore {summary['as_of']}: {summary['cityscore']} ({summary['status']})")
     print(f"wrote {path}")
     print(f"updated {out / 'latest.html'} and {out / 'index.html'}")
     return 0

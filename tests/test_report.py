@@ -96,6 +96,10 @@ def test_report_writes_page_notebook_latest_and_index(published: dict) -> None:
     assert page.exists() and (out / DAY / f"cityscore-{DAY}.ipynb").exists()
     assert (out / "latest.html").read_bytes() == page.read_bytes()  # newest date, not the last run
     assert f"wrote {page}" in published["runs"][0].stdout
+    saved = json.loads((out / DAY / "summary.json").read_text())
+    assert (
+        f"CityScore {DAY}: {saved['cityscore']} ({saved['status']})" in published["runs"][0].stdout
+    )
     leftovers = [p for p in out.rglob("*.tmp")]
     assert leftovers == []
 
