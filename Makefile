@@ -25,9 +25,8 @@ $(DB_FILE): | $(STAMP)
 
 demo: $(DB_FILE) ## load the demo city into data/cityscore.db (once)
 
-report: install demo ## produce today's scoreboard from the demo city (set CITYSCORE_DB for your own)
-	$(BIN)/cityscore score
-	$(BIN)/cityscore score --format csv --out reports/scores-$$($(BIN)/python -c "import cityscore; print(cityscore.Kit().latest_date())").csv
+report: install demo ## write today's scoreboard as one offline HTML page: reports/latest.html (set CITYSCORE_DB for your own)
+	$(BIN)/cityscore report
 
 score: install demo ## print today's scores on the terminal
 	$(BIN)/cityscore score
@@ -44,8 +43,9 @@ format: install ## reformat the code with ruff
 	$(BIN)/ruff check --fix cityscore tests benchmarks
 	$(BIN)/ruff format cityscore tests benchmarks
 
-bench: install ## run the scoring benchmarks and print their tables
+bench: install ## run the benchmarks (scoring engine vs DuckDB and the reference; the daily report) and print their tables
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_report.py
 
 bench-sync: install ## time SQL sync with push-down vs pulling 5 million rows into pandas (about 90 s)
 	$(BIN)/python benchmarks/bench_sync.py

@@ -18,7 +18,7 @@ import pytest
 from cityscore import ConfigError, serve
 from cityscore.notebooks import copy_sqlite
 
-from .conftest import _free_port
+from .pgserver import free_port
 
 CLI = str(Path(sys.executable).with_name("cityscore"))
 START_TIMEOUT = 60  # seconds; a cold start (Voilà, kernel, first chart) takes ~10-20 s here
@@ -42,7 +42,7 @@ def _wait_for_port(port: int, server: subprocess.Popen, timeout: float) -> None:
 @pytest.fixture
 def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
     db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CITYSCORE_DB": f"sqlite:///{db}"}
     proc = subprocess.Popen(
         [CLI, "serve", "--port", str(port)],
@@ -118,7 +118,7 @@ def test_served_explorer_loads_offline_hides_code_and_follows_the_metric_picker(
 
 def test_serve_refuses_an_empty_database_before_starting_voila(kit):
     result = subprocess.run(
-        [CLI, "--db", kit.store.url, "serve", "--port", str(_free_port())],
+        [CLI, "--db", kit.store.url, "serve", "--port", str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,
