@@ -15,7 +15,7 @@ from collections.abc import Callable
 import ipywidgets as w
 import pandas as pd
 
-from .catalog import AGGREGATIONS, DIRECTIONS, KINDS
+from .catalog import AGGREGATIONS, DIRECTIONS, KINDS, METRIC_COLUMNS
 from .errors import CityScoreError, ValidationError
 from .kit import Kit
 from .load import FORMATS
@@ -132,17 +132,8 @@ class ManualEntry:
 class MetricEditor:
     """Create or edit a metric; change a target from an effective date on."""
 
-    FIELDS = (
-        "definition",
-        "category",
-        "unit",
-        "direction",
-        "kind",
-        "aggregation",
-        "target",
-        "baseline",
-        "weight",
-    )
+    # The text fields of the form: every metrics.csv column but the name and the trend checkbox.
+    FIELDS = tuple(c for c in METRIC_COLUMNS if c not in ("name", "trend"))
 
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
@@ -190,16 +181,9 @@ class MetricEditor:
             return
         row = metrics.loc[self.name.value]
         target = self.kit.store.catalog_targets().get(self.name.value)
-        for field in (
-            "definition",
-            "category",
-            "unit",
-            "direction",
-            "kind",
-            "aggregation",
-            "baseline",
-        ):
-            getattr(self, field).value = str(row[field])
+        for field in self.FIELDS:
+            if field not in ("target", "weight"):
+                getattr(self, field).value = str(row[field])
         self.trend.value = bool(row["trend"])
         self.weight.value = f"{row['weight']:g}"
         self.target.value = "" if target is None else f"{target:g}"
