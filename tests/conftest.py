@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from cityscore import Kit
 from cityscore.notebooks import copy_sqlite
@@ -21,6 +22,12 @@ from cityscore.notebooks import copy_sqlite
 from .pgserver import pg_bin, running_postgres
 
 REQUIRE_SERVICES = os.environ.get("CITYSCORE_REQUIRE_SERVICES") == "1"
+
+# Locally hypothesis explores new examples on every run; CI replays a fixed set so that a landing
+# never depends on luck (run `pytest` locally to keep searching).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 # A fixed end date keeps demo-based expectations stable from day to day.
 DEMO_END = dt.date(2026, 10, 31)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
