@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,24 @@ def expand_env(text: str) -> str:
         return os.environ[name]
 
     return _ENV_REF.sub(_sub, text)
+
+
+@contextmanager
+def environment(name: str, value: str | None) -> Iterator[None]:
+    """Set one environment variable (kernels started inside inherit it), restoring it afterwards.
+
+    This is how the database URL reaches a notebook kernel without ever being written into it.
+    """
+    old = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def redact_url(url: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, redact_url
+from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, environment, redact_url
 
 DEMO_END = dt.date(2026, 10, 31)
 DEMO_DB = PROJECT_DIR / "build" / "notebook-demo.db"
@@ -78,20 +78,6 @@ def notebook_paths(root: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
-@contextmanager
-def database_env(url: str) -> Iterator[None]:
-    """``$CITYSCORE_DB`` set to ``url`` while a kernel starts (kernels inherit the environment)."""
-    old = os.environ.get(DB_ENV)
-    os.environ[DB_ENV] = url
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(DB_ENV, None)
-        else:
-            os.environ[DB_ENV] = old
-
-
 def execute(path: Path, db_url: str, timeout: int = EXECUTE_TIMEOUT):
     """Run the notebook top to bottom in its own folder with ``$CITYSCORE_DB = db_url``; return it cleaned.
 
@@ -109,7 +95,7 @@ def execute(path: Path, db_url: str, timeout: int = EXECUTE_TIMEOUT):
         store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    with database_env(db_url):
+    with environment(DB_ENV, db_url):
         client.execute()
     return clean(nb, db_url)
 

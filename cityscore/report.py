@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import DB_ENV, NOTEBOOKS_DIR, REPORTS_DIR, TEMPLATES_DIR, database_url
+from .config import DB_ENV, NOTEBOOKS_DIR, REPORTS_DIR, TEMPLATES_DIR, database_url, environment
 from .errors import CityScoreError, ConfigError
 
 if TYPE_CHECKING:
@@ -408,21 +408,6 @@ def _lock(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def _environment(name: str, value: str | None) -> Iterator[None]:
-    """Set one environment variable for the kernel we start, restoring it afterwards."""
-    old = os.environ.get(name)
-    if value is not None:
-        os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
-
-
 # jsonschema (under nbformat and altair) imports rfc3987_syntax when it is installed, only to check
 # "iri" formats we never use; building its grammar costs 2-3 s, in this process and again in the
 # kernel. Marking it absent (a None entry in sys.modules makes its import raise ImportError, which
@@ -440,7 +425,7 @@ def execute(
     import papermill
 
     try:
-        with _environment(DB_ENV, db):
+        with environment(DB_ENV, db):
             return papermill.execute_notebook(
                 str(NOTEBOOK),
                 str(output),
