@@ -213,6 +213,7 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
         self.engine = make_engine(self.url)
+        self._has_schema = False  # set once the tables are seen; they are never dropped by the kit
 
     def __repr__(self) -> str:
         return f"Store({redact_url(self.url)!r})"
@@ -220,6 +221,7 @@ class Store:
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
         meta.create_all(self.engine)
+        self._has_schema = True
 
     def is_initialised(self) -> bool:
         return sa.inspect(self.engine).has_table("metrics")
@@ -230,9 +232,11 @@ class Store:
 
         Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
         """
-        if not self.is_initialised():
-            msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
-            raise StoreError(msg)
+        if not self._has_schema:
+            if not self.is_initialised():
+                msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
+                raise StoreError(msg)
+            self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
             try:
