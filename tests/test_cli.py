@@ -39,6 +39,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def one_value_city(db: Path, tmp_path: Path, target: float, value: float) -> None:
+    """Metric A (higher is better, ``target``) with one value on 2026-03-01."""
+    metrics = f"name,category,direction,kind,target\nA,X,higher,value,{target}\n"
+    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
+    values = f"metric,date,value\nA,2026-03-01,{value}\n"
+    run(db, "values", "import", str(write(tmp_path / "v.csv", values)))
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "city.db"
@@ -153,15 +161,8 @@ def test_demo_then_score_range_to_file(tmp_path: Path) -> None:
 
 
 def test_table_format_rounds_half_even_and_dashes(db: Path, tmp_path: Path) -> None:
-    metrics = "name,category,direction,kind,target\nA,X,higher,value,8\n"
-    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
     # 1.0 / 8 = 0.125 exactly -> shown 0.12 (half to even, never up).
-    run(
-        db,
-        "values",
-        "import",
-        str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,1\n")),
-    )
+    one_value_city(db, tmp_path, target=8, value=1)
     table = run(db, "score", "--date", "2026-03-02").stdout
     line = next(ln for ln in table.splitlines() if ln.startswith("A "))
     assert line.split()[1:] == ["—", "0.12", "0.12", "0.12"]
@@ -176,14 +177,7 @@ def test_errors_are_clear(tmp_path: Path) -> None:
 
 
 def test_cap_limits_metric_scores(db: Path, tmp_path: Path) -> None:
-    metrics = "name,category,direction,kind,target\nA,X,higher,value,2\n"
-    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
-    run(
-        db,
-        "values",
-        "import",
-        str(write(tmp_path / "v.csv", "metric,date,value\nA,2026-03-01,5\n")),
-    )
+    one_value_city(db, tmp_path, target=2, value=5)
     # 5 / 2 = 2.5 uncapped; capped at 1.25.
     plain = run(db, "score", "--format", "json").stdout
     capped = run(db, "score", "--format", "json", "--cap", "1.25").stdout
