@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Bands, redact_url
-from .errors import CityScoreError
+from .errors import CityScoreError, ConfigError
 from .kit import Kit
 from .render import scores_csv, scores_json, scores_table
 from .score import as_date
+from .score_files import write_scores
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--from", dest="start", metavar="D1", help="first as-of date of a range")
     score.add_argument("--to", dest="end", metavar="D2", help="last as-of date of a range")
-    score.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    score.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "parquet"],
+        default="table",
+        help="table (terminal), csv, json, or parquet (needs --out); see README, file formats",
+    )
     score.add_argument(
         "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
@@ -166,11 +172,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _score(kit: Kit, args: argparse.Namespace) -> None:
+    if args.format == "parquet" and not args.out:
+        msg = "--format parquet writes a binary file: give it one with --out FILE.parquet"
+        raise ConfigError(msg)
     bands = Bands.parse(args.bands)
     if args.start or args.end:
         scores = kit.scores(start=args.start, end=args.end, bands=bands, cap=args.cap)
     else:
         scores = kit.scores(args.date, bands=bands, cap=args.cap)
+    if args.out and args.format != "table":
+        write_scores(scores, args.out, args.format)  # streamed: never the whole file in memory
+        print(f"wrote {len(scores)} score rows to {args.out}")
+        return
     render = {"table": scores_table, "csv": scores_csv, "json": scores_json}[args.format]
     text = render(scores)
     if args.out:
