@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import demo, load
-from .catalog import BASELINE_DAYS, METRIC_COLUMNS, PERIODS
+from .catalog import BASELINE_DAYS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from .score import DateLike, as_date, score_range
@@ -66,7 +66,9 @@ class Kit:
         self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
-        metrics, targets = load.load_metrics(source, fmt=fmt)
+        metrics, targets = load.load_metrics(
+            source, fmt=fmt, existing=self.metrics(), catalog_targets=self.store.catalog_targets()
+        )
         name = load.source_name(source)
         return self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
 
@@ -135,18 +137,15 @@ class Kit:
         ``fields`` are metrics.csv columns (``definition``, ``category``, ``target``...). A new target
         for an existing metric applies from today on; use ``set_target`` to choose the date.
         """
-        unknown = sorted(set(fields) - set(METRIC_COLUMNS))
+        unknown = sorted(set(fields) - set(load.METRIC_FILE_COLUMNS))
         if unknown:
-            msg = f"unknown metric field(s) {unknown}; use {METRIC_COLUMNS[1:]}"
+            msg = f"unknown metric field(s) {unknown}; use {load.METRIC_FILE_COLUMNS[1:]}"
             raise ConfigError(msg)
-        current = self.metrics().set_index("name")
-        row: dict[str, object] = {c: "" for c in METRIC_COLUMNS}
-        if name in current.index:
-            row.update(current.loc[name].to_dict())
-            row["target"] = self.store.catalog_targets().get(name)
-        row.update(fields, name=name)
-        rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        metrics, targets = load.validate_metrics(rows, source)
+        row = {k: _cell(v) for k, v in {**fields, "name": name}.items()}
+        rows = pd.DataFrame([row], dtype=object).assign(line=1)
+        rows.attrs["given"] = set(row)  # the other fields keep their stored values
+        existing, targets = self.metrics(), self.store.catalog_targets()
+        metrics, targets = load.validate_metrics(rows, source, existing, targets)
         return self.store.write_metrics(metrics, targets, source)
 
     def set_target(
