@@ -51,7 +51,11 @@ class ValidationError(CityScoreError):
     def write_problems(self, path: str | Path) -> Path:
         """Write every problem as CSV (``line,column,value,reason``); returns the path."""
         path = Path(path)
-        self.problems.to_csv(path, index=False, columns=PROBLEM_COLUMNS)
+        try:
+            self.problems.to_csv(path, index=False, columns=PROBLEM_COLUMNS)
+        except OSError as exc:
+            msg = f"cannot write the problems to {printable(path)} ({exc.strerror}); choose a writable file path"
+            raise ConfigError(msg) from None
         return path
 
     def _message(self) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -66,11 +66,19 @@ class Kit:
         self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
+        existing, catalog_targets = self.metrics(), self.store.catalog_targets()
         metrics, targets = load.load_metrics(
-            source, fmt=fmt, existing=self.metrics(), catalog_targets=self.store.catalog_targets()
+            source, fmt=fmt, existing=existing, catalog_targets=catalog_targets
         )
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        result = self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        if not dry_run:
+            return result
+        target = dict(zip(targets["metric"], targets["target"], strict=True))
+        fields = [c for c in metrics.columns if c != "name" and c in existing] + ["target"]
+        incoming = metrics.assign(target=metrics["name"].map(target))
+        current = existing.assign(target=existing["name"].map(catalog_targets))
+        return _with_changes(result, incoming, current, ["name"], fields)
 
     def import_targets(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
@@ -78,7 +86,11 @@ class Kit:
         """Validate and import target changes (``metric,effective_from,target``)."""
         targets = load.load_targets(source, self.metrics(), date_format=date_format)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        if not dry_run:
+            return result
+        keys = ["metric", "effective_from"]
+        return _with_changes(result, targets, self.targets(), keys, ["target"])
 
     def preview_values(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
@@ -105,7 +117,13 @@ class Kit:
         """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
         values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_observations(values, name), dry_run)
+        if not dry_run:
+            return self.store.write_observations(values, name)
+        plan = self.store.plan_observations(values)
+        fields = ["value", "numerator", "denominator"]
+        changes = load.describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
+        counts = [len(plan[k]) for k in ("insert", "update", "unchanged")]
+        return DryRun("values", name, *counts, None, dry_run=True, changes=changes)
 
     def enter(
         self,
@@ -281,6 +299,28 @@ class Kit:
         return score_range(
             observations, self.metrics(), self.targets(), first, last, bands=bands, cap=cap
         )
+
+
+@dataclass(frozen=True)
+class DryRun(ImportResult):
+    """A dry run's counts, and what it would change: the first rows to insert and old -> new updates."""
+
+    changes: str = ""
+
+    def __str__(self) -> str:
+        return "\n".join(t for t in (super().__str__(), self.changes) if t)
+
+
+def _with_changes(
+    result: ImportResult,
+    incoming: pd.DataFrame,
+    current: pd.DataFrame,
+    keys: list[str],
+    fields: list[str],
+) -> DryRun:
+    insert, update = load.compare(incoming, current, keys, fields)
+    changes = load.describe_changes(insert, update, keys, fields)
+    return DryRun(**{**result.__dict__, "changes": changes})
 
 
 def _cell(value: object) -> str:
