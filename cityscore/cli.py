@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Bands, redact_url
-from .errors import CityScoreError
+from .errors import CityScoreError, ValidationError
 from .kit import Kit
 from .render import scores_csv, scores_json, scores_table
 from .score import as_date
@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
         importer = actions.add_parser("import", help=f"validate and import a {noun} CSV file")
         importer.add_argument("file", type=Path)
+        importer.add_argument(
+            "--problems",
+            type=Path,
+            metavar="FILE",
+            help="on bad rows, write every problem to FILE (CSV)",
+        )
         importer.add_argument(
             "--dry-run",
             action="store_true",
@@ -131,6 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except CityScoreError as exc:
         print(f"cityscore: error: {exc}", file=sys.stderr)
+        if isinstance(exc, ValidationError) and getattr(args, "problems", None):
+            try:
+                print(
+                    f"cityscore: all problems: {exc.write_problems(args.problems)}", file=sys.stderr
+                )
+            except CityScoreError as error:
+                print(f"cityscore: error: {error}", file=sys.stderr)
         return 1
 
 
