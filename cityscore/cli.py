@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .city import apply_settings, city_settings, defer_defaults
 from .config import Bands, redact_url
 from .errors import CityScoreError
 from .kit import Kit
@@ -22,7 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cityscore",
         description="Score the health of a city's services against targets, every day.",
-        epilog="The database is --db URL, else $CITYSCORE_DB, else the SQLite file data/cityscore.db.",
+        epilog="Each setting comes from a flag, else the environment ($CITYSCORE_DB, ...), else the "
+        "city folder's cityscore.toml (--config, else found in this folder or above), else defaults.",
+    )
+    parser.add_argument(
+        "--config", dest="city_config", type=Path, metavar="FILE", help="a city's cityscore.toml"
     )
     parser.add_argument(
         "--db",
@@ -99,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
     )
     _add_command_modules(commands)
+    defer_defaults(commands)  # options a city's settings fill in when not given
     return parser
 
 
@@ -109,6 +115,8 @@ COMMAND_MODULES = {
     "sync": "cityscore.sync",
     "export": "cityscore.export",
     "serve": "cityscore.serve",
+    "new": "cityscore.city",
+    "training": "cityscore.course",
 }
 
 
@@ -128,14 +136,15 @@ def _add_command_modules(commands: argparse._SubParsersAction) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return _run(args)
+        with city_settings(args.city_config) as settings:
+            return _run(apply_settings(args, settings))
     except CityScoreError as exc:
         print(f"cityscore: error: {exc}", file=sys.stderr)
         return 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    kit = Kit(args.db)
+    kit = Kit(args.db) if getattr(args, "needs_kit", True) else None
     if getattr(args, "handler", None) is not None:
         return int(args.handler(kit, args) or 0)
     if args.command == "init":
