@@ -152,6 +152,7 @@ GITIGNORE = """\
 *.db
 *.db-*
 *.sqlite
+*.log
 reports/
 .ipynb_checkpoints/
 """
@@ -219,10 +220,12 @@ cityscore serve       # the explorer in your browser at http://127.0.0.1:8866/ (
 **cron** (`crontab -e`), at 06:30 every day:
 
 ```
-30 6 * * * cd {folder} && {cityscore} sync && {cityscore} report >> reports/cron.log 2>&1
+30 6 * * * cd {folder} && {cityscore} report >> cityscore.log 2>&1
 ```
 
-(Leave out `{cityscore} sync &&` if you import CSV files instead of syncing from SQL.)
+If you sync from SQL sources, sync first: `cd {folder} && {{ {cityscore} sync && {cityscore} report; }} >> cityscore.log 2>&1`.
+A database password goes in the environment, never in a file here: e.g. `. /etc/cityscore/env &&`
+before the command, with `CITY311_PASSWORD=...` in that file (readable only by you).
 
 **systemd** (as root; replace `cityscore-user` with the account that owns this folder):
 
@@ -235,6 +238,7 @@ Description=CityScore daily report for {name}
 Type=oneshot
 User=cityscore-user
 WorkingDirectory={folder}
+# EnvironmentFile=/etc/cityscore/env     # passwords for ${{VAR}} in database or sources.yml
 ExecStart={cityscore} report
 ```
 

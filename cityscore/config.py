@@ -41,8 +41,16 @@ def resource(*parts: str) -> Path:
     return installed if installed.exists() else PROJECT_DIR.joinpath(*parts)
 
 
+def current_folder() -> Path:
+    """The current folder (the filesystem root if it was deleted under us)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path("/")
+
+
 # Outside a checkout (an installed kit, no city folder) data and reports go under the current folder.
-WORK_DIR = PROJECT_DIR if is_checkout() else Path.cwd()
+WORK_DIR = PROJECT_DIR if is_checkout() else current_folder()
 DATA_DIR = WORK_DIR / "data"
 REPORTS_DIR = WORK_DIR / "reports"
 TEMPLATES_DIR = resource("templates")
@@ -171,7 +179,7 @@ def find_config(start: Path | None = None) -> Path | None:
             msg = f"{CONFIG_ENV} names {path}, which is not a file; fix the path or unset {CONFIG_ENV}"
             raise ConfigError(msg)
         return path.resolve()
-    here = (start or Path.cwd()).resolve()
+    here = (start or current_folder()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():
             return folder / CONFIG_FILE
@@ -188,7 +196,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if path:
         settings = _apply(settings, read_config(path), path.parent, str(path))
     env = {key: os.environ[var] for key, var in SETTING_ENV.items() if os.environ.get(var)}
-    return _apply(settings, env, Path.cwd(), "the environment")
+    return _apply(settings, env, current_folder(), "the environment")
 
 
 def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: str) -> Settings:

@@ -279,3 +279,17 @@ def test_a_solved_lesson_runs_from_the_course_folder(tmp_path: Path, monkeypatch
     assert f"as of {END}" in printed  # the course database, not any other
     assert not list(tmp_path.glob("*.db"))  # wrote nothing outside the course folder
     assert nbformat.validate(nb) is None
+
+
+def test_the_readmes_cron_line_writes_the_report(demo_city: Path, tmp_path: Path):
+    """The scheduling line the city's README gives, run by /bin/sh from another folder as cron would."""
+    import os
+    import subprocess
+
+    readme = (demo_city / "README.md").read_text(encoding="utf-8")
+    (line,) = [x for x in readme.splitlines() if x.startswith("30 6 * * * ")]
+    command = line.removeprefix("30 6 * * * ")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSCORE_")}
+    subprocess.run(["/bin/sh", "-c", command], cwd=tmp_path, env=env, timeout=300, check=True)
+    assert "Springfield CityScore 2026-10-31" in (demo_city / "reports" / "latest.html").read_text()
+    assert "wrote " in (demo_city / "cityscore.log").read_text()
