@@ -164,11 +164,6 @@ class Settings:
     bands: Bands = DEFAULT_BANDS
     cap: float | None = None
 
-    @property
-    def folder(self) -> Path | None:
-        """The city folder (where the config file lives), or None without one."""
-        return self.file.parent if self.file else None
-
 
 def find_config(start: Path | None = None) -> Path | None:
     """The config file in use: ``$CITYSCORE_CONFIG``, else ``cityscore.toml`` here or in a parent."""
@@ -194,7 +189,14 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or find_config()
     settings = Settings(file=path)
     if path:
-        settings = _apply(settings, read_config(path), path.parent, str(path))
+        values = read_config(path)
+        if has_literal_password(str(values.get("database", ""))):
+            msg = (
+                f"{path}: key 'database' has a password written in it; files end up in git, so put it "
+                "in an environment variable and write ${VAR} instead, e.g. ://user:${CITYSCORE_PASSWORD}@host"
+            )
+            raise ConfigError(msg)
+        settings = _apply(settings, values, path.parent, str(path))
     env = {key: os.environ[var] for key, var in SETTING_ENV.items() if os.environ.get(var)}
     return _apply(settings, env, current_folder(), "the environment")
 
@@ -223,6 +225,12 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
             msg = f"{origin}: [scores] {exc}; fix meeting and near (e.g. meeting = 1.0, near = 0.9)"
             raise ConfigError(msg) from None
     return replace(settings, **changes)
+
+
+def has_literal_password(url: str) -> bool:
+    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference)."""
+    match = re.match(r"^[^:]+://[^:/@]+:([^@]*)@", url)
+    return bool(match) and not _ENV_REF.fullmatch(match.group(1))
 
 
 def read_config(path: Path) -> dict[str, object]:

@@ -226,6 +226,11 @@ BAD_CONFIGS = [
     ('city = "Springfield"', "city = Springfield", ["not valid TOML", "line 6"]),
     ("near = 0.9", "near = 1.5", ["near <= meeting", "fix meeting and near"]),
     ("# cap = 1.5", "cap = 0", ["cap must be above 0"]),
+    (
+        'database = "sqlite:///cityscore.db"',
+        'database = "postgresql://city:hunter22@db/cityscore"',
+        ["'database' has a password", "${VAR}"],
+    ),
 ]
 
 
@@ -238,9 +243,19 @@ def test_a_bad_config_file_gives_one_clear_error(
     code, out, err = cli("score", capsys=capsys)
     assert code == 1 and out == ""
     assert err.startswith("cityscore: error: ") and "Traceback" not in err
-    assert str(city / CONFIG_FILE) in err
+    assert str(city / CONFIG_FILE) in err and "hunter22" not in err
     for text in said:
         assert text in err
+
+
+def test_a_password_comes_from_the_environment(city: Path, monkeypatch: pytest.MonkeyPatch):
+    from cityscore.config import database_url
+
+    url = "postgresql+psycopg://city:${CITY_PW}@db.example.org/cityscore"
+    set_config(city, 'database = "sqlite:///cityscore.db"', f'database = "{url}"')
+    monkeypatch.chdir(city)
+    monkeypatch.setenv("CITY_PW", "s3cret")
+    assert database_url() == "postgresql+psycopg://city:s3cret@db.example.org/cityscore"
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path, capsys):
