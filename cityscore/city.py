@@ -185,7 +185,7 @@ cityscore report      # reports/latest.html: open it in a browser (it works offl
 ```
 
 The demo city shares the database with your own metrics; to start clean afterwards, delete
-`cityscore.db` (it is rebuilt on the first import).
+`cityscore.db` and `reports/` (`cityscore init` makes an empty database again).
 
 ## Your first import
 
@@ -199,6 +199,7 @@ The starter files are examples to edit in a spreadsheet (save as CSV, UTF-8):
 | `sources.yml` | SQL source | where `cityscore sync` reads daily values (see the comments inside) |
 
 ```bash
+cityscore init                                  # create the database's tables (safe to repeat)
 cityscore metrics import metrics.csv
 cityscore targets import targets.csv
 cityscore values import values.csv --dry-run   # check first: shows what would change

@@ -84,6 +84,20 @@ def test_new_makes_a_city_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert not (tmp_path / "data").exists()  # `new` opens no database
 
 
+def test_the_starter_files_import_into_the_folders_database(
+    city: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    """The README's first import, as written there, run inside the folder."""
+    monkeypatch.chdir(city)
+    assert cli("init", capsys=capsys)[0] == 0
+    for noun in ("metrics", "targets", "values"):
+        code, out, err = cli(noun, "import", f"{noun}.csv", capsys=capsys)
+        assert code == 0 and "inserted" in out, err
+    code, out, err = cli("score", "--date", "2026-10-30", capsys=capsys)
+    assert code == 0 and "EMS Response Time" in out, err
+    assert (city / "cityscore.db").is_file()
+
+
 def test_new_city_name_is_written_as_a_safe_toml_string(tmp_path: Path):
     name = 'Saint-"Jean" \\ Québec'
     folder = new_city(tmp_path / "c", name)
