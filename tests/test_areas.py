@@ -25,6 +25,7 @@ from cityscore.score import (
     score_date,
     score_range,
 )
+from cityscore.summary import EQUITY_COLUMNS, equity
 
 from .test_reference import _close, _observations, _status, cities
 from .test_score_rules import NO_DATA, NO_TARGET, D, catalog, day, metric
@@ -391,3 +392,29 @@ def test_citywide_scores_with_areas_match_the_reference(city: dict[str, object])
         assert _close(row["score"], ref["score"]), (dict(row), ref)
         if ref["metric"] != CITYWIDE:
             assert _close(row["value"], ref["value"]), (dict(row), ref)
+
+
+# --- the equity summary --------------------------------------------------------------------------
+
+
+def test_equity_names_the_best_and_worst_area_the_gap_and_the_share_below_one() -> None:
+    o = obs(
+        ("Calls", 0, "East", 9, 10),  # 0.9 / 0.75 = 1.2
+        ("Calls", 0, "North", 9, 15),  # 0.6 / 0.75 = 0.8
+        ("Calls", 0, "South", 3, 5),  # 0.6 / 0.75 = 0.8 as well: the tie goes to North
+        ("Calls", 0, "West", 0, 0),  # denominators sum to 0: no score
+        ("Calls", 0, "", 40, 50),  # citywide rows are not an area
+    )
+    scores = score_by_area(o, catalog(CALLS), tgts(("Calls", EARLIEST, 0.75, "")), D, D)
+    table = equity(scores)
+    assert list(table.columns) == EQUITY_COLUMNS
+    calls = table[(table["metric"] == "Calls") & (table["period"] == "day")].iloc[0]
+    assert (calls["areas"], calls["scored"], calls["below_one"]) == (4, 3, 2)
+    assert (calls["best_area"], calls["worst_area"]) == ("East", "North")
+    assert calls["best_score"] == pytest.approx(1.2) and calls["worst_score"] == pytest.approx(0.8)
+    assert calls["gap"] == pytest.approx(0.8 / 1.2)  # 0.667: the worst area scores 2/3 of the best
+    assert calls["share_below_one"] == pytest.approx(2 / 3)
+    # The areas' CityScores are compared too (one metric: the same numbers).
+    city = table[(table["metric"] == CITYWIDE) & (table["period"] == "day")].iloc[0]
+    assert city["best_area"] == "East" and city["gap"] == pytest.approx(0.8 / 1.2)
+    assert len(table) == 2 * 4  # (CityScore, Calls) x 4 periods
