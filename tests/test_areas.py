@@ -7,6 +7,7 @@ The as-of date is D = 2026-06-30, as in tests/test_score_rules.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cityscore import demo
 from cityscore.catalog import CITYWIDE, EARLIEST
 from cityscore.config import DEFAULT_BANDS
 from cityscore.reference import reference_area_scores, reference_scores
@@ -27,6 +29,7 @@ from cityscore.score import (
 )
 from cityscore.summary import EQUITY_COLUMNS, equity
 
+from .conftest import DEMO_END
 from .test_reference import _close, _observations, _status, cities
 from .test_score_rules import NO_DATA, NO_TARGET, D, catalog, day, metric
 
@@ -418,3 +421,80 @@ def test_equity_names_the_best_and_worst_area_the_gap_and_the_share_below_one() 
     city = table[(table["metric"] == CITYWIDE) & (table["period"] == "day")].iloc[0]
     assert city["best_area"] == "East" and city["gap"] == pytest.approx(0.8 / 1.2)
     assert len(table) == 2 * 4  # (CityScore, Calls) x 4 periods
+
+
+# --- the demo's neighbourhoods -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_areas() -> dict[str, pd.DataFrame]:
+    metrics, fixed = demo.demo_metrics()
+    city_targets = pd.concat([fixed, demo.demo_target_change(DEMO_END)], ignore_index=True)
+    return {
+        "metrics": metrics,
+        "city": demo.demo_observations(DEMO_END),
+        "areas": demo.demo_area_observations(DEMO_END),
+        "city_targets": city_targets,
+        "targets": pd.concat([city_targets, demo.demo_area_targets()], ignore_index=True),
+    }
+
+
+def test_demo_areas_add_up_to_the_city_where_the_city_is_split(demo_areas) -> None:
+    areas, city = demo_areas["areas"], demo_areas["city"]
+    assert set(areas["area"]) == set(demo.AREAS) and len(demo.AREAS) == 10
+    assert (areas["numerator"].fillna(0) <= areas["denominator"].fillna(np.inf)).all()
+    split = [m for m, (how, _) in demo._AREA_METRICS.items() if how == "split"]
+    totals = (
+        areas[areas["metric"].isin(split)]
+        .groupby(["metric", "date"])[["value", "numerator", "denominator"]]
+        .sum(min_count=1)
+    )
+    citywide = city.set_index(["metric", "date"]).loc[totals.index]
+    pd.testing.assert_frame_equal(totals, citywide[totals.columns], check_exact=True)
+
+
+def test_demo_areas_leave_the_citywide_scores_exactly_as_they_were(demo_areas) -> None:
+    d = demo_areas
+    start = DEMO_END - dt.timedelta(days=10)
+    plain = score_range(d["city"], d["metrics"], d["city_targets"], start, DEMO_END)
+    with_areas = pd.concat([d["city"], d["areas"]], ignore_index=True)
+    scored = score_range(with_areas, d["metrics"], d["targets"], start, DEMO_END)
+    pd.testing.assert_frame_equal(scored, plain, check_exact=True)
+
+
+def test_the_demo_has_one_neighbourhood_clearly_left_behind(demo_areas) -> None:
+    d = demo_areas
+    observations = pd.concat([d["city"], d["areas"]], ignore_index=True)
+    scores = score_by_area(observations, d["metrics"], d["targets"], DEMO_END, DEMO_END)
+    month = equity(scores).query("period == 'month'").set_index("metric")
+    worst = month["worst_area"]
+    assert worst[CITYWIDE] == demo.LEFT_BEHIND
+    behind_on = [m for m, (_, f) in demo._AREA_METRICS.items() if f.get(demo.LEFT_BEHIND, 1) < 0.9]
+    assert len(behind_on) >= 3 and (worst[behind_on] == demo.LEFT_BEHIND).all()
+    assert (month.loc[behind_on, "gap"] < 0.85).all()
+    # Sum metrics score each area against its own target, never the city's 25 a day.
+    permits = at(scores, demo.LEFT_BEHIND, demo.AREA_TARGET_METRIC, "week", DEMO_END)
+    share = demo.AREA_SHARES[demo.LEFT_BEHIND]
+    assert permits["target"] == pytest.approx(round(25 * share, 2) * 7)
+
+
+def test_demo_area_values_on_a_date_do_not_depend_on_the_end_date() -> None:
+    other_end = DEMO_END - dt.timedelta(days=100)
+    both = [demo.demo_area_observations(end) for end in (DEMO_END, other_end)]
+    first = max(DEMO_END, other_end) - dt.timedelta(days=365 * demo.YEARS - 1)
+    common = [
+        frame[frame["date"].between(pd.Timestamp(first), pd.Timestamp(other_end))] for frame in both
+    ]
+    pd.testing.assert_frame_equal(*(c.reset_index(drop=True) for c in common))
+
+
+def test_demo_geojson_names_every_neighbourhood_with_a_closed_ring() -> None:
+    doc = json.loads(demo.AREAS_GEOJSON.read_text(encoding="utf-8"))
+    names = [f["properties"]["name"] for f in doc["features"]]
+    assert sorted(names) == sorted(demo.AREAS)
+    for feature in doc["features"]:
+        (ring,) = feature["geometry"]["coordinates"]
+        assert feature["geometry"]["type"] == "Polygon" and ring[0] == ring[-1] and len(ring) >= 4
+        # Counter-clockwise (RFC 7946): positive shoelace area.
+        xs, ys = np.array(ring).T
+        assert np.sum(xs[:-1] * ys[1:] - xs[1:] * ys[:-1]) > 0
