@@ -301,8 +301,13 @@ def test_methodology_area_examples_hold() -> None:
     assert at(scores, "Harbour", "Survey")["score"] == pytest.approx(1.1)
     assert at(scores, "Hillside", "Survey")["score"] == pytest.approx(3.5 / 3.6)  # 0.972
     assert at(scores, "Harbour", CITYWIDE)["score"] == pytest.approx((1.0 + 1.1) / 2)  # 1.05
+    assert at(scores, "Harbour", CITYWIDE)["note"] == "2 of 3 metrics scored"
+    assert at(scores, "", "Survey")["score"] == pytest.approx(1.05)
     hillside = (0.75 / 0.9 + 1.8 + 3.5 / 3.6) / 3  # 1.2019
     assert at(scores, "Hillside", CITYWIDE)["score"] == pytest.approx(hillside)
+    calls = equity(scores).query("metric == 'Calls'").iloc[0]
+    assert (calls["best_area"], calls["worst_area"]) == ("Harbour", "Hillside")
+    assert calls["gap"] == pytest.approx(0.75 / 0.9) and calls["share_below_one"] == 0.5
 
 
 # --- the engine against the reference on random cities with areas --------------------------------
