@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import html
 import json
 import os
 import re
@@ -81,6 +80,7 @@ class DailyData:
 
     def summary(self, city_name: str) -> dict[str, Any]:
         """Key numbers for the archive index (JSON-safe)."""
+        from .display import status_word
         from .render import round_half_even
 
         day = self.city("day")
@@ -89,7 +89,7 @@ class DailyData:
             "as_of": self.as_of.strftime("%Y-%m-%d"),
             "city_name": city_name,
             "cityscore": round_half_even(day["score"]),
-            "status": _status_text(day["status"]),
+            "status": status_word(day["status"]),
             "share_below_one": _number(day["share_below_one"]),
             "scored": int(day["scored"]),
             "spark": [_number(s) for s in city["score"]],
@@ -109,10 +109,6 @@ class DailyData:
 
 def _number(value: Any) -> float | None:
     return None if value is None or value != value else round(float(value), 4)
-
-
-def _status_text(status: Any) -> str:
-    return status if isinstance(status, str) else "no score"
 
 
 def daily_data(
@@ -209,18 +205,10 @@ def show_html(text: str, summary: dict[str, Any] | None = None) -> None:
     display(HTML(text), metadata={SUMMARY_KEY: summary} if summary else None)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _status_class(status: Any) -> str:
-    return {"meeting": "meeting", "near": "near", "below": "below"}.get(
-        _status_text(status), "none"
-    )
-
-
 def headline_html(daily: DailyData, city_name: str) -> str:
     """The top of the board: today's CityScore large, its status, and the other periods."""
+    from .display import escape as _e
+    from .display import status_class, status_html
     from .render import round_half_even
 
     day = daily.city("day")
@@ -234,8 +222,8 @@ def headline_html(daily: DailyData, city_name: str) -> str:
     return (
         '<header class="headline">'
         f'<div class="city">{_e(city_name)} · CityScore for {_e(daily.as_of.strftime("%A, %B %d, %Y"))}</div>'
-        f'<div class="big {_status_class(day["status"])}">{_e(round_half_even(day["score"]))}</div>'
-        f'<div class="status">{_e(_status_text(day["status"]))} · {_e(day["note"])}</div>'
+        f'<div class="big {status_class(day["status"])}">{_e(round_half_even(day["score"]))}</div>'
+        f'<div class="status">{status_html(day["status"])} · {_e(day["note"])}</div>'
         f'<div class="periods">{others}</div>'
         f'<div class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
         f"({int(day['below_one'])} of {int(day['scored'])})</div>"
@@ -243,46 +231,30 @@ def headline_html(daily: DailyData, city_name: str) -> str:
     )
 
 
-def table_html(frame: pd.DataFrame, columns: dict[str, str], caption: str, empty: str) -> str:
-    """An escaped HTML table of ``columns`` (frame column -> heading); scores shown rounded."""
-    from .render import round_half_even
-
-    if frame.empty:
-        return f'<section class="list"><h3>{_e(caption)}</h3><p class="empty">{_e(empty)}</p></section>'
-    head = "".join(f"<th>{_e(title)}</th>" for title in columns.values())
-    body = []
-    for row in frame.to_dict("records"):
-        cells = []
-        for column in columns:
-            value = row[column]
-            if isinstance(value, float):
-                value = round_half_even(value)
-            elif hasattr(value, "strftime"):
-                value = value.strftime("%Y-%m-%d") if value == value else "—"
-            css = f' class="{_status_class(value)}"' if column == "status" else ""
-            cells.append(f"<td{css}>{_e(value)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<section class="list"><h3>{_e(caption)}</h3><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></section>"
-    )
-
-
 def leaders_html(daily: DailyData) -> str:
     """Exceeding and needs-follow-up lists side by side."""
+    from .display import table_html
+
     columns = {"metric": "Metric", "score": "Week score", "status": "Status"}
     return (
         '<div class="pair">'
-        + table_html(daily.exceeding, columns, "Exceeding", "no metric has a week score")
         + table_html(
-            daily.follow_up, columns, "Needs follow-up", "no other metric has a week score"
+            daily.exceeding, columns, caption="Exceeding", empty="no metric has a week score"
+        )
+        + table_html(
+            daily.follow_up,
+            columns,
+            caption="Needs follow-up",
+            empty="no other metric has a week score",
         )
         + "</div>"
     )
 
 
-def freshness_html(daily: DailyData) -> str:
-    """Stale metrics and metrics with missing days."""
+def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
+    """Stale metrics and metrics with missing days (the worst ``max_rows`` of each)."""
+    from .display import table_html
+
     fresh = daily.freshness
     stale = fresh[fresh["stale"]].sort_values("days_since", ascending=False)
     gaps = fresh[(fresh["missing_days"] > 0) & ~fresh["stale"]].sort_values(
@@ -293,14 +265,16 @@ def freshness_html(daily: DailyData) -> str:
         + table_html(
             stale,
             {"metric": "Metric", "last_date": "Latest data", "days_since": "Days old"},
-            "Stale data",
-            "every metric has recent data",
+            caption="Stale data",
+            empty="every metric has recent data",
+            max_rows=max_rows,
         )
         + table_html(
             gaps,
             {"metric": "Metric", "missing_days": "Missing days (last 90)"},
-            "Missing days",
-            "no missing days in the last 90",
+            caption="Missing days",
+            empty="no missing days in the last 90",
+            max_rows=max_rows,
         )
         + "</div>"
     )
@@ -674,6 +648,9 @@ def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28
 
 def index_html(entries: list[dict[str, Any]]) -> str:
     """The archive page: every report with its CityScore, status and a sparkline."""
+    from .display import escape as _e
+    from .display import status_class as _status_class
+
     rows = "".join(
         "<tr>"
         f'<td><a href="{_e(e["as_of"])}/cityscore-{_e(e["as_of"])}.html">{_e(e["as_of"])}</a></td>'

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import Kit, charts, report, summary
+from cityscore import Kit, charts, display, report, summary
 from cityscore.notebooks import copy_sqlite
 from cityscore.render import round_half_even
 from tests.conftest import DEMO_END
@@ -205,8 +205,8 @@ def test_script_json_cannot_close_its_script() -> None:
 
 def test_tables_and_index_escape_user_text() -> None:
     evil = "<img src=x onerror=alert(1)>"
-    table = report.table_html(
-        pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, "T", ""
+    table = display.table_html(
+        pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, caption="T"
     )
     assert evil not in table and "&lt;img src=x onerror=alert(1)&gt;" in table and ">0.50<" in table
     index = report.index_html(
