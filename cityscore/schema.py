@@ -138,6 +138,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Bulk imports update three B-trees of observations; SQLite's default 2 MB page cache makes
+    # that seek the disk once a city outgrows it. 64 MB is a cap, used only as pages are read.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
