@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from .config import redact_url
@@ -154,7 +154,7 @@ def _adbc_connect(uri: str):
 def _compiled(url: sa.URL, query: sa.Select) -> tuple[str, list[object]]:
     """The SQL text with positional parameters: ``?`` for sqlite3, ``$n`` for ADBC's PostgreSQL."""
     if url.get_backend_name() == "sqlite":
-        dialect = sa.dialects.sqlite.dialect()
+        dialect = sqlite.dialect()
         convert = _iso  # SQLAlchemy stores SQLite dates as ISO text
     else:
         dialect = postgresql.dialect(paramstyle="numeric_dollar")
