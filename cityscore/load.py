@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
@@ -119,9 +120,15 @@ def read_text(source: Source) -> str:
         raise
 
 
+def first_line(text: str) -> str:
+    """The text up to its first line break (``\\n``, ``\\r\\n`` or a lone ``\\r``)."""
+    ends = [i for i in (text.find("\r"), text.find("\n")) if i >= 0]
+    return text[: min(ends)] if ends else text
+
+
 def sniff_delimiter(text: str) -> str:
     """``;`` if the header line has more semicolons than commas (European Excel), else ``,``."""
-    header = text.split("\n", 1)[0]
+    header = first_line(text)
     return ";" if header.count(";") > header.count(",") else ","
 
 
@@ -153,7 +160,7 @@ def read_rows(
     problems = Problems(name)
     delimiter = sniff_delimiter(text)
     if header is None:
-        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+        first = next(csv.reader([first_line(text)], delimiter=delimiter), [])
         names = [h.strip().lower() for h in first]
     else:
         names = list(header)
@@ -219,12 +226,16 @@ def _has_padding(text: str) -> bool:
 
 def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame | None:
     try:
-        cells = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, names=range(width + 1), dtype=object,
-            na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
-        )  # fmt: skip
+        with warnings.catch_warnings():  # a first row longer than the names would be cut: no
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            cells = pd.read_csv(
+                io.StringIO(text), sep=delimiter, header=None, names=range(width + 1), dtype=object,
+                na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
+            )  # fmt: skip
     except pd.errors.EmptyDataError:
         return pd.DataFrame({**{i: pd.Series(dtype=object) for i in range(width + 1)}, "line": []})
+    except pd.errors.ParserWarning:
+        return None
     except pd.errors.ParserError as exc:
         unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if unclosed:
@@ -477,6 +488,8 @@ def restate(
     known = rows["name"].isin(stored.index)
     for column in missing:
         rows[column] = rows[column].where(~known, rows["name"].map(stored[column]))
+    if "target" in missing and "baseline" not in missing:  # a switch to history drops the target
+        rows["target"] = rows["target"].where(rows["baseline"].str.lower() != "history", "")
     return rows
 
 
@@ -738,8 +751,7 @@ def _check_format(fmt: str) -> str:
 
 
 def _first_cells(text: str) -> list[str]:
-    line = text.split("\n", 1)[0]
-    first = next(csv.reader(io.StringIO(line), delimiter=sniff_delimiter(text)), [])
+    first = next(csv.reader([first_line(text)], delimiter=sniff_delimiter(text)), [])
     return [c.strip().lower() for c in first]
 
 
@@ -981,7 +993,7 @@ def _check_metric_names(problems: Problems, rows: pd.DataFrame, metrics: pd.Data
     unknown = metric.isna()
     names = rows.loc[unknown, "metric"].astype(str)
     hints = {n: "unknown metric" + closest(n, metrics["name"]) for n in names.unique() if n}
-    reasons = names.map(hints).fillna("metric name is empty")
+    reasons = names.map(lambda n: hints.get(n, "metric name is empty"))
     problems.add_where(rows, unknown, "metric", reasons.reindex(rows.index))
     return metric
 
