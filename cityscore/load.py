@@ -170,7 +170,7 @@ def read_rows(
     required, optional = list(required), list(optional)
     _check_header(problems, names, required, optional)
     problems.raise_if_any()
-    cells = cells[~(cells.drop(columns="line") == "").all(axis=1)]
+    cells = cells[~_blank_rows(cells)]
     rows = pd.DataFrame({"line": cells["line"].to_numpy()}, index=range(len(cells)))
     for column in dict.fromkeys(required + optional):
         at = names.index(column) if column in names else None
@@ -182,6 +182,15 @@ def read_rows(
     rows.attrs["decimal_comma"] = delimiter == ";"
     rows.attrs["given"] = {c for c in required + optional if c in names}
     return rows
+
+
+def _blank_rows(cells: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is empty (the first column is looked at in full, the rest only there)."""
+    blank = cells[0] == ""
+    for column in cells.columns[1:]:
+        if column != "line" and blank.any():
+            blank[blank] = cells.loc[blank, column] == ""
+    return blank
 
 
 def _parse_csv(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame:
@@ -216,12 +225,18 @@ def _has_padding(text: str) -> bool:
     """Whether some cell may start or end with whitespace (vectorized over the text's bytes)."""
     if not text.isascii() and any(c in text for c in _SPACE if not c.isascii()):
         return True
+    if not any(c in text for c in _SPACE if c not in " \t"):  # the usual case: substring searches
+        pairs = (a + b for w in " \t" for e in ',;"\r\n' for a, b in ((w, e), (e, w)))
+        ends = {text[:1], text[-1:]} - {""}
+        return any(e in _SPACE for e in ends) or any(p in text for p in pairs)
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     space = _ASCII_SPACE[data]
     if not space.any():
         return False
+    if space[0] or space[-1]:
+        return True
     edge = _EDGES[data]
-    return bool((space & (np.r_[True, edge[:-1]] | np.r_[edge[1:], True])).any())
+    return bool((space[1:] & edge[:-1]).any() or (space[:-1] & edge[1:]).any())
 
 
 def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame | None:
@@ -964,11 +979,13 @@ def validate_values(
             "denominator": denominator.where(is_ratio),
         }
     )
-    _check_conflicts(
+    repeated = _check_conflicts(
         problems, frame, rows["line"], ["metric", "date"], ["value", "numerator", "denominator"]
     )
     problems.raise_if_any(len(rows))
-    return frame.drop_duplicates(["metric", "date"]).reset_index(drop=True)
+    if repeated.any():
+        frame = frame.drop_duplicates(["metric", "date"])
+    return frame.reset_index(drop=True)
 
 
 def _format_hint(date_format: str) -> str:
@@ -1007,6 +1024,8 @@ def _check_number(
     allow_negative: pd.Series | None = None,
 ) -> pd.Series:
     """Parse ``column`` where ``needed``; record empty, non-numeric, NaN/infinite and negative cells."""
+    if not needed.any():  # e.g. the numerators of a file of value metrics only
+        return pd.Series(np.nan, index=rows.index)
     text = rows[column]
     decimal_comma = rows.attrs.get("decimal_comma", False)
     blank = text == ""
@@ -1054,17 +1073,20 @@ def _not_a_number(decimal_comma: bool) -> str:
 
 def _check_conflicts(
     problems: Problems, frame: pd.DataFrame, lines: pd.Series, keys: list[str], values: list[str]
-) -> None:
-    """Flag rows that share ``keys`` with another row of the file but differ in ``values``."""
+) -> pd.Series:
+    """Flag rows that share ``keys`` with another row of the file but differ in ``values``.
+
+    Returns the mask of rows whose keys repeat (valid ones only).
+    """
     valid = frame[keys].notna().all(axis=1)
     repeated = frame.duplicated(keys, keep=False) & valid
     subset = frame[repeated].assign(line=lines[repeated])
     if subset.empty:
-        return
+        return repeated
     distinct = subset.drop_duplicates(keys + values).groupby(keys, dropna=False).size()
     clashing = distinct[distinct > 1].index
     if len(clashing) == 0:
-        return
+        return repeated
     key_index = (
         pd.MultiIndex.from_frame(subset[keys]) if len(keys) > 1 else pd.Index(subset[keys[0]])
     )
@@ -1083,6 +1105,7 @@ def _check_conflicts(
                 f"lines {rest} give a different value for the same {' and '.join(keys)} "
                 "(a time of day does not count: one value per metric and day); keep one",
             )
+    return repeated
 
 
 def _plain(value: object) -> object:
