@@ -1048,7 +1048,7 @@ def _check_number(
     problems.add_where(rows, infinite, column, "infinity is not a value")
     negative = needed & (number < 0) & ~infinite
     if allow_negative is None:
-        reason = f"{column}s count cases and cannot be negative"
+        reason = f"{column}s count cases and cannot be negative; check the sign"
         problems.add_where(rows, negative, column, reason)
     else:
         problems.add_where(rows, negative & ~allow_negative.astype(bool), column, NEGATIVE_REFUSED)
