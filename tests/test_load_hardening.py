@@ -196,6 +196,9 @@ def test_a_metrics_file_with_some_columns_changes_only_those(demo_kit: Kit) -> N
     changed = after.loc[name].drop("unit") != before_metrics.loc[name].drop("unit")
     assert not changed.any()
     pd.testing.assert_frame_equal(demo_kit.scores(DEMO_END), before_scores)
+    demo_kit.import_metrics(f'name,target\n"{name}",{catalog[name] * 2!r}\n'.encode())
+    assert demo_kit.store.catalog_targets()[name] == catalog[name] * 2
+    pd.testing.assert_frame_equal(demo_kit.scores(DEMO_END), before_scores)  # from today on only
 
 
 def test_a_new_metric_in_a_partial_file_gets_defaults_and_needs_a_direction(city: Kit) -> None:
