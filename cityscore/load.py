@@ -225,18 +225,13 @@ def _has_padding(text: str) -> bool:
     """Whether some cell may start or end with whitespace (vectorized over the text's bytes)."""
     if not text.isascii() and any(c in text for c in _SPACE if not c.isascii()):
         return True
-    if not any(c in text for c in _SPACE if c not in " \t"):  # the usual case: substring searches
-        pairs = (a + b for w in " \t" for e in ',;"\r\n' for a, b in ((w, e), (e, w)))
-        ends = {text[:1], text[-1:]} - {""}
-        return any(e in _SPACE for e in ends) or any(p in text for p in pairs)
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    space = _ASCII_SPACE[data]
-    if not space.any():
+    at = np.flatnonzero(_ASCII_SPACE[data])  # where the ASCII whitespace is
+    if len(at) == 0:
         return False
-    if space[0] or space[-1]:
+    if at[0] == 0 or at[-1] == len(data) - 1:
         return True
-    edge = _EDGES[data]
-    return bool((space[1:] & edge[:-1]).any() or (space[:-1] & edge[1:]).any())
+    return bool(_EDGES[data[at - 1]].any() or _EDGES[data[at + 1]].any())
 
 
 def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame | None:
@@ -946,18 +941,12 @@ def validate_values(
     today = today or dt.date.today()
     metric = _check_metric_names(problems, rows, metrics)
     known = metric.notna()
-    kind = metric.map(dict(zip(metrics["name"], metrics["kind"], strict=True)))
+    kind = per_metric(metric, metrics, "kind", "")
     date = _check_dates(problems, rows, "date", date_format)
     problems.add_where(rows, date > pd.Timestamp(today), "date", "date is in the future")
     is_value, is_ratio = known & (kind == "value"), known & (kind == "ratio")
-    allow = (
-        metric.map(dict(zip(metrics["name"], metrics[ALLOW_NEGATIVE], strict=True)))
-        if ALLOW_NEGATIVE in metrics
-        else pd.Series(False, index=rows.index)
-    )
-    value = _check_number(
-        problems, rows, "value", is_value, "a value metric needs a value", allow.fillna(False)
-    )
+    allow = per_metric(metric, metrics, ALLOW_NEGATIVE, False).astype(bool)
+    value = _check_number(problems, rows, "value", is_value, "a value metric needs a value", allow)
     numerator = _check_number(
         problems, rows, "numerator", is_ratio, "a ratio metric needs a numerator"
     )
@@ -986,6 +975,17 @@ def validate_values(
     if repeated.any():
         frame = frame.drop_duplicates(["metric", "date"])
     return frame.reset_index(drop=True)
+
+
+def per_metric(metric: pd.Series, metrics: pd.DataFrame, column: str, default: object) -> pd.Series:
+    """Each row's ``metrics[column]`` for its metric (``default`` where unknown or absent).
+
+    One lookup per distinct metric, then a take: a file has millions of rows but few metrics.
+    """
+    codes, uniques = pd.factorize(metric)
+    table = dict(zip(metrics["name"], metrics[column], strict=True)) if column in metrics else {}
+    values = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
+    return pd.Series(values[codes], index=metric.index)  # code -1 (unknown) takes the default
 
 
 def _format_hint(date_format: str) -> str:
