@@ -26,11 +26,11 @@ from .schema import (
     as_date,
     batches_table,
     make_engine,
-    meta,
     metrics_table,
     observations_table,
     superseded_values_table,
     targets_table,
+    upgrade,
 )
 from .writes import ImportPlan, ImportResult
 
@@ -50,7 +50,7 @@ class Store:
 
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
-        meta.create_all(self.engine)
+        upgrade(self.engine)
         self._has_schema = True
 
     def is_initialised(self) -> bool:
@@ -66,6 +66,7 @@ class Store:
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
+            upgrade(self.engine)  # a database from an older kit gets the newer columns
             self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
@@ -112,7 +113,7 @@ class Store:
             frame = pd.DataFrame(conn.execute(query).all(), columns=METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
-        return frame.astype({"trend": bool, "weight": float})
+        return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
 
     def targets(self) -> pd.DataFrame:
         """Every target in effect at some time: ``metric, effective_from, target``."""

@@ -26,6 +26,7 @@ from .schema import (
     metrics_table,
     now,
     observations_table,
+    superseded_metrics_table,
     superseded_targets_table,
     superseded_values_table,
     targets_table,
@@ -105,7 +106,8 @@ def write_metrics(
     """
     catalog_target = dict(zip(targets["metric"], targets["target"].astype(float), strict=True))
     rows = [
-        {**r, "catalog_target": catalog_target.get(r["name"])} for r in metrics.to_dict("records")
+        {"allow_negative": False, **r, "catalog_target": catalog_target.get(r["name"])}
+        for r in metrics.to_dict("records")
     ]
     fields = [*METRIC_FIELDS[1:], "catalog_target"]
     existing = frame(conn, sa.select(metrics_table))
@@ -129,7 +131,8 @@ def write_metrics(
         return ImportResult("metrics", source, 0, 0, unchanged, None)
     batch = new_batch(conn, "metrics", source)
     if new_rows:
-        conn.execute(metrics_table.insert(), new_rows)
+        conn.execute(metrics_table.insert(), [{**r, "batch_id": batch} for r in new_rows])
+    keep_definitions(conn, [metric_id for metric_id, _, _ in changed], batch)
     ids = metric_ids(conn)
     for row in new_rows:
         if row["catalog_target"] is not None:
@@ -137,7 +140,7 @@ def write_metrics(
     for metric_id, row, old in changed:
         conn.execute(
             metrics_table.update().where(metrics_table.c.id == metric_id),
-            {f: row[f] for f in fields},
+            {**{f: row[f] for f in fields}, "batch_id": batch},
         )
         if row["catalog_target"] is not None and differs(
             old["catalog_target"], row["catalog_target"]
@@ -146,6 +149,24 @@ def write_metrics(
             put_target(conn, metric_id, when, row["catalog_target"], batch)
     finish_batch(conn, batch, len(new_rows), len(changed), unchanged)
     return ImportResult("metrics", source, len(new_rows), len(changed), unchanged, batch)
+
+
+def keep_definitions(conn: Connection, metric_ids: list[int], batch: int) -> None:
+    """Copy metric definitions to ``superseded_metrics`` before ``batch`` changes or removes them."""
+    if not metric_ids:
+        return
+    m = metrics_table
+    kept = [c for c in m.c if c.name != "id"]
+    rows = conn.execute(sa.select(m.c.id, *kept).where(m.c.id.in_(metric_ids))).mappings().all()
+    stamp = now()
+    conn.execute(
+        superseded_metrics_table.insert(),
+        [
+            {**{c.name: r[c.name] for c in kept}, "metric_id": r["id"], "superseded_at": stamp,
+             "superseded_by": batch}
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> ImportResult:
