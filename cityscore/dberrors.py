@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from .config import DEFAULT_DB_URL, redact_url, scrub, url_secrets
 from .errors import StoreError
@@ -72,13 +76,25 @@ def missing_sqlite_file(url: str) -> StoreError | None:
     return StoreError(msg)
 
 
-def store_error(exc: Exception, url: str) -> StoreError | None:
-    """A clear ``StoreError`` for a known database failure, or None to let ``exc`` through."""
-    import sqlalchemy as sa
+@contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """Turn a known database failure inside the block into a clear ``StoreError``."""
+    try:
+        yield
+    except sa.exc.DatabaseError as exc:
+        error = store_error(exc, url)
+        if error is None:
+            raise
+        raise error from exc
 
-    if not isinstance(exc, (sa.exc.OperationalError, sa.exc.DatabaseError)) or isinstance(
-        exc, sa.exc.IntegrityError
-    ):
+
+def store_error(exc: Exception, url: str) -> StoreError | None:
+    """A clear ``StoreError`` for a known database failure, or None to let ``exc`` through.
+
+    Unknown OperationalErrors (the database's operation, not the kit's SQL) get a generic message;
+    other unknown errors (a bug's ProgrammingError, say) pass through as they are.
+    """
+    if not isinstance(exc, sa.exc.DatabaseError):
         return None
     orig = getattr(exc, "orig", None) or exc
     reason = str(orig).strip()
@@ -88,6 +104,8 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
         if match:
             text = message.format(url=shown, path=sqlite_path(url), timeout=lock_timeout())
             return StoreError(text)
+    if not isinstance(exc, sa.exc.OperationalError):
+        return None
     first = reason.splitlines()[0] if reason else type(orig).__name__
     return StoreError(f"database {shown} failed: {scrub(first, url_secrets(url))}")
 
