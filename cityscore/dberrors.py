@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .config import DEFAULT_DB_URL, redact_url, scrub, url_secrets
+from .config import DATA_DIR, DEFAULT_DB_URL, redact_url, scrub, url_secrets
 from .errors import StoreError
 
 LOCK_TIMEOUT_ENV = "CITYSCORE_LOCK_TIMEOUT"
@@ -57,7 +57,7 @@ def check_sqlite_path(url: str) -> None:
         msg = f"{path} is a folder, not a database file; give a file name, e.g. sqlite:///{path / 'cityscore.db'}"
         raise StoreError(msg)
     if not path.parent.is_dir():
-        if url == DEFAULT_DB_URL:
+        if url == DEFAULT_DB_URL or path.parent.resolve() == DATA_DIR.resolve():
             path.parent.mkdir(parents=True, exist_ok=True)
             return
         msg = (
@@ -102,7 +102,8 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
     for pattern, message in _KNOWN:
         match = re.search(pattern, reason, re.I)
         if match:
-            text = message.format(url=shown, path=sqlite_path(url), timeout=lock_timeout())
+            where = sqlite_path(url) or shown
+            text = message.format(url=shown, path=where, timeout=lock_timeout())
             return StoreError(text)
     if not isinstance(exc, sa.exc.OperationalError):
         return None
@@ -112,7 +113,7 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
 
 _KNOWN: list[tuple[str, str]] = [
     (
-        r"database is locked|database table is locked",
+        r"database is locked|database table is locked|lock timeout",
         "another process holds the write lock on {path} (waited {timeout:g} s); nothing was written. "
         "Try again when it has finished, or wait longer with CITYSCORE_LOCK_TIMEOUT=SECONDS",
     ),

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from . import audit, columnar, writes
 from .catalog import empty_metrics
 from .config import database_url, redact_url
-from .dberrors import mapped_errors, missing_sqlite_file
+from .dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from .errors import StoreError
 from .schema import (
     METRIC_FIELDS,
@@ -83,6 +83,11 @@ class Store:
             try:
                 if write and conn.dialect.name == "postgresql":
                     # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                    # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
+                    conn.execute(
+                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                        {"ms": f"{int(lock_timeout() * 1000)}ms"},
+                    )
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                     )

@@ -154,6 +154,27 @@ def test_sqlite_write_lock_timeout_writes_nothing(demo_url: str, tmp_path: Path)
     assert_clean_failure(bad, "CITYSCORE_LOCK_TIMEOUT")
 
 
+def test_postgres_write_lock_timeout_writes_nothing(postgres_url: str, tmp_path: Path) -> None:
+    """Another writer holds the kit's write lock: the import waits CITYSCORE_LOCK_TIMEOUT, then stops."""
+    import sqlalchemy as sa
+
+    from cityscore.schema import WRITE_LOCK_KEY
+
+    kit = Kit(postgres_url)
+    kit.init()
+    kit.import_metrics(b"name,category,direction,kind,target\nA,X,higher,value,1\n")
+    values = tmp_path / "v.csv"
+    values.write_text("metric,date,value\nA,2026-01-01,2\n", encoding="utf-8")
+    holder = sa.create_engine(postgres_url)
+    with holder.connect() as conn, conn.begin():
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+        result = cli("values", "import", str(values), db=postgres_url, CITYSCORE_LOCK_TIMEOUT="0.5")
+    holder.dispose()
+    assert_clean_failure(result, "another process holds the write lock", "nothing was written")
+    assert kit.observations().empty
+    assert "1 inserted" in cli("values", "import", str(values), db=postgres_url).stdout
+
+
 # --- arguments ---------------------------------------------------------------------------------------
 
 
