@@ -143,3 +143,8 @@ def test_a_refused_password_is_named_and_never_shown(password_server: str) -> No
         sync.test_connection(f"postgresql+psycopg://postgres@{host}/postgres", password=wrong)
     assert "refused the password" in str(info.value) or "authentication" in str(info.value)
     assert not any(p in str(info.value) for p in parts(wrong))
+
+
+def test_a_sqlite_path_with_an_at_sign_is_a_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CS_DIR", "/srv/city data")
+    assert expand_env("sqlite:///${CS_DIR}/a@b.db") == "sqlite:////srv/city data/a@b.db"
