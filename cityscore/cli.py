@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .city import apply_settings, city_settings, defer_defaults
 from .config import Bands, database_url, date_argument, redact_url, scrub, url_secrets
-from .errors import CityScoreError, ConfigError
+from .errors import CityScoreError, ConfigError, ValidationError
 from .kit import Kit
 from .render import scores_json, scores_table
 
@@ -33,12 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cityscore",
         description="Score the health of a city's services against targets, every day.",
-        epilog="The database is --db URL, else $CITYSCORE_DB, else the SQLite file data/cityscore.db.",
+        epilog="Each setting comes from a flag, else the environment ($CITYSCORE_DB, ...), else the "
+        "city folder's cityscore.toml (--config, else found in this folder or above), else defaults.",
+    )
+    parser.add_argument(
+        "--config", dest="city_config", type=Path, metavar="FILE", help="a city's cityscore.toml"
     )
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="SQLAlchemy database URL (default: $CITYSCORE_DB or data/cityscore.db)",
+        help="SQLAlchemy database URL (default: $CITYSCORE_DB, else cityscore.toml, else data/cityscore.db)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -65,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
         importer = actions.add_parser("import", help=f"validate and import a {noun} CSV file")
         importer.add_argument("file", type=Path)
+        importer.add_argument(
+            "--problems",
+            type=Path,
+            metavar="FILE",
+            help="on bad rows, write every problem to FILE (CSV)",
+        )
         importer.add_argument(
             "--dry-run",
             action="store_true",
@@ -125,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
     )
     _add_command_modules(commands)
+    defer_defaults(commands)  # options a city's settings fill in when not given
     return parser
 
 
@@ -135,6 +147,8 @@ COMMAND_MODULES = {
     "sync": "cityscore.sync",
     "export": "cityscore.export",
     "serve": "cityscore.serve",
+    "new": "cityscore.city",
+    "training": "cityscore.course",
 }
 
 
@@ -170,11 +184,20 @@ def date_format(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code = _run(args)
+        with city_settings(args.city_config) as settings:
+            code = _run(apply_settings(args, settings))
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler, not at exit
         return code
     except CityScoreError as exc:
-        return _fail(str(exc), args)
+        code = _fail(str(exc), args)
+        if isinstance(exc, ValidationError) and getattr(args, "problems", None):
+            try:
+                print(
+                    f"cityscore: all problems: {exc.write_problems(args.problems)}", file=sys.stderr
+                )
+            except CityScoreError as error:
+                code = _fail(str(error), args)
+        return code
     except BrokenPipeError:
         # `cityscore history | head`: the reader has all it wanted; stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -222,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
             "(or neither, to list the import batches)"
         )
         raise ConfigError(msg)
-    kit = Kit(args.db)
+    kit = Kit(args.db) if getattr(args, "needs_kit", True) else None
     if getattr(args, "handler", None) is not None:
         return int(args.handler(kit, args) or 0)
     if args.command == "init":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import demo, load
-from .catalog import BASELINE_DAYS, METRIC_COLUMNS, PERIODS
+from .catalog import BASELINE_DAYS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from .score import DateLike, as_date, score_range
@@ -147,9 +147,19 @@ class Kit:
         self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
-        metrics, targets = load.load_metrics(source, fmt=fmt)
+        existing, catalog_targets = self.metrics(), self.store.catalog_targets()
+        metrics, targets = load.load_metrics(
+            source, fmt=fmt, existing=existing, catalog_targets=catalog_targets
+        )
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        result = self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        if not dry_run:
+            return result
+        target = dict(zip(targets["metric"], targets["target"], strict=True))
+        fields = [c for c in metrics.columns if c != "name" and c in existing] + ["target"]
+        incoming = metrics.assign(target=metrics["name"].map(target))
+        current = existing.assign(target=existing["name"].map(catalog_targets))
+        return _with_changes(result, incoming, current, ["name"], fields)
 
     def import_targets(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
@@ -157,7 +167,11 @@ class Kit:
         """Validate and import target changes (``metric,effective_from,target``)."""
         targets = load.load_targets(source, self.metrics(), date_format=date_format)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        if not dry_run:
+            return result
+        keys = ["metric", "effective_from"]
+        return _with_changes(result, targets, self.targets(), keys, ["target"])
 
     def preview_values(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
@@ -184,7 +198,13 @@ class Kit:
         """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
         values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_observations(values, name), dry_run)
+        if not dry_run:
+            return self.store.write_observations(values, name)
+        plan = self.store.plan_observations(values)
+        fields = ["value", "numerator", "denominator"]
+        changes = load.describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
+        counts = [len(plan[k]) for k in ("insert", "update", "unchanged")]
+        return DryRun("values", name, *counts, None, dry_run=True, changes=changes)
 
     def enter(
         self,
@@ -216,18 +236,15 @@ class Kit:
         ``fields`` are metrics.csv columns (``definition``, ``category``, ``target``...). A new target
         for an existing metric applies from today on; use ``set_target`` to choose the date.
         """
-        unknown = sorted(set(fields) - set(METRIC_COLUMNS))
+        unknown = sorted(set(fields) - set(load.METRIC_FILE_COLUMNS))
         if unknown:
-            msg = f"unknown metric field(s) {unknown}; use {METRIC_COLUMNS[1:]}"
+            msg = f"unknown metric field(s) {unknown}; use {load.METRIC_FILE_COLUMNS[1:]}"
             raise ConfigError(msg)
-        current = self.metrics().set_index("name")
-        row: dict[str, object] = {c: "" for c in METRIC_COLUMNS}
-        if name in current.index:
-            row.update(current.loc[name].to_dict())
-            row["target"] = self.store.catalog_targets().get(name)
-        row.update(fields, name=name)
-        rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        metrics, targets = load.validate_metrics(rows, source)
+        row = {k: _cell(v) for k, v in {**fields, "name": name}.items()}
+        rows = pd.DataFrame([row], dtype=object).assign(line=1)
+        rows.attrs["given"] = set(row)  # the other fields keep their stored values
+        existing, targets = self.metrics(), self.store.catalog_targets()
+        metrics, targets = load.validate_metrics(rows, source, existing, targets)
         return self.store.write_metrics(metrics, targets, source)
 
     def set_target(
@@ -368,6 +385,28 @@ class Kit:
         return score_range(
             observations, self.metrics(), self.targets(), first, last, bands=bands, cap=cap
         )
+
+
+@dataclass(frozen=True)
+class DryRun(ImportResult):
+    """A dry run's counts, and what it would change: the first rows to insert and old -> new updates."""
+
+    changes: str = ""
+
+    def __str__(self) -> str:
+        return "\n".join(t for t in (super().__str__(), self.changes) if t)
+
+
+def _with_changes(
+    result: ImportResult,
+    incoming: pd.DataFrame,
+    current: pd.DataFrame,
+    keys: list[str],
+    fields: list[str],
+) -> DryRun:
+    insert, update = load.compare(incoming, current, keys, fields)
+    changes = load.describe_changes(insert, update, keys, fields)
+    return DryRun(**{**result.__dict__, "changes": changes})
 
 
 def _default_as_of(last: dict[str, dt.date]) -> dt.date:
