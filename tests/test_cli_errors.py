@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -139,13 +138,24 @@ def test_sqlite_write_lock_timeout_writes_nothing(demo_url: str, tmp_path: Path)
     values = tmp_path / "v.csv"
     values.write_text(f"metric,date,value\nHomicides,{DEMO_END},99\n", encoding="utf-8")
     before = Kit(demo_url).observations(DEMO_END, DEMO_END)
-    holder = sqlite3.connect(demo_url.removeprefix("sqlite:///"), isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer, mid-import
+    # Another writer, mid-import, in a process of its own (as it would be).
+    hold = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, demo_url.removeprefix("sqlite:///")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert holder.stdout.readline().strip() == "locked"
         result = cli("values", "import", str(values), db=demo_url, CITYSCORE_LOCK_TIMEOUT="0.3")
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.stdin.close()  # the holder ends, its transaction rolled back
+        holder.wait(timeout=60)
+        holder.stdout.close()
     assert_clean_failure(result, "another process holds the write lock", "nothing was written")
     assert "CITYSCORE_LOCK_TIMEOUT" in result.stderr
     after = Kit(demo_url).observations(DEMO_END, DEMO_END)
@@ -278,24 +288,27 @@ def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ())
     return found or [(prefix, parser)]
 
 
-def bad_invocations(path: tuple[str, ...], parser: argparse.ArgumentParser) -> list[list[str]]:
+def bad_invocations(
+    path: tuple[str, ...], parser: argparse.ArgumentParser, blocked: str
+) -> list[list[str]]:
     """Argument lists that must each fail: each option given a bad value (or an unknown option).
 
-    Positional arguments get a valid choice, or a file that does not exist, so the option is reached.
+    Positional arguments get a valid choice, or ``blocked`` (a path under a plain file, which can be
+    neither read nor created), so the option is reached.
     """
     runs = []
     for action in parser._actions:
         if not action.option_strings or action.nargs == 0 or action.dest == "help":
             continue
         bad = "/" if action.type is Path else "\x1b[31m%Q"  # a folder for files, junk otherwise
-        runs.append([*path, *positionals(parser), action.option_strings[-1], bad])
-    return runs or [[*path, *positionals(parser), "--no-such-option"]]
+        runs.append([*path, *positionals(parser, blocked), action.option_strings[-1], bad])
+    return runs or [[*path, *positionals(parser, blocked), "--no-such-option"]]
 
 
-def positionals(parser: argparse.ArgumentParser) -> list[str]:
-    """A value for each positional argument: a valid choice, or a file that does not exist."""
+def positionals(parser: argparse.ArgumentParser, blocked: str) -> list[str]:
+    """A value for each positional argument: a valid choice, else ``blocked``."""
     return [
-        sorted(action.choices)[-1] if action.choices else "/nonexistent/input.csv"
+        sorted(action.choices)[-1] if action.choices else blocked
         for action in parser._actions
         if not action.option_strings and action.nargs != 0
     ]
@@ -311,10 +324,13 @@ def test_every_command_with_bad_arguments_fails_cleanly(
     """
     paths = command_paths(build_parser())
     assert {p for p, _ in paths} >= {("score",), ("values", "import"), ("history",), ("init",)}
-    invocations = {path: bad_invocations(path, parser) for path, parser in paths}
+    plain = tmp_path / "plain.txt"
+    plain.write_text("a file, not a folder\n", encoding="utf-8")
+    blocked = str(plain / "input.csv")
+    invocations = {path: bad_invocations(path, parser, blocked) for path, parser in paths}
     missing_db = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
     jobs = [(runs[0], empty_url) for runs in invocations.values()]
-    jobs += [([*path, *positionals(parser)], missing_db) for path, parser in paths]
+    jobs += [([*path, *positionals(parser, blocked)], missing_db) for path, parser in paths]
 
     def go(job: tuple[list[str], str]) -> tuple[list[str], subprocess.CompletedProcess[str]]:
         args, db = job
