@@ -177,7 +177,9 @@ def date_format(text: str) -> str:
     try:
         ok = dt.datetime.strptime(day.strftime(text), text).date() == day.date()
     except ValueError as exc:
-        msg = f"{text!r} is not a date format ({exc}); use codes such as %d/%m/%Y or %Y-%m-%d"
+        bad = re.match(r"'(.*?)' is a bad directive", str(exc))
+        why = f"%{bad.group(1)} is not a date code" if bad else "it cannot read back a date"
+        msg = f"{text!r} is not a date format ({printable(why)}); use codes such as %d/%m/%Y or %Y-%m-%d"
         raise argparse.ArgumentTypeError(msg) from None
     if not ok:
         msg = f"{text!r} does not give the day, month and year; use codes such as %d/%m/%Y"

@@ -71,9 +71,10 @@ def database_url(explicit: str | None = None) -> str:
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# scheme://[user-info@]rest: the user-info runs to the last "@" (a password may hold "@" or "/").
+# scheme://[user-info@]rest: the user-info runs to the last "@" (a password may hold "@" or "/");
+# "sqlite:///path" has none (what follows "://" is a path, which may hold an "@" of its own).
 _URL = re.compile(
-    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.S
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<userinfo>(?!/).*)@)?(?P<rest>[^@]*)$", re.S
 )
 
 
