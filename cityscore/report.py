@@ -434,8 +434,13 @@ def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .config import date_argument
+
     parser.add_argument(
-        "--date", metavar="D", default="", help="report date (default: the latest date with data)"
+        "--date",
+        type=date_argument,
+        metavar="D",
+        help="report date (default: the latest date most metrics have data for)",
     )
     parser.add_argument(
         "--out",
@@ -451,12 +456,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
     """Execute, convert and publish; a failure names the cell and keeps the failed notebook."""
+    from .config import url_secrets
+
     out = Path(args.out)
-    parameters: dict[str, Any] = {"report_date": args.date or ""}
+    # The date is checked here, before a kernel starts: a wrong one fails in a second, not in a cell.
+    day = kit.check_as_of(args.date) if args.date else kit.default_as_of()
+    parameters: dict[str, Any] = {"report_date": day.isoformat()}
     if args.city:
         parameters["city_name"] = args.city
     db = args.db or os.environ.get(DB_ENV)
-    secrets = _password(database_url(db))
+    secrets = [s for s in url_secrets(database_url(db)) if len(s) >= MIN_SECRET]
     try:
         path = publish(out, parameters, db=db, secrets=secrets)
     except ReportError as exc:
