@@ -1,7 +1,8 @@
 """The daily report at a real city's size (issue 14): 300 metrics with two years of daily data.
 
 The city is synthetic (benchmarks/data.py) and written straight through the Store, so building it
-takes seconds, not an import of 200 thousand CSV rows. The report is drawn in Chromium: every chart
+takes seconds, not an import of 200 thousand CSV rows; tests/big_city.py builds it once per test
+process and the explorer's scale tests read the same file. The report is drawn in Chromium: every chart
 draws, axe finds nothing with every section open, the board lists every metric under its category
 and the search finds one. Chart specs are also checked at 2,000 metrics, without a kernel: each
 chart bounds its own rows, so none needs Altair's row limit switched off.
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.bench_report import load_synthetic
 from cityscore import charts, report, summary
+from tests.big_city import big_city_db
 from tests.conftest import DEMO_END
 from tests.test_report import run_report
 from tests.test_report_accessibility import (
@@ -33,8 +34,7 @@ MAX_MB = 3.0  # issue 14's goal for a 300-metric report
 def big_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 300-metric, two-year city and its report for DEMO_END."""
     root = tmp_path_factory.mktemp("scale")
-    url = f"sqlite:///{root / 'city.db'}"
-    load_synthetic(url, METRICS, years=2, end=DEMO_END)
+    url = f"sqlite:///{big_city_db(METRICS, years=2)}"  # the report only reads it
     out = root / "reports"
     run = run_report(url, out, "--date", DEMO_END.isoformat(), "--city", "Big City")
     assert run.returncode == 0, run.stderr
