@@ -341,16 +341,26 @@ def chart_svg(chart: object, label: str = "") -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)
 
 
-def figure_html(svg: str, description: str, data: str, rows: int) -> str:
+def figure_html(svg: str, description: str, data: str, rows: int, name: str) -> str:
     """A chart with its text alternative: a caption with the headline numbers, then the data behind
-    it as a table under a disclosure (keyboard: Tab to it, Enter opens it).
+    it as a table under a disclosure (keyboard: Tab to it, Enter opens it; the table scrolls in a
+    focusable region so arrow keys reach every row).
     """
     ident = f"cityscore-figure-{next(_ids)}"
+    region = html.escape(f"Data behind the chart: {name}", quote=True)
     return (
         f'<figure class="cityscore-figure" aria-labelledby="{ident}">'
         f'<figcaption id="{ident}" class="cityscore-description">{html.escape(description)}</figcaption>'
-        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>{data}</details></figure>"
+        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>"
+        f'<div class="cityscore-scroll" role="region" tabindex="0" aria-label="{region}">{data}</div>'
+        "</details></figure>"
     )
+
+
+def chart_figure(chart: object, name: str, description: str, data: pd.DataFrame) -> str:
+    """``chart`` as an SVG image named ``name``, with ``description`` and every row of ``data``."""
+    table = table_html(data, max_rows=len(data), caption=name)
+    return figure_html(chart_svg(chart, name), description, table, len(data), name)
 
 
 # --- text alternatives: what each chart shows, in words and numbers ----------------------------
@@ -506,7 +516,7 @@ INTRO = (
     '<h2 id="explorer" tabindex="-1">Explorer</h2>'
     "<p>Choose a date, a period and a category; type part of a metric's name in <i>Find metric</i>"
     " and press Enter to narrow the metric list and the scoreboard. The tabs below switch views"
-    " (arrow keys move between tabs). Each chart is followed by its description and, under"
+    " (arrow keys move between the tabs, Enter opens one). Each chart is followed by its description and, under"
     " <i>Data behind the chart</i>, its numbers as a table.</p>"
 )
 WIDE = {"description_width": "initial"}  # labels in full, never cut off
@@ -750,42 +760,32 @@ class Explorer:
             return _status("No metric to draw on the board for this selection.")
         shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
         day = self.scores[self.scores["as_of"] == s.as_of]
-        chart = charts.scoreboard_chart(day[day["metric"].astype(str).isin(names)], shown, s.as_of)
-        data = board_chart_data(self.scores, s.as_of, names)
-        return figure_html(
-            chart_svg(chart, f"Scoreboard chart, {s.as_of.date()}"),
+        return chart_figure(
+            charts.scoreboard_chart(day[day["metric"].astype(str).isin(names)], shown, s.as_of),
+            f"Scoreboard chart, {s.as_of.date()}",
             board_description(board, s, len(names), len(board) - 1),
-            table_html(data, max_rows=len(data), caption="Scores on the board, every period"),
-            len(data),
+            board_chart_data(self.scores, s.as_of, names),
         )
 
     def _detail_figure(self, s: Selection) -> str:
         from . import charts
 
         daily = self.frames["daily"]
-        chart = charts.metric_detail_chart(self._year(), self.targets, s.metric)
-        return figure_html(
-            chart_svg(chart, f"{s.metric}: daily values vs target"),
+        return chart_figure(
+            charts.metric_detail_chart(self._year(), self.targets, s.metric),
+            f"{s.metric}: daily values vs target",
             detail_description(daily, s.metric),
-            table_html(
-                daily.sort_values("date", ascending=False),
-                max_rows=len(daily),
-                caption=f"{s.metric}: daily values and target",
-            ),
-            len(daily),
+            daily.sort_values("date", ascending=False),
         )
 
     def _history_figure(self, s: Selection) -> str:
         from . import charts
 
-        table = history_table(self.scores, s.metric)
-        return figure_html(
-            chart_svg(
-                charts.score_history_chart(self.scores, s.metric), f"{s.metric}: score history"
-            ),
+        return chart_figure(
+            charts.score_history_chart(self.scores, s.metric),
+            f"{s.metric}: score history",
             history_description(self.frames["history"], s.metric, s.period),
-            table_html(table, max_rows=len(table), caption=f"{s.metric}: score by period"),
-            len(table),
+            history_table(self.scores, s.metric),
         )
 
     def _change_figure(self, s: Selection) -> str:
@@ -795,14 +795,11 @@ class Explorer:
         drawn = change.head(CHANGE_CHART_ROWS)  # contributions come largest first
         if drawn.empty:
             return _status("No contributions to draw for this selection.")
-        columns = ["metric", "category", "before", "now", "contribution"]
-        return figure_html(
-            chart_svg(
-                charts.contributions_chart(drawn), "Contributions to the change in the CityScore"
-            ),
+        return chart_figure(
+            charts.contributions_chart(drawn),
+            "Contributions to the change in the CityScore",
             change_description(change, self.frames["city_change"], s, len(drawn)),
-            table_html(drawn[columns], max_rows=len(drawn), caption="Contributions drawn"),
-            len(drawn),
+            drawn[["metric", "category", "before", "now", "contribution"]],
         )
 
 
@@ -860,17 +857,29 @@ def explore(kit: Kit | None = None, as_of: DateLike | None = None) -> Explorer:
     return Explorer(kit or Kit(), as_of=as_of)
 
 
-def key_numbers(kit: Kit, as_of: DateLike | None = None, metrics: list[str] | None = None) -> str:
+def key_numbers(
+    kit: Kit,
+    as_of: DateLike | None = None,
+    metrics: list[str] | None = None,
+    skip_unknown: bool = False,
+) -> str:
     """Plain text with the CityScore and a few metric scores on ``as_of``, so a notebook test compares
     them and any change in scoring fails it.
+
+    ``skip_unknown`` leaves out (and names on a last line) metrics this city does not have, so the
+    notebook written for the demo city still runs on any city.
     """
     day = as_date(as_of) if as_of is not None else pd.Timestamp(kit.latest_date())
+    known = [CITYWIDE, *kit.metrics()["name"].astype(str)]
+    wanted = [CITYWIDE, *(metrics or [])]
+    missing = [m for m in wanted if m not in known] if skip_unknown else []
     scores = kit.scores(day)
     lines = [f"as of {day.date()}"]
-    wanted = [CITYWIDE, *(metrics or [])]
-    for metric in wanted:
-        check_choice("metric", metric, [CITYWIDE, *kit.metrics()["name"].astype(str)])
+    for metric in (m for m in wanted if m not in missing):
+        check_choice("metric", metric, known)
         rows = scores[scores["metric"].astype(str) == metric].set_index("period")["score"]
         parts = ", ".join(f"{p} {round_half_even(rows.get(p), 4)}" for p in PERIODS)
         lines.append(f"{metric}: {parts}")
+    if missing:
+        lines.append(f"not in this city's catalog: {', '.join(missing)}")
     return "\n".join(lines)

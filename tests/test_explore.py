@@ -308,3 +308,12 @@ def test_board_order_highest_first_draws_the_top_scores(big):
     assert (scores[:-1] >= scores[1:]).all()
     assert "the 30 with the highest week scores" in big.board_chart.value
     big.board_order.value = "lowest"
+
+
+def test_key_numbers_can_skip_metrics_another_city_lacks(demo):
+    text = ex.key_numbers(demo["kit"], AS_OF, [EMS, "Nope"], skip_unknown=True)
+    assert text.splitlines()[2].startswith(f"{EMS}: day ")
+    assert text.splitlines()[-1] == "not in this city's catalog: Nope"
+    assert ex.key_numbers(demo["kit"], AS_OF, [EMS], skip_unknown=True) == ex.key_numbers(
+        demo["kit"], AS_OF, [EMS]
+    )
