@@ -23,17 +23,17 @@ WORKER = """
 import json, sys, time
 from pathlib import Path
 from cityscore import Kit
-from cityscore.store import Store
+from cityscore import writes
 
 db, values, log, go, hold = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), float(sys.argv[5])
-finish = Store._finish_batch
+finish = writes.finish_batch
 
-def slow_finish(self, conn, *args):
-    finish(self, conn, *args)
+def slow_finish(conn, *args):
+    finish(conn, *args)
     log.with_suffix(".inside").write_text("inside the write transaction")
     time.sleep(hold)
 
-Store._finish_batch = slow_finish
+writes.finish_batch = slow_finish
 kit = Kit(db)
 while not go.exists():
     time.sleep(0.01)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import Kit, charts, report, summary
+from cityscore import Kit, charts, display, report, summary
 from cityscore.notebooks import copy_sqlite
 from cityscore.render import round_half_even
 from tests.conftest import DEMO_END
@@ -109,7 +109,7 @@ def test_headline_shows_the_engines_cityscore(published: dict) -> None:
     city = scores[(scores["metric"] == "CityScore") & (scores["period"] == "day")].iloc[0]
     expected = round_half_even(city["score"])
     page = (published["out"] / "latest.html").read_text()
-    assert f'<div class="big {city["status"]}">{expected}</div>' in page
+    assert f'<p class="big {city["status"]}">{expected}</p>' in page
     assert "Demo &lt;City&gt;" in page and "Demo <City>" not in page
 
 
@@ -120,7 +120,7 @@ def test_page_is_offline_single_file_without_code(published: dict) -> None:
     assert (
         page.count(report.javascript_bundle()[:300]) == 1
     )  # the Vega bundle, inlined exactly once
-    assert page.count('class="chart-box"') == 4
+    assert page.count('class="chart-box"') == 3
     assert "from cityscore import" not in page and "report.show(" not in page
     assert [tag for tag, _, _ in links(page) if tag in ("script", "link")] == []
     assert "require.js" not in page and "mathjax" not in page.lower()
@@ -205,8 +205,8 @@ def test_script_json_cannot_close_its_script() -> None:
 
 def test_tables_and_index_escape_user_text() -> None:
     evil = "<img src=x onerror=alert(1)>"
-    table = report.table_html(
-        pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, "T", ""
+    table = display.table_html(
+        pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, caption="T"
     )
     assert evil not in table and "&lt;img src=x onerror=alert(1)&gt;" in table and ">0.50<" in table
     index = report.index_html(

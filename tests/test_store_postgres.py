@@ -52,16 +52,16 @@ def test_concurrent_writers_queue_on_postgres(pg_kit: Kit, postgres_url: str, mo
     import threading
     import time
 
-    from cityscore.store import Store
+    from cityscore import writes
 
     pg_kit.import_metrics(b"name,direction,kind,target\nEMS Response,lower,value,6\n")
-    finish = Store._finish_batch
+    finish = writes.finish_batch
 
-    def slow_finish(self, conn, *args):  # hold each write transaction open a moment
-        finish(self, conn, *args)
+    def slow_finish(conn, *args):  # hold each write transaction open a moment
+        finish(conn, *args)
         time.sleep(0.5)
 
-    monkeypatch.setattr(Store, "_finish_batch", slow_finish)
+    monkeypatch.setattr(writes, "finish_batch", slow_finish)
     start, results, errors = threading.Barrier(2), [], []
 
     def importer(value: int) -> None:
@@ -86,3 +86,10 @@ def test_concurrent_writers_queue_on_postgres(pg_kit: Kit, postgres_url: str, mo
         "current",
         "superseded",
     ]
+
+
+def test_arrow_read_equals_rows_on_postgres(pg_kit: Kit) -> None:
+    from .test_columnar import assert_same_reads
+
+    pg_kit.load_demo(DEMO_END)
+    assert_same_reads(pg_kit)

@@ -1,0 +1,156 @@
+"""The store's schema: tables, constants, and engines (SQLite pragmas, write locks).
+
+Works on SQLite (the default file in data/) and PostgreSQL. ``superseded_values`` and
+``superseded_targets`` keep every overwritten value with the batch that wrote it and the one that
+replaced it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .catalog import empty_metrics
+from .config import database_url, redact_url
+from .errors import StoreError
+
+meta = sa.MetaData()
+
+metrics_table = sa.Table(
+    "metrics",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("definition", sa.Text, nullable=False, default=""),
+    sa.Column("category", sa.String(200), nullable=False),
+    sa.Column("unit", sa.String(100), nullable=False, default=""),
+    sa.Column("direction", sa.String(10), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("aggregation", sa.String(10), nullable=False, default=""),
+    sa.Column("baseline", sa.String(10), nullable=False),
+    sa.Column("trend", sa.Boolean, nullable=False, default=False),
+    sa.Column("weight", sa.Float, nullable=False, default=1.0),
+    # The target as metrics.csv last gave it; changing it there records a target change from today.
+    sa.Column("catalog_target", sa.Float, nullable=True),
+)
+
+batches_table = sa.Table(
+    "import_batches",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "kind", sa.String(20), nullable=False
+    ),  # metrics, targets, values, demo, manual, sync
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("unchanged", sa.Integer, nullable=False, default=0),
+    sa.Column("undone_at", sa.DateTime, nullable=True),
+)
+
+targets_table = sa.Table(
+    "targets",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metric_id", sa.ForeignKey("metrics.id"), nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("target", sa.Float, nullable=False),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.id"), nullable=True),
+    sa.UniqueConstraint("metric_id", "effective_from"),
+)
+
+observations_table = sa.Table(
+    "observations",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metric_id", sa.ForeignKey("metrics.id"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("numerator", sa.Float, nullable=True),
+    sa.Column("denominator", sa.Float, nullable=True),
+    sa.Column("batch_id", sa.ForeignKey("import_batches.id"), nullable=True),
+    sa.Column("source", sa.String(500), nullable=False, default=""),
+    sa.UniqueConstraint("metric_id", "date"),
+)
+
+superseded_values_table = sa.Table(
+    "superseded_values",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metric_id", sa.ForeignKey("metrics.id"), nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("numerator", sa.Float, nullable=True),
+    sa.Column("denominator", sa.Float, nullable=True),
+    sa.Column("batch_id", sa.Integer, nullable=True),  # the batch that had written this value
+    sa.Column("source", sa.String(500), nullable=False, default=""),
+    sa.Column("superseded_at", sa.DateTime, nullable=False),
+    sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
+)
+
+superseded_targets_table = sa.Table(
+    "superseded_targets",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("metric_id", sa.ForeignKey("metrics.id"), nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("target", sa.Float, nullable=False),
+    sa.Column("batch_id", sa.Integer, nullable=True),
+    sa.Column("superseded_at", sa.DateTime, nullable=False),
+    sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
+)
+
+sa.Index("ix_observations_date", observations_table.c.date)
+METRIC_FIELDS = list(empty_metrics().columns)
+WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers
+VALUE_FIELDS = ["value", "numerator", "denominator"]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (or the configured database); SQLite files get WAL and a busy timeout."""
+    url = database_url(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = sa.create_engine(url, future=True)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        msg = f"cannot use database URL {redact_url(url)!r}: {exc}"
+        raise StoreError(msg) from None
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let pysqlite stop managing transactions so BEGIN IMMEDIATE below takes the write lock up front:
+    # two importers then queue (busy_timeout) instead of failing half-way.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection) -> None:
+    immediate = connection.get_execution_options().get("write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def as_date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -1,0 +1,393 @@
+"""Writes to the store: metrics, targets and observations, each in the caller's transaction.
+
+Every write records an import batch. A value or target that is overwritten is copied to
+``superseded_values`` (or ``superseded_targets``) first, so ``audit`` can show and undo it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from .catalog import EARLIEST
+from .errors import CatalogError
+from .schema import (
+    METRIC_FIELDS,
+    VALUE_FIELDS,
+    as_date,
+    batches_table,
+    metrics_table,
+    now,
+    observations_table,
+    superseded_targets_table,
+    superseded_values_table,
+    targets_table,
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a write did: rows inserted, updated (old values kept) and left unchanged, and its batch."""
+
+    kind: str
+    source: str
+    inserted: int
+    updated: int
+    unchanged: int
+    batch_id: int | None
+
+    deleted: int = 0
+    dry_run: bool = False
+
+    def __str__(self) -> str:
+        batch = f" (batch {self.batch_id})" if self.batch_id else " (nothing written)"
+        if self.dry_run:
+            batch = " (dry run: nothing written)"
+        deleted = f", {self.deleted} deleted" if self.deleted else ""
+        return (
+            f"{self.source}: {self.inserted} inserted, {self.updated} updated, "
+            f"{self.unchanged} unchanged{deleted}{batch}"
+        )
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """A dry run: the rows an import would insert, update or leave unchanged, and the rejected ones.
+
+    ``rejected`` has ``line, column, value, reason``; when it has rows nothing would be written.
+    """
+
+    source: str
+    insert: pd.DataFrame
+    update: pd.DataFrame
+    unchanged: pd.DataFrame
+    rejected: pd.DataFrame
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected.empty
+
+    def summary(self) -> str:
+        counts = (
+            f"{self.source}: {len(self.insert)} to insert, {len(self.update)} to update, "
+            f"{len(self.unchanged)} unchanged"
+        )
+        if self.ok:
+            return counts + " (dry run: nothing written)"
+        lines = self.rejected["line"].nunique()
+        return (
+            f"{counts}, {lines} row(s) rejected: fix them first, nothing will be written until then"
+        )
+
+
+# --- metrics and targets -------------------------------------------------------------------
+
+
+def write_metrics(
+    conn: Connection,
+    metrics: pd.DataFrame,
+    targets: pd.DataFrame,
+    source: str,
+    today: dt.date,
+) -> ImportResult:
+    """Insert new metrics and update changed ones.
+
+    A new metric's target (from metrics.csv) applies from the start of time. If a later metrics.csv
+    gives an existing metric another target, the new target applies from ``today`` on, so past
+    scores are never rewritten (use targets.csv to choose another date).
+    """
+    catalog_target = dict(zip(targets["metric"], targets["target"].astype(float), strict=True))
+    rows = [
+        {**r, "catalog_target": catalog_target.get(r["name"])} for r in metrics.to_dict("records")
+    ]
+    fields = [*METRIC_FIELDS[1:], "catalog_target"]
+    existing = frame(conn, sa.select(metrics_table))
+    by_name = existing.set_index("name") if len(existing) else None
+    new_rows, changed = [], []
+    for row in rows:
+        if by_name is None or row["name"] not in by_name.index:
+            new_rows.append(row)
+            continue
+        old = by_name.loc[row["name"]]
+        if any(differs(old[f], row[f]) for f in fields):
+            if old["kind"] != row["kind"] and has_values(conn, int(old["id"])):
+                msg = (
+                    f"metric {row['name']!r} already has values as a {old['kind']} metric; "
+                    f"its kind cannot change to {row['kind']}. Create a new metric instead"
+                )
+                raise CatalogError(msg)
+            changed.append((int(old["id"]), row, old))
+    unchanged = len(rows) - len(new_rows) - len(changed)
+    if not new_rows and not changed:
+        return ImportResult("metrics", source, 0, 0, unchanged, None)
+    batch = new_batch(conn, "metrics", source)
+    if new_rows:
+        conn.execute(metrics_table.insert(), new_rows)
+    ids = metric_ids(conn)
+    for row in new_rows:
+        if row["catalog_target"] is not None:
+            put_target(conn, ids[row["name"]], EARLIEST, row["catalog_target"], batch)
+    for metric_id, row, old in changed:
+        conn.execute(
+            metrics_table.update().where(metrics_table.c.id == metric_id),
+            {f: row[f] for f in fields},
+        )
+        if row["catalog_target"] is not None and differs(
+            old["catalog_target"], row["catalog_target"]
+        ):
+            when = today if has_targets(conn, metric_id) else EARLIEST
+            put_target(conn, metric_id, when, row["catalog_target"], batch)
+    finish_batch(conn, batch, len(new_rows), len(changed), unchanged)
+    return ImportResult("metrics", source, len(new_rows), len(changed), unchanged, batch)
+
+
+def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> ImportResult:
+    """Insert or update target changes; a replaced target is kept in ``superseded_targets``."""
+    ids = metric_ids(conn)
+    t = targets_table
+    existing = {
+        (mid, as_date(when)): value
+        for mid, when, value in conn.execute(
+            sa.select(t.c.metric_id, t.c.effective_from, t.c.target)
+        )
+    }
+    plan = []
+    for row in targets.itertuples(index=False):
+        key = (ids[row.metric], pd.Timestamp(row.effective_from).date())
+        if key not in existing:
+            plan.append(("insert", key, float(row.target)))
+        elif differs(existing[key], row.target):
+            plan.append(("update", key, float(row.target)))
+    inserted = sum(1 for p in plan if p[0] == "insert")
+    updated = len(plan) - inserted
+    unchanged = len(targets) - len(plan)
+    if not plan:
+        return ImportResult("targets", source, 0, 0, unchanged, None)
+    batch = new_batch(conn, "targets", source)
+    for _, (metric_id, when), target in plan:
+        put_target(conn, metric_id, when, target, batch)
+    finish_batch(conn, batch, inserted, updated, unchanged)
+    return ImportResult("targets", source, inserted, updated, unchanged, batch)
+
+
+def put_target(conn: Connection, metric_id: int, when: dt.date, target: float, batch: int) -> None:
+    t = targets_table
+    where = (t.c.metric_id == metric_id) & (t.c.effective_from == when)
+    old = conn.execute(sa.select(t.c.target, t.c.batch_id).where(where)).first()
+    if old is None:
+        conn.execute(
+            t.insert(),
+            {"metric_id": metric_id, "effective_from": when, "target": target, "batch_id": batch},
+        )
+        return
+    conn.execute(
+        superseded_targets_table.insert(),
+        {
+            "metric_id": metric_id,
+            "effective_from": when,
+            "target": old.target,
+            "batch_id": old.batch_id,
+            "superseded_at": now(),
+            "superseded_by": batch,
+        },
+    )
+    conn.execute(t.update().where(where), {"target": target, "batch_id": batch})
+
+
+# --- observations --------------------------------------------------------------------------
+
+
+def write_observations(
+    conn: Connection, observations: pd.DataFrame, source: str, kind: str = "values"
+) -> ImportResult:
+    """Insert new days, update changed ones (keeping the old value), skip identical ones."""
+    merged, is_new, is_changed = compare(conn, observations)
+    inserted, updated = int(is_new.sum()), int(is_changed.sum())
+    unchanged = len(merged) - inserted - updated
+    if not inserted and not updated:
+        return ImportResult(kind, source, 0, 0, unchanged, None)
+    batch = new_batch(conn, kind, source)
+    stamp = now()
+    changed = merged[is_changed]
+    if len(changed):
+        conn.execute(
+            superseded_values_table.insert(),
+            [
+                {
+                    "metric_id": int(r.metric_id),
+                    "date": r.date,
+                    "value": none(r.value_old),
+                    "numerator": none(r.numerator_old),
+                    "denominator": none(r.denominator_old),
+                    "batch_id": none(r.batch_id_old),
+                    "source": r.source_old,
+                    "superseded_at": stamp,
+                    "superseded_by": batch,
+                }
+                for r in changed.itertuples(index=False)
+            ],
+        )
+        conn.execute(
+            observations_table.update().where(observations_table.c.id == sa.bindparam("obs")),
+            [
+                {
+                    "obs": int(r.obs_id),
+                    **{f: none(getattr(r, f)) for f in VALUE_FIELDS},
+                    "batch_id": batch,
+                    "source": source,
+                }
+                for r in changed.itertuples(index=False)
+            ],
+        )
+    fresh = merged[is_new]
+    if len(fresh):
+        conn.execute(
+            observations_table.insert(),
+            [
+                {
+                    "metric_id": int(r.metric_id),
+                    "date": r.date,
+                    **{f: none(getattr(r, f)) for f in VALUE_FIELDS},
+                    "batch_id": batch,
+                    "source": source,
+                }
+                for r in fresh.itertuples(index=False)
+            ],
+        )
+    finish_batch(conn, batch, inserted, updated, unchanged)
+    return ImportResult(kind, source, inserted, updated, unchanged, batch)
+
+
+def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """What ``write_observations`` would do, without writing: insert, update and unchanged rows.
+
+    ``update`` rows also show the stored value they would replace (``*_old``, ``source_old``).
+    """
+    merged, is_new, is_changed = compare(conn, observations)
+    merged = merged.assign(date=pd.to_datetime(merged["date"]))
+    shown = ["metric", "date", *VALUE_FIELDS]
+    old = [f"{f}_old" for f in VALUE_FIELDS] + ["source_old"]
+    return {
+        "insert": merged.loc[is_new, shown].reset_index(drop=True),
+        "update": merged.loc[is_changed, shown + old].reset_index(drop=True),
+        "unchanged": merged.loc[~is_new & ~is_changed, shown].reset_index(drop=True),
+    }
+
+
+def compare(
+    conn: Connection, observations: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Incoming rows merged with the stored ones; masks of new rows and of changed rows."""
+    ids = metric_ids(conn)
+    incoming = observations.assign(
+        metric_id=observations["metric"].map(ids),
+        date=pd.to_datetime(observations["date"]).dt.date,
+    )
+    current = existing_observations(conn, incoming)
+    merged = incoming.merge(current, on=["metric_id", "date"], how="left", suffixes=("", "_old"))
+    is_new = merged["obs_id"].isna()
+    same = np.ones(len(merged), dtype=bool)
+    for field in VALUE_FIELDS:
+        same &= ~np.array(
+            [differs(a, b) for a, b in zip(merged[field], merged[f"{field}_old"], strict=True)],
+            dtype=bool,
+        )
+    return merged, is_new, ~is_new & ~same
+
+
+def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
+    """The stored rows an import of ``incoming`` could touch (its metrics, within its dates)."""
+    o = observations_table
+    columns = [
+        "obs_id",
+        "metric_id",
+        "date",
+        *[f"{f}_old" for f in VALUE_FIELDS],
+        "batch_id_old",
+        "source_old",
+    ]
+    if incoming.empty:
+        return pd.DataFrame(columns=columns)
+    query = sa.select(
+        o.c.id,
+        o.c.metric_id,
+        o.c.date,
+        o.c.value,
+        o.c.numerator,
+        o.c.denominator,
+        o.c.batch_id,
+        o.c.source,
+    ).where(
+        o.c.metric_id.in_(sorted({int(i) for i in incoming["metric_id"]})),
+        o.c.date >= min(incoming["date"]),
+        o.c.date <= max(incoming["date"]),
+    )
+    found = pd.DataFrame(conn.execute(query).all(), columns=columns)
+    found["date"] = [as_date(d) for d in found["date"]]
+    return found
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def metric_ids(conn: Connection) -> dict[str, int]:
+    return dict(conn.execute(sa.select(metrics_table.c.name, metrics_table.c.id)).all())
+
+
+def has_targets(conn: Connection, metric_id: int) -> bool:
+    t = targets_table
+    query = sa.select(t.c.id).where(t.c.metric_id == metric_id).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def has_values(conn: Connection, metric_id: int) -> bool:
+    o = observations_table
+    query = sa.select(o.c.id).where(o.c.metric_id == metric_id).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def new_batch(conn: Connection, kind: str, source: str) -> int:
+    result = conn.execute(
+        batches_table.insert(), {"kind": kind, "source": source, "created_at": now()}
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def finish_batch(conn: Connection, batch: int, inserted: int, updated: int, unchanged: int) -> None:
+    conn.execute(
+        batches_table.update().where(batches_table.c.id == batch),
+        {"inserted": inserted, "updated": updated, "unchanged": unchanged},
+    )
+
+
+def frame(conn: Connection, query: sa.Select) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def none(value: object) -> object:
+    """None for NaN/None (SQL NULL); plain Python numbers otherwise."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def differs(old: object, new: object) -> bool:
+    """True when two stored values differ (NaN/None equal each other)."""
+    old, new = none(old), none(new)
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    if (
+        isinstance(old, (int, float))
+        and isinstance(new, (int, float))
+        and not isinstance(old, bool)
+    ):
+        return float(old) != float(new)
+    return old != new
