@@ -23,6 +23,7 @@ from itertools import count
 import ipywidgets as w
 import pandas as pd
 
+from . import display
 from .catalog import CITYWIDE, PERIODS
 from .errors import CityScoreError, ConfigError
 from .kit import LOOKBACK_DAYS, Kit
@@ -287,42 +288,25 @@ def selection_csv(frame: pd.DataFrame) -> str:
 
 # --- display helpers -------------------------------------------------------------------------
 
-# Decimals per column in the explorer's tables (scores to 2; contributions are small, so 3).
+# Decimals per column in the explorer's tables (2 unless named: contributions are small, so 3).
 PLACES = {"contribution": 3, "percentile": 1}
-ROUNDED = ("value", "target", "score", "before", "now", "contribution", "percentile")
-ROUNDED += tuple(PERIODS)
-STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗"}
+TABLE_ROWS = 60  # rows shown in a tab's table; the CSV download has every row
+MORE_ROWS = "{n} more {rows} in the CSV download (Prepare CSV)."
+SCORED = [s for s in display.STATUSES if s != "no score"]
 _ids = count(1)
 
 
-def status_text(status: object) -> str:
-    """A status as symbol and word (``✗ below``), so it never depends on colour; ``—`` when none."""
-    if not isinstance(status, str) or status not in STATUS_SYMBOLS:
-        return "—"
-    return f"{STATUS_SYMBOLS[status]} {status}"
-
-
-def table_html(frame: pd.DataFrame, max_rows: int = 60, caption: str = "") -> str:
-    """An escaped HTML table with scores rounded for display (half-to-even, never up)."""
-    shown = frame.head(max_rows).copy()
-    for column in ROUNDED:
-        if column in shown.columns:
-            places = PLACES.get(column, 2)
-            shown[column] = [round_half_even(v, places) for v in shown[column]]
-    for column in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[column]):
-            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
-        if column == "status" or str(column).endswith(" status"):
-            shown[column] = shown[column].map(status_text)
-    more = (
-        f"<p>… {len(frame) - max_rows} more rows in the CSV download</p>"
-        if len(frame) > max_rows
-        else ""
+def table_html(frame: pd.DataFrame, caption: str, max_rows: int = TABLE_ROWS) -> str:
+    """The kit's display step (``display.table_html``) with the explorer's decimals: escaped,
+    captioned, scores half-to-even, a status as symbol and word (also ``<period> status`` columns).
+    """
+    columns = [
+        display.Column(str(c), fmt="status" if str(c).endswith("status") else None)
+        for c in frame.columns
+    ]
+    return display.table_html(
+        frame, columns, caption=caption, max_rows=max_rows, more=MORE_ROWS, places=PLACES
     )
-    table = shown.to_html(index=False, escape=True, na_rep="—", classes="cityscore-table")
-    if caption:
-        table = table.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
-    return table + more
 
 
 def chart_svg(chart: object, label: str = "") -> str:
@@ -402,7 +386,7 @@ def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: i
     head = board.iloc[0] if len(board) else None
     rows = board.iloc[1:]
     counts = rows["status"].value_counts()
-    scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in STATUS_SYMBOLS)
+    scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     unscored = int(rows["status"].isna().sum())
     which = "lowest" if s.board == "lowest" else "highest"
     headline = f"{head['metric']} ({s.period}) {_num(head['score'])}. " if head is not None else ""
@@ -483,7 +467,8 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
     return (
         f"CityScore ({s.period}) {_num(before)} on {since}, {_num(now)} on {s.as_of.date()} "
         f"(change {_num(now - before, 3)}). Largest contributions up: {names(up)}; "
-        f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions."
+        f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions"
+        + (f", the other {len(change) - drawn} summed in one bar." if len(change) > drawn else ".")
     )
 
 
@@ -792,13 +777,16 @@ class Explorer:
         from . import charts
 
         change = self.frames["change"]
-        drawn = change.head(CHANGE_CHART_ROWS)  # contributions come largest first
-        if drawn.empty:
+        if change.empty:
             return _status("No contributions to draw for this selection.")
+        # The largest bars, the rest summed into one: the bars still add up to the change.
+        drawn = charts.top_contributions(change, CHANGE_CHART_ROWS)
         return chart_figure(
-            charts.contributions_chart(drawn),
+            charts.contributions_chart(change, top=CHANGE_CHART_ROWS),
             "Contributions to the change in the CityScore",
-            change_description(change, self.frames["city_change"], s, len(drawn)),
+            change_description(
+                change, self.frames["city_change"], s, min(CHANGE_CHART_ROWS, len(change))
+            ),
             drawn[["metric", "category", "before", "now", "contribution"]],
         )
 
