@@ -151,10 +151,10 @@ def daily_values(
     Columns ``date, value, target, target_change``; a ratio's value is numerator / denominator.
     ``target_change`` is True on a day an effective-dated target change took effect.
     """
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     value = obs["value"].where(obs["value"].notna(), obs["numerator"] / obs["denominator"])
     days = metric_rows(scores)
-    days = days[(days["metric"].astype(str) == metric) & (days["period"] == "day")]
+    days = days[(days["metric"] == metric) & (days["period"] == "day")]
     out = pd.DataFrame({"date": days["as_of"].to_numpy(), "target": days["target"].to_numpy()})
     daily = pd.DataFrame(
         {"date": pd.to_datetime(obs["date"]).to_numpy(), "value": value.to_numpy()}
@@ -171,7 +171,7 @@ def score_history(scores: pd.DataFrame, metric: str, period: str) -> pd.DataFram
     """One metric's (or the CityScore's) score per as-of date for one period: ``as_of, value, target,
     score, status``; the chart draws the 1.0 line against it.
     """
-    rows = scores[(scores["metric"].astype(str) == metric) & (scores["period"] == period)]
+    rows = scores[(scores["metric"] == metric) & (scores["period"] == period)]
     return rows[["as_of", "value", "target", "score", "status"]].reset_index(drop=True)
 
 
@@ -182,11 +182,9 @@ def window_view(
     value, target and score that came out of it.
     """
     as_of = as_date(as_of)
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     dates = pd.to_datetime(obs["date"])
-    today = scores[(scores["as_of"] == as_of) & (scores["metric"].astype(str) == metric)].set_index(
-        "period"
-    )
+    today = scores[(scores["as_of"] == as_of) & (scores["metric"] == metric)].set_index("period")
     rows = []
     for period, days in PERIODS.items():
         start = as_of - pd.Timedelta(days=days - 1)
@@ -217,7 +215,7 @@ def raw_observations(
     check_choice("period", period, list(PERIODS))
     as_of = as_date(as_of)
     start = as_of - pd.Timedelta(days=PERIODS[period] - 1)
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     dates = pd.to_datetime(obs["date"])
     obs = obs[(dates >= start) & (dates <= as_of)]
     columns = [c for c in RAW_COLUMNS if c in obs.columns]
@@ -226,8 +224,7 @@ def raw_observations(
 
 def metric_percentile(scores: pd.DataFrame, metric: str, as_of: DateLike) -> pd.DataFrame:
     """Where today's day score sits in the metric's own past year: ``metric, score, percentile, days_scored``."""
-    table = percentiles(scores, as_of)
-    return table[table["metric"] == metric].reset_index(drop=True)
+    return percentiles(scores[scores["metric"] == metric], as_of)  # one metric, not all of them
 
 
 def change_view(
@@ -270,7 +267,7 @@ def leader_lists(
 ) -> pd.DataFrame:
     """Exceeding and needs-follow-up metrics in one frame, with a ``list`` column saying which."""
     names = category_metrics(metrics, category)
-    rows = scores[scores["metric"].astype(str).isin([*names, CITYWIDE])]
+    rows = scores[scores["metric"].isin([*names, CITYWIDE])]
     top, bottom = leaders(rows, as_of, period=period, n=n)
     return pd.concat(
         [top.assign(list="exceeding"), bottom.assign(list="needs follow-up")], ignore_index=True
@@ -365,7 +362,7 @@ def board_chart_rows(board: pd.DataFrame, limit: int = BOARD_CHART_ROWS) -> list
 
 def board_chart_data(scores: pd.DataFrame, as_of: DateLike, names: list[str]) -> pd.DataFrame:
     """The drawn metrics' score and status for every period on ``as_of``: one row per metric."""
-    day = scores[(scores["as_of"] == as_date(as_of)) & scores["metric"].astype(str).isin(names)]
+    day = scores[(scores["as_of"] == as_date(as_of)) & scores["metric"].isin(names)]
     day = day.assign(metric=day["metric"].astype(str), period=day["period"].astype(str))
     wide = day.pivot_table(
         index="metric", columns="period", values="score", aggfunc="first", dropna=False
@@ -421,7 +418,7 @@ def detail_description(daily: pd.DataFrame, metric: str) -> str:
 
 def history_table(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One metric's score per as-of date, one column per period (the history chart's data)."""
-    rows = scores[scores["metric"].astype(str) == metric]
+    rows = scores[scores["metric"] == metric]
     wide = rows.pivot_table(
         index="as_of",
         columns="period",
@@ -746,7 +743,7 @@ class Explorer:
         shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
         day = self.scores[self.scores["as_of"] == s.as_of]
         return chart_figure(
-            charts.scoreboard_chart(day[day["metric"].astype(str).isin(names)], shown, s.as_of),
+            charts.scoreboard_chart(day[day["metric"].isin(names)], shown, s.as_of),
             f"Scoreboard chart, {s.as_of.date()}",
             board_description(board, s, len(names), len(board) - 1),
             board_chart_data(self.scores, s.as_of, names),
@@ -865,7 +862,7 @@ def key_numbers(
     lines = [f"as of {day.date()}"]
     for metric in (m for m in wanted if m not in missing):
         check_choice("metric", metric, known)
-        rows = scores[scores["metric"].astype(str) == metric].set_index("period")["score"]
+        rows = scores[scores["metric"] == metric].set_index("period")["score"]
         parts = ", ".join(f"{p} {round_half_even(rows.get(p), 4)}" for p in PERIODS)
         lines.append(f"{metric}: {parts}")
     if missing:
