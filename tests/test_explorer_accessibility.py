@@ -39,8 +39,10 @@ def demo_server(demo_db_file: Path, tmp_path_factory: pytest.TempPathFactory) ->
         yield served
 
 
-def _open(browser, url: str, wait_ms: int = WAIT_MS):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _open(browser, url: str, wait_ms: int = WAIT_MS, zoom: int = 100):
+    # 200 % zoom of a 1280 x 900 window: half the CSS pixels, each drawn twice as large.
+    viewport = {"width": 1280 * 100 // zoom, "height": 900 * 100 // zoom}
+    context = browser.new_context(viewport=viewport, device_scale_factor=zoom / 100)
     page = context.new_page()
     started = time.monotonic()
     page.goto(url, timeout=wait_ms)
@@ -114,9 +116,16 @@ def test_explorer_has_no_axe_violations_and_every_chart_has_a_text_alternative(
     assert re.search(r"\d+ meeting, \d+ near, \d+ below", board)
 
 
-def test_keyboard_alone_drives_the_category_and_metric_pickers(demo_server, browser, artifacts_dir):
-    context, page, _ = _open(browser, demo_server["url"])
+@pytest.mark.parametrize("zoom", [100, 200])
+def test_keyboard_alone_drives_the_category_and_metric_pickers(
+    demo_server, browser, artifacts_dir, zoom
+):
+    context, page, _ = _open(browser, demo_server["url"], zoom=zoom)
     try:
+        # Text reflows: nothing needs scrolling sideways, even at 200 %.
+        assert page.evaluate(
+            "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
         board = page.locator("figcaption").first
         assert "all categories" in board.text_content()
         page.keyboard.press("Tab")
@@ -162,7 +171,7 @@ def test_keyboard_alone_drives_the_category_and_metric_pickers(demo_server, brow
         assert page.evaluate(FOCUS_JS).startswith("summary|Data behind the chart")
         page.keyboard.press("Enter")
         assert page.locator("details[open] table:visible").count() == 1
-        page.screenshot(path=str(artifacts_dir / "explore-keyboard.png"))
+        page.screenshot(path=str(artifacts_dir / f"explore-keyboard-{zoom}.png"))
     finally:
         context.close()
 
