@@ -7,6 +7,7 @@ was generated, because each metric's random stream starts at a fixed epoch.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -182,3 +183,163 @@ def _poisson_from_uniform(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
         p = p * lam / step
         cdf += p
     return k
+
+
+# --- neighbourhoods (an optional extra: the plain demo above never changes) ---------------------
+
+AREAS_GEOJSON = Path(__file__).parent / "data" / "areas.geojson"
+# Ten invented neighbourhoods and their share of the city's residents (and of its requests).
+AREA_SHARES = {
+    "Ashdown": 0.14,
+    "Brookfield": 0.12,
+    "Eastmarsh": 0.11,
+    "Harbourside": 0.11,
+    "Kingsbridge": 0.10,
+    "Millbank": 0.10,
+    "Northgate": 0.09,
+    "Old Quarry": 0.08,
+    "Riverside": 0.08,
+    "Westhill": 0.07,
+}
+AREAS = list(AREA_SHARES)
+LEFT_BEHIND = "Eastmarsh"  # clearly behind on 311, potholes, EMS and park permits
+# metric -> (how area rows are made, {area: factor}); a factor below 1 is worse for that area.
+# "split": the citywide day's counts shared out among the areas, so the areas always add up to the
+# city (and the citywide numbers stay exactly as in the plain demo); "own": a series of each area's own
+# (mean and median metrics are never derived from areas, so the city's value is untouched).
+_AREA_METRICS: dict[str, tuple[str, dict[str, float]]] = {
+    "311 Calls Answered On Time": ("split", {LEFT_BEHIND: 0.84, "Harbourside": 1.03}),
+    "Pothole Repairs On Time": ("split", {LEFT_BEHIND: 0.78, "Westhill": 0.96}),
+    "Streetlight Repairs On Time": ("split", {"Old Quarry": 0.93, "Kingsbridge": 1.04}),
+    "Missed Trash Pickups Resolved On Time": ("split", {LEFT_BEHIND: 0.95}),
+    "Park Permits Issued": ("split", {LEFT_BEHIND: 0.5, "Ashdown": 1.15}),
+    "EMS Response Time": ("own", {LEFT_BEHIND: 0.8, "Northgate": 0.95, "Millbank": 1.04}),
+    "Fire Response Time": ("own", {"Westhill": 0.9, "Riverside": 1.03}),
+}
+AREA_TARGET_METRIC = "Park Permits Issued"  # a sum metric: each area gets its own daily target
+
+
+def demo_area_observations(end: dt.date | None = None, seed: int = SEED) -> pd.DataFrame:
+    """The neighbourhoods' daily rows (``area`` column) for the demo's three years ending ``end``."""
+    end = end or dt.date.today() - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=365 * YEARS - 1)
+    all_days = pd.date_range(EPOCH, end, freq="D")
+    index = {spec[0]: i for i, spec in enumerate(_METRICS)}
+    frames = []
+    for name, (how, factors) in _AREA_METRICS.items():
+        spec = _METRICS[index[name]]
+        quality = np.array([factors.get(area, 1.0) for area in AREAS])
+        if how == "split":
+            city = _simulate(spec, all_days, np.random.default_rng([seed, index[name]]))
+            frame = _split(city, spec, quality, all_days, seed, index[name])
+        else:
+            frame = pd.concat(
+                [
+                    _own_series(spec, all_days, seed, index[name], a, q)
+                    for a, q in enumerate(quality)
+                ],
+                ignore_index=True,
+            )
+        frames.append(frame[frame["date"] >= pd.Timestamp(start)])
+    return pd.concat(frames, ignore_index=True)[
+        ["metric", "date", "area", "value", "numerator", "denominator"]
+    ]
+
+
+def demo_area_targets() -> pd.DataFrame:
+    """Each neighbourhood's own daily park-permit target: the city's 25 a day by its share."""
+    (spec,) = [s for s in _METRICS if s[0] == AREA_TARGET_METRIC]
+    return pd.DataFrame(
+        {
+            "metric": AREA_TARGET_METRIC,
+            "effective_from": pd.Timestamp(EARLIEST),
+            "target": [round(spec[6] * share, 2) for share in AREA_SHARES.values()],
+            "area": AREAS,
+        }
+    )
+
+
+def _area_rng(seed: int, metric: int, area: int) -> np.random.Generator:
+    return np.random.default_rng([seed, 100 + metric, area])
+
+
+def _own_series(
+    spec: tuple, days: pd.DatetimeIndex, seed: int, metric: int, area: int, quality: float
+) -> pd.DataFrame:
+    """An area's own series of a value metric, like the city's with its level moved by ``quality``."""
+    name, cat, unit, direction, *rest = spec
+    level = rest[5] / quality if direction == "lower" else rest[5] * quality
+    frame = _simulate(
+        (name, cat, unit, direction, *rest[:5], level, *rest[6:]),
+        days,
+        _area_rng(seed, metric, area),
+    )
+    return frame.assign(area=AREAS[area])
+
+
+def _split(
+    city: pd.DataFrame,
+    spec: tuple,
+    quality: np.ndarray,
+    days: pd.DatetimeIndex,
+    seed: int,
+    metric: int,
+) -> pd.DataFrame:
+    """Each citywide day's counts shared out among the areas: they add up to the city's exactly."""
+    position = ((city["date"] - days[0]).dt.days).to_numpy()
+    noise = np.stack(
+        [_draws(_area_rng(seed, metric, a), len(days))[0] for a in range(len(AREAS))], axis=1
+    )[position]
+    shares = np.array(list(AREA_SHARES.values()))
+    is_ratio = spec[4] == "ratio"
+    total = city["denominator" if is_ratio else "value"].to_numpy()
+    volume = shares * np.exp(0.15 * noise)
+    if not is_ratio:  # a count: the areas get the permits their factor says
+        volume = volume * quality
+    parts = _largest_remainder(total, volume / volume.sum(axis=1, keepdims=True) * total[:, None])
+    frame = pd.DataFrame(
+        {
+            "metric": spec[0],
+            "date": np.repeat(city["date"].to_numpy(), len(AREAS)),
+            "area": np.tile(AREAS, len(city)),
+            "value": np.nan,
+            "numerator": np.nan,
+            "denominator": np.nan,
+        }
+    )
+    if not is_ratio:
+        frame["value"] = parts.ravel()
+        return frame
+    on_time = _fill_capped(city["numerator"].to_numpy(), parts, quality * (1 + 0.03 * noise))
+    frame["numerator"] = on_time.ravel()
+    frame["denominator"] = parts.ravel()
+    return frame[frame["denominator"] > 0].reset_index(drop=True)  # no requests: no data
+
+
+def _fill_capped(total: np.ndarray, capacity: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Whole numbers per area, adding up to ``total``, each at most its ``capacity``, spread in
+    proportion to capacity x weight (water-filling: areas at their cap pass the rest on)."""
+    want = capacity * weight
+    share = np.zeros_like(want)
+    full = np.zeros(want.shape, dtype=bool)
+    for _ in range(want.shape[1]):
+        left = total - np.where(full, capacity, 0).sum(axis=1)
+        free = np.where(full, 0.0, want)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(full, capacity, free * (left / free.sum(axis=1))[:, None])
+        share = np.nan_to_num(share)
+        over = share > capacity
+        if not over.any():
+            break
+        full |= over
+    return _largest_remainder(total, np.minimum(share, capacity))
+
+
+def _largest_remainder(total: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Whole numbers per row adding up to ``total``: floors, then one more to the largest fractions."""
+    floor = np.floor(exact + 1e-9)
+    short = np.rint(total - floor.sum(axis=1)).astype(int)
+    order = np.argsort(-(exact - floor), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(exact.shape[1])[None, :], axis=1)
+    return floor + (rank < short[:, None])

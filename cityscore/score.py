@@ -3,12 +3,18 @@
 ``score_range`` lays the observations on a dense (days x metrics) grid and computes every window with
 array operations, so scoring ten years of two thousand metrics is a matter of seconds. The rules are in
 ``docs``/README; ``cityscore.reference`` holds a slow, obviously-correct per-date version used by tests.
+
+Observations and targets may carry an ``area`` column (an empty area, or none, is citywide).
+``score_range`` scores the city: citywide rows, plus citywide daily values derived from the areas for
+ratio and sum metrics on days without a citywide row. ``score_by_area`` adds each area, scored by the
+same rules on the grid's extra (metric, area) columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,7 +32,9 @@ from .config import DEFAULT_BANDS, Bands
 from .errors import ConfigError
 
 SCORE_COLUMNS = ["as_of", "metric", "period", "value", "target", "score", "status", "note"]
+AREA_SCORE_COLUMNS = ["as_of", "area", *SCORE_COLUMNS[1:]]
 STATUSES = ["meeting", "near", "below"]
+AREA = "area"
 
 # Why a metric has no score; the first that applies wins (index 0 means "scored").
 NOTES = [
@@ -39,6 +47,11 @@ NOTES = [
     "value is 0 for a trend metric",
     "value is 0 for a lower-is-better metric",
 ]
+# Only an area's rows can carry this one: a sum metric's citywide count target is not an area's.
+NO_AREA_TARGET = (
+    "no area target in effect (a sum metric's citywide target does not apply to an area)"
+)
+AREA_NOTES = [*NOTES, NO_AREA_TARGET]
 NO_CITY_SCORE = "no metric has a score"
 
 DateLike = dt.date | str | pd.Timestamp
@@ -90,11 +103,13 @@ def score_range(
     ----------
     observations
         ``metric, date, value, numerator, denominator`` (value metrics fill ``value``, ratio metrics the
-        other two). Rows for metrics not in ``metrics`` are ignored.
+        other two), optionally ``area`` (empty = citywide). Rows for metrics not in ``metrics`` are
+        ignored; area rows only count where a ratio or sum metric has no citywide row that day.
     metrics
         The catalog frame (see ``cityscore.catalog``).
     targets
-        ``metric, effective_from, target``: each target applies from its date until the next one.
+        ``metric, effective_from, target`` (optionally ``area``: area targets are ignored here): each
+        target applies from its date until the next one.
     cap
         No cap by default; a number caps each metric's score (so one metric far above its target
         cannot carry the CityScore).
@@ -105,6 +120,47 @@ def score_range(
     catalog order, each with one row per period. ``score`` is NaN where there is no score and ``note``
     says why; for citywide rows the note says how many metrics were scored.
     """
+    return _score(observations, metrics, targets, start, end, bands, periods, cap, by_area=False)
+
+
+def score_by_area(
+    observations: pd.DataFrame,
+    metrics: pd.DataFrame,
+    targets: pd.DataFrame,
+    start: DateLike,
+    end: DateLike,
+    *,
+    bands: Bands = DEFAULT_BANDS,
+    periods: Mapping[str, int] = PERIODS,
+    cap: float | None = None,
+) -> pd.DataFrame:
+    """Citywide and per-area scores for every as-of date from ``start`` to ``end`` inclusive.
+
+    The areas are the non-empty ``area`` labels of the observations and targets (of catalog metrics),
+    sorted; each area is scored on the metrics that have area data or an area target, by the
+    citywide rules with the area's own rows, its own history baseline, and its own target where one is
+    in effect, else the city's (never the city's for a ``sum`` metric).
+
+    Returns
+    -------
+    DataFrame with ``AREA_SCORE_COLUMNS``: per as-of date the citywide block (area ``""``, exactly the
+    rows ``score_range`` gives), then each area: its ``CityScore`` rows, then its metrics.
+    """
+    return _score(observations, metrics, targets, start, end, bands, periods, cap, by_area=True)
+
+
+def _score(
+    observations: pd.DataFrame,
+    metrics: pd.DataFrame,
+    targets: pd.DataFrame,
+    start: DateLike,
+    end: DateLike,
+    bands: Bands,
+    periods: Mapping[str, int],
+    cap: float | None,
+    *,
+    by_area: bool,
+) -> pd.DataFrame:
     start, end = as_date(start), as_date(end)
     if end < start:
         msg = f"the range ends ({end.date()}) before it starts ({start.date()})"
@@ -115,30 +171,43 @@ def score_range(
     if cap is not None and not cap > 0:
         msg = f"a score cap must be a number above 0 (e.g. 1.5), or None for no cap; got {cap!r}"
         raise ConfigError(msg)
+    metrics = metrics.reset_index(drop=True)
+    layout = _Layout.build(observations, metrics, targets, by_area)
     # The grid reaches back far enough for the baseline year and for the longest window.
     lookback = max(BASELINE_DAYS, max(periods.values()) - 1)
-    grid = _Grid(observations, metrics, start, end, lookback)
+    grid = _Grid(layout, start, end, lookback)
+    grid.fill(observations)
     fixed_target = grid.fixed_targets(targets)
     base_target, base_ok = grid.baselines()
     period_names = list(periods)
-    shape = (grid.n_out, grid.m + 1, len(period_names))
+    shape = (grid.n_out, layout.width, len(period_names))
     values, target_out, scores = (
         np.full(shape, np.nan),
         np.full(shape, np.nan),
         np.full(shape, np.nan),
     )
     notes = np.zeros(shape, dtype=np.int16)
+    note_texts = AREA_NOTES if by_area else NOTES
+    group_offsets = layout.group_note_offsets(len(note_texts))
     for p, name in enumerate(period_names):
         v, t, s, note = _score_period(grid, periods[name], fixed_target, base_target, base_ok)
         if cap is not None:
             s = np.minimum(s, cap)  # NaN (no score) stays NaN
-        values[:, 1:, p], target_out[:, 1:, p], scores[:, 1:, p], notes[:, 1:, p] = v, t, s, note
-        city, n_scored = _citywide(s, grid.weights)
-        scores[:, 0, p] = city
-        notes[:, 0, p] = len(NOTES) + n_scored
-    city_notes = [NO_CITY_SCORE] + [f"{k} of {grid.m} metrics scored" for k in range(1, grid.m + 1)]
+        at = layout.positions
+        values[:, at, p], target_out[:, at, p], scores[:, at, p], notes[:, at, p] = v, t, s, note
+        group_scores, n_scored = _group_means(s, layout)
+        scores[:, layout.group_positions, p] = group_scores
+        notes[:, layout.group_positions, p] = group_offsets + n_scored
     return _assemble(
-        grid, period_names, values, target_out, scores, notes, NOTES + city_notes, bands
+        grid,
+        period_names,
+        values,
+        target_out,
+        scores,
+        notes,
+        note_texts + layout.group_note_texts(),
+        bands,
+        by_area,
     )
 
 
@@ -153,54 +222,217 @@ def _check_periods(periods: Mapping[str, int]) -> None:
         raise ConfigError(msg)
 
 
+def _area_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """(code per row, labels): label ``""`` for citywide rows (no ``area`` column, empty or missing)."""
+    if AREA not in frame.columns:
+        return np.zeros(len(frame), dtype=np.intp), [""]
+    codes, uniques = pd.factorize(frame[AREA], use_na_sentinel=True)
+    labels = ["" if pd.isna(u) else str(u) for u in uniques]
+    codes = np.where(codes < 0, len(labels), codes)  # missing -> an extra "" label
+    return codes, [*labels, ""]
+
+
+def _area_codes(frame: pd.DataFrame, areas: pd.Index) -> np.ndarray:
+    """Per row: the index of its area in ``areas`` (``len(areas)`` if not there), -1 if citywide."""
+    codes, labels = _area_labels(frame)
+    index = {label: i for i, label in enumerate(areas)}
+    lookup = np.array([index.get(x, len(areas)) if x else -1 for x in labels], dtype=np.intp)
+    return lookup[codes]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which columns the grid scores and where each lands in the result.
+
+    Grid columns: the ``m`` catalog metrics citywide, then for each area the ``area_metrics`` (indices
+    into the catalog). Result columns per area block: its CityScore, then its metrics; the citywide
+    block comes first.
+    """
+
+    metrics: pd.DataFrame
+    areas: pd.Index
+    area_metrics: np.ndarray
+
+    @classmethod
+    def build(
+        cls, observations: pd.DataFrame, metrics: pd.DataFrame, targets: pd.DataFrame, by_area: bool
+    ) -> _Layout:
+        none = cls(metrics, pd.Index([], dtype=object), np.zeros(0, dtype=np.intp))
+        if not by_area:
+            return none
+        names = pd.Index(metrics["name"])
+        used = np.zeros(len(names), dtype=bool)
+        labels: set[str] = set()
+        for frame in (observations, targets):
+            codes, frame_labels = _area_labels(frame)
+            is_area = np.array([bool(x) for x in frame_labels])[codes]
+            known = names.get_indexer(frame["metric"][is_area])
+            used[known[known >= 0]] = True
+            labels |= {frame_labels[c] for c in np.unique(codes[is_area][known >= 0])}
+        return cls(metrics, pd.Index(sorted(labels), dtype=object), np.flatnonzero(used))
+
+    @property
+    def m(self) -> int:
+        return len(self.metrics)
+
+    @property
+    def n_areas(self) -> int:
+        return len(self.areas)
+
+    @property
+    def per_area(self) -> int:
+        return len(self.area_metrics)
+
+    @property
+    def n_columns(self) -> int:
+        return self.m + self.n_areas * self.per_area
+
+    @property
+    def width(self) -> int:
+        return 1 + self.m + self.n_areas * (1 + self.per_area)
+
+    @property
+    def column_metric(self) -> np.ndarray:
+        """Catalog index of each grid column."""
+        return np.concatenate([np.arange(self.m), np.tile(self.area_metrics, self.n_areas)])
+
+    @property
+    def column_area(self) -> np.ndarray:
+        """Area index of each grid column (-1 citywide)."""
+        return np.concatenate(
+            [np.full(self.m, -1), np.repeat(np.arange(self.n_areas), self.per_area)]
+        )
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Result column of each grid column."""
+        city = 1 + np.arange(self.m)
+        block = 1 + self.m + np.arange(self.n_areas)[:, None] * (1 + self.per_area)
+        return np.concatenate([city, (block + 1 + np.arange(self.per_area)).ravel()])
+
+    @property
+    def group_positions(self) -> np.ndarray:
+        """Result column of each CityScore: citywide, then each area's."""
+        return np.concatenate([[0], 1 + self.m + np.arange(self.n_areas) * (1 + self.per_area)])
+
+    def group_note_offsets(self, first: int) -> np.ndarray:
+        """Per CityScore, the note code of "no metric has a score" (k scored adds k)."""
+        return np.array([first] + [first + self.m + 1] * self.n_areas)
+
+    def group_note_texts(self) -> list[str]:
+        texts = [NO_CITY_SCORE] + [f"{k} of {self.m} metrics scored" for k in range(1, self.m + 1)]
+        if self.n_areas:
+            texts += [NO_CITY_SCORE] + [
+                f"{k} of {self.per_area} metrics scored" for k in range(1, self.per_area + 1)
+            ]
+        return texts
+
+    def pair_columns(self, metric: np.ndarray, area: np.ndarray) -> np.ndarray:
+        """Grid column of each (catalog index, area index) pair; -1 where the grid has none."""
+        # Rows: catalog metrics, then a pad row for unknown metrics (-1). Columns: the areas, a pad
+        # for areas not in the layout, then the city (-1).
+        lookup = np.full((self.m + 1, self.n_areas + 2), -1, dtype=np.intp)
+        lookup[: self.m, -1] = np.arange(self.m)
+        if self.n_areas:
+            cols = self.m + np.arange(self.n_areas)[:, None] * self.per_area
+            lookup[self.area_metrics[None, :], np.arange(self.n_areas)[:, None]] = cols + np.arange(
+                self.per_area
+            )
+        return lookup[metric, area]
+
+
 class _Grid:
-    """Observations on a dense grid: rows are days from ``start - lookback`` to ``end``, columns metrics."""
+    """Observations on a dense grid: rows are days from ``start - lookback`` to ``end``, columns are
+    the layout's (metric, area) pairs, citywide first."""
 
     def __init__(
         self,
-        observations: pd.DataFrame,
-        metrics: pd.DataFrame,
+        layout: _Layout,
         start: pd.Timestamp,
         end: pd.Timestamp,
         lookback: int = BASELINE_DAYS,
     ) -> None:
-        self.metrics = metrics.reset_index(drop=True)
+        self.layout = layout
+        self.metrics = layout.metrics
         self.names = self.metrics["name"].tolist()
         self.m = len(self.names)
         self.lookback = lookback
+        self.end = end
         self.origin = start - pd.Timedelta(days=self.lookback)
         self.n = (end - self.origin).days + 1
         self.n_out = (end - start).days + 1
         self.out_dates = pd.date_range(start, end, freq="D")
-        self.is_ratio = (self.metrics["kind"] == "ratio").to_numpy()
-        self.higher = (self.metrics["direction"] == "higher").to_numpy()
-        self.trend = self.metrics["trend"].astype(bool).to_numpy()
-        self.history = (self.metrics["baseline"] == "history").to_numpy()
+        col = layout.column_metric
+        self.col_metric = col
+        is_ratio = (self.metrics["kind"] == "ratio").to_numpy()
         # Ratio metrics are always sum(numerators) / sum(denominators): their aggregation is ignored.
-        self.agg = np.where(self.is_ratio, "", self.metrics["aggregation"].fillna("").astype(str))
-        self.weights = self.metrics["weight"].astype(float).to_numpy()
-        self._fill(observations, end)
+        agg = np.where(is_ratio, "", self.metrics["aggregation"].fillna("").astype(str))
+        self.is_ratio = is_ratio[col]
+        self.agg = agg[col]
+        self.higher = (self.metrics["direction"] == "higher").to_numpy()[col]
+        self.trend = self.metrics["trend"].astype(bool).to_numpy()[col]
+        self.history = (self.metrics["baseline"] == "history").to_numpy()[col]
+        self.weights = self.metrics["weight"].astype(float).to_numpy()[col]
+        # A city's target for a count is no area's target: area sum columns need one of their own.
+        self.area_sum = (layout.column_area >= 0) & (self.agg == "sum")
+        # Citywide values an area total can stand in for: ratios and sums.
+        self.derivable = is_ratio | (agg == "sum")
 
-    def _fill(self, observations: pd.DataFrame, end: pd.Timestamp) -> None:
+    def fill(self, observations: pd.DataFrame) -> None:
         obs = observations
         dates = pd.to_datetime(obs["date"])
         # Before the day after ``end``, so a reading with a time of day on ``end`` still counts.
-        keep = (dates >= self.origin) & (dates < end + pd.Timedelta(days=1))
-        codes = pd.Index(self.names).get_indexer(obs["metric"][keep])
+        keep = ((dates >= self.origin) & (dates < self.end + pd.Timedelta(days=1))).to_numpy()
+        metric = pd.Index(self.names).get_indexer(obs["metric"][keep])
+        area = _area_codes(obs[keep], self.layout.areas)
         rows = (dates[keep] - self.origin).dt.days.to_numpy()
-        ok = codes >= 0
-        rows, cols = rows[ok], codes[ok]
-        self.primary = np.full((self.n, self.m), np.nan)  # value, or numerator for ratio metrics
-        self.denominator = np.full((self.n, self.m), np.nan)
+        ok = metric >= 0
+        rows, metric, area = rows[ok], metric[ok], area[ok]
         value = obs["value"][keep].to_numpy(dtype=float)[ok]
         numerator = obs["numerator"][keep].to_numpy(dtype=float)[ok]
         denominator = obs["denominator"][keep].to_numpy(dtype=float)[ok]
-        ratio_cell = self.is_ratio[cols]
-        self.primary[rows, cols] = np.where(ratio_cell, numerator, value)
-        self.denominator[rows, cols] = np.where(ratio_cell, denominator, np.nan)
+        ratio_row = (self.metrics["kind"] == "ratio").to_numpy()[metric]
+        primary = np.where(ratio_row, numerator, value)
+        denominator = np.where(ratio_row, denominator, np.nan)
+        row_present = ~np.isnan(primary) & (~ratio_row | ~np.isnan(denominator))
+
+        cols = self.layout.pair_columns(metric, area)
+        placed = cols >= 0
+        k = self.layout.n_columns
+        self.primary = np.full((self.n, k), np.nan)  # value, or numerator for ratio metrics
+        self.denominator = np.full((self.n, k), np.nan)
+        self.primary[rows[placed], cols[placed]] = primary[placed]
+        self.denominator[rows[placed], cols[placed]] = denominator[placed]
         present = ~np.isnan(self.primary)
         present[:, self.is_ratio] &= ~np.isnan(self.denominator[:, self.is_ratio])
         self.present = present
+        self._derive_citywide(rows, metric, area, primary, denominator, row_present)
+
+    def _derive_citywide(
+        self,
+        rows: np.ndarray,
+        metric: np.ndarray,
+        area: np.ndarray,
+        primary: np.ndarray,
+        denominator: np.ndarray,
+        row_present: np.ndarray,
+    ) -> None:
+        """A ratio or sum metric's citywide day without a citywide row: the total of its area rows."""
+        use = (area >= 0) & row_present & self.derivable[metric]
+        if not use.any():
+            return
+        flat = rows[use] * self.m + metric[use]
+        size = self.n * self.m
+        count = np.bincount(flat, minlength=size).reshape(self.n, self.m)
+        total = np.bincount(flat, weights=primary[use], minlength=size).reshape(self.n, self.m)
+        den = np.nan_to_num(denominator[use])
+        den_total = np.bincount(flat, weights=den, minlength=size).reshape(self.n, self.m)
+        city = slice(0, self.m)
+        derive = (count > 0) & ~self.present[:, city]
+        self.primary[:, city][derive] = total[derive]
+        ratio = derive & self.is_ratio[city]
+        self.denominator[:, city][ratio] = den_total[ratio]
+        self.present[:, city] |= derive
 
     def daily(self) -> np.ndarray:
         """Each day's own value: the value, or numerator/denominator for ratio metrics."""
@@ -211,19 +443,35 @@ class _Grid:
         return out
 
     def fixed_targets(self, targets: pd.DataFrame) -> np.ndarray:
-        """The fixed target in effect on each grid day (NaN before a metric's first target)."""
-        wide = np.full((self.n, self.m), np.nan)
-        if len(targets):
-            t = targets.assign(effective_from=pd.to_datetime(targets["effective_from"]))
-            t = t.sort_values("effective_from", kind="stable")
-            t = t[t["effective_from"] < self.origin + pd.Timedelta(days=self.n)]
-            cols = pd.Index(self.names).get_indexer(t["metric"])
-            rows = np.maximum((t["effective_from"] - self.origin).dt.days.to_numpy(), 0)
-            ok = cols >= 0
-            # Sorted by date, so where several targets clip to row 0 the latest one wins.
-            wide[rows[ok], cols[ok]] = t["target"].to_numpy(dtype=float)[ok]
-            wide = pd.DataFrame(wide).ffill().to_numpy(copy=True)
+        """The fixed target in effect on each grid day (NaN before a column's first target).
+
+        An area column takes its area's own target where one is in effect, else the city's (a sum
+        column never takes the city's).
+        """
+        layout = self.layout
+        metric = pd.Index(self.names).get_indexer(targets["metric"])
+        area = _area_codes(targets, layout.areas)
+        cols = layout.pair_columns(metric, area)
+        wide = self._effective(targets, cols)
+        if layout.n_areas:
+            city = wide[:, : self.m]
+            areas = wide[:, self.m :]
+            borrow = np.isnan(areas) & ~self.area_sum[self.m :]
+            areas[borrow] = city[:, self.col_metric[self.m :]][borrow]
         wide[:, self.history] = np.nan
+        return wide
+
+    def _effective(self, targets: pd.DataFrame, cols: np.ndarray) -> np.ndarray:
+        wide = np.full((self.n, self.layout.n_columns), np.nan)
+        ok = cols >= 0
+        if ok.any():
+            t = targets[ok].assign(effective_from=pd.to_datetime(targets["effective_from"][ok]))
+            t = t.assign(_col=cols[ok]).sort_values("effective_from", kind="stable")
+            t = t[t["effective_from"] < self.origin + pd.Timedelta(days=self.n)]
+            rows = np.maximum((t["effective_from"] - self.origin).dt.days.to_numpy(), 0)
+            # Sorted by date, so where several targets clip to row 0 the latest one wins.
+            wide[rows, t["_col"].to_numpy()] = t["target"].to_numpy(dtype=float)
+            wide = pd.DataFrame(wide).ffill().to_numpy(copy=True)
         return wide
 
     def baselines(self) -> tuple[np.ndarray, np.ndarray]:
@@ -231,8 +479,8 @@ class _Grid:
 
         Target = mean - std (higher is better) or mean + std (lower is better), population std.
         """
-        target = np.full((self.n, self.m), np.nan)
-        enough = np.zeros((self.n, self.m), dtype=bool)
+        target = np.full((self.n, self.layout.n_columns), np.nan)
+        enough = np.zeros((self.n, self.layout.n_columns), dtype=bool)
         cols = np.flatnonzero(self.history)
         if len(cols):
             series = pd.DataFrame(self.daily()[:, cols])
@@ -291,19 +539,33 @@ def _score_period(
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(grid.higher, value / target, target / value)
     ratio_den_zero = grid.is_ratio & (den == 0)
+    no_target = ~grid.history & np.isnan(target)
+    # (condition, note code), the first that holds wins.
     conditions = [
-        count == 0,
-        ratio_den_zero,
-        ~grid.history & np.isnan(target),
-        grid.history & ~base_ok[first:],
-        target <= 0,
-        grid.trend & (value == 0),
-        ~grid.higher & (value == 0),
+        (count == 0, 1),
+        (ratio_den_zero, 2),
+        (no_target & grid.area_sum, AREA_NOTES.index(NO_AREA_TARGET)),
+        (no_target, 3),
+        (grid.history & ~base_ok[first:], 4),
+        (target <= 0, 5),
+        (grid.trend & (value == 0), 6),
+        (~grid.higher & (value == 0), 7),
     ]
-    note = np.select(conditions, np.arange(1, len(conditions) + 1), 0).astype(np.int16)
+    note = np.select([c for c, _ in conditions], [k for _, k in conditions], 0).astype(np.int16)
     score[note != 0] = np.nan
     value[ratio_den_zero] = np.nan
     return value, target, score, note
+
+
+def _group_means(scores: np.ndarray, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """(weighted mean of the scores that exist, how many exist) for the city, then each area."""
+    weights = layout.metrics["weight"].astype(float).to_numpy()
+    blocks = [(slice(0, layout.m), weights)]
+    for a in range(layout.n_areas):
+        first = layout.m + a * layout.per_area
+        blocks.append((slice(first, first + layout.per_area), weights[layout.area_metrics]))
+    results = [_citywide(scores[:, cols], w) for cols, w in blocks]
+    return np.stack([r[0] for r in results], axis=1), np.stack([r[1] for r in results], axis=1)
 
 
 def _citywide(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -335,28 +597,43 @@ def _assemble(
     notes: np.ndarray,
     note_texts: list[str],
     bands: Bands,
+    by_area: bool,
 ) -> pd.DataFrame:
+    layout = grid.layout
     n_out, width, n_periods = scores.shape
     per_date = width * n_periods
+    # The catalog index (+1, 0 = CityScore) and the area (+1, 0 = citywide) of each result column.
+    column_metric = np.zeros(width, dtype=np.int32)
+    column_metric[layout.positions] = layout.column_metric + 1
     # Small code dtypes, and no copy of the value arrays: at 2,000 metrics x 10 years the frame has
     # 29 M rows, and int64 codes plus copied columns added 1.3 GB to the peak.
-    metric_codes = np.tile(np.repeat(np.arange(width, dtype=np.int32), n_periods), n_out)
+    metric_codes = np.tile(np.repeat(column_metric, n_periods), n_out)
     period_codes = np.tile(np.arange(n_periods, dtype=np.int8), n_out * width)
     flat_scores = scores.ravel()
-    return pd.DataFrame(
-        {
-            "as_of": np.repeat(grid.out_dates.values, per_date),
-            "metric": pd.Categorical.from_codes(metric_codes, categories=[CITYWIDE, *grid.names]),
-            "period": pd.Categorical.from_codes(
-                period_codes, categories=period_names, ordered=True
-            ),
-            "value": values.ravel(),
-            "target": targets.ravel(),
-            "score": flat_scores,
-            "status": pd.Categorical.from_codes(
-                status_codes(flat_scores, bands), categories=STATUSES
-            ),
-            "note": pd.Categorical.from_codes(notes.ravel(), categories=note_texts),
-        },
-        copy=False,
-    )
+    # Equal note texts (an area's "3 of 3 metrics scored" and the city's) must share one category.
+    code_of, unique_texts = pd.factorize(pd.Series(note_texts, dtype=object))
+    note_codes = notes.ravel()
+    if len(unique_texts) < len(note_texts):
+        note_codes = code_of.astype(np.int16)[note_codes]
+    columns = {
+        "as_of": np.repeat(grid.out_dates.values, per_date),
+        "metric": pd.Categorical.from_codes(metric_codes, categories=[CITYWIDE, *grid.names]),
+        "period": pd.Categorical.from_codes(period_codes, categories=period_names, ordered=True),
+        "value": values.ravel(),
+        "target": targets.ravel(),
+        "score": flat_scores,
+        "status": pd.Categorical.from_codes(status_codes(flat_scores, bands), categories=STATUSES),
+        "note": pd.Categorical.from_codes(note_codes, categories=list(unique_texts)),
+    }
+    if by_area:
+        column_area = np.zeros(width, dtype=np.int32)
+        for a in range(layout.n_areas):
+            block = layout.group_positions[1 + a]
+            column_area[block : block + 1 + layout.per_area] = a + 1
+        area_codes = np.tile(np.repeat(column_area, n_periods), n_out)
+        columns = {
+            "as_of": columns.pop("as_of"),
+            AREA: pd.Categorical.from_codes(area_codes, categories=["", *layout.areas]),
+            **columns,
+        }
+    return pd.DataFrame(columns, copy=False)

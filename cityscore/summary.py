@@ -181,3 +181,53 @@ def freshness(
     out["stale"] = out["days_since"].isna() | (out["days_since"] > stale_after)
     out["missing_days"] = window - present.reindex(out["metric"]).fillna(0).astype(int).to_numpy()
     return out
+
+
+EQUITY_COLUMNS = [
+    "as_of",
+    "metric",
+    "period",
+    "areas",
+    "scored",
+    "best_area",
+    "best_score",
+    "worst_area",
+    "worst_score",
+    "gap",
+    "below_one",
+    "share_below_one",
+]
+
+
+def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
+    """How far apart the areas are, per as-of date, metric (the areas' CityScore too) and period.
+
+    ``area_scores`` is a ``score_by_area`` frame. ``best``/``worst`` are the highest and lowest area
+    scores (ties go to the first area by name); ``gap`` = worst ÷ best (1 = no gap, 0.5 = the worst
+    area scores half the best's); ``share_below_one`` = scored areas below 1 ÷ scored areas. Areas
+    without a score are counted in ``areas`` only. Columns: ``EQUITY_COLUMNS``.
+    """
+    keys = ["as_of", "metric", "period"]
+    rows = area_scores[area_scores["area"] != ""]
+    rows = rows.assign(area=rows["area"].astype(str))
+    scored = rows["score"].notna()
+    out = (
+        rows.assign(scored=scored, below_one=scored & (rows["score"] < 1))
+        .groupby(keys, observed=True)
+        .agg(areas=("area", "size"), scored=("scored", "sum"), below_one=("below_one", "sum"))
+    )
+    ranked = rows[scored]
+    for label, descending in (("best", True), ("worst", False)):
+        first = (
+            ranked.sort_values(["score", "area"], ascending=[not descending, True], kind="stable")
+            .groupby(keys, observed=True)[["area", "score"]]
+            .first()
+            .rename(columns={"area": f"{label}_area", "score": f"{label}_score"})
+        )
+        out = out.join(first)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["gap"] = np.where(out["best_score"] > 0, out["worst_score"] / out["best_score"], np.nan)
+        out["share_below_one"] = np.where(
+            out["scored"] > 0, out["below_one"] / out["scored"], np.nan
+        )
+    return out.reset_index()[EQUITY_COLUMNS]
