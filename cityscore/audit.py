@@ -24,8 +24,9 @@ from .schema import (
 from .writes import ImportResult, finish_batch, metric_ids, new_batch
 
 
-def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
-    """Every version of one day's value, oldest first: superseded ones and the current one."""
+def history(conn: Connection, metric: str, date: dt.date, area: str = "") -> pd.DataFrame:
+    """Every version of one day's value (of ``area``, citywide by default), oldest first:
+    superseded ones and the current one."""
     o, s, m, b = observations_table, superseded_values_table, metrics_table, batches_table
     shown = [
         *VALUE_FIELDS,
@@ -45,7 +46,7 @@ def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
             o.c.value, o.c.numerator, o.c.denominator, o.c.source, o.c.batch_id, b.c.created_at
         )
         .join(b, b.c.id == o.c.batch_id, isouter=True)
-        .where(o.c.metric_id == metric_id, o.c.date == date)
+        .where(o.c.metric_id == metric_id, o.c.area == area, o.c.date == date)
     ).all()
     old = conn.execute(
         sa.select(
@@ -59,7 +60,7 @@ def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
             s.c.superseded_by,
         )
         .join(b, b.c.id == s.c.batch_id, isouter=True)
-        .where(s.c.metric_id == metric_id, s.c.date == date)
+        .where(s.c.metric_id == metric_id, s.c.area == area, s.c.date == date)
         .order_by(s.c.id)
     ).all()
     rows = [(*r[:6], "superseded", r[6], r[7]) for r in old] + [
@@ -156,18 +157,19 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
     conn.execute(
         old_table.insert(),
         [
-            {"metric_id": r.metric_id, key: getattr(r, key), **{f: getattr(r, f) for f in fields},
+            {"metric_id": r.metric_id, "area": r.area, key: getattr(r, key),
+             **{f: getattr(r, f) for f in fields},
              "batch_id": batch_id, "superseded_at": stamp, "superseded_by": undo_batch}
             for r in mine
         ],
     )  # fmt: skip
     replaced = {
-        (r.metric_id, as_date(getattr(r, key))): r
+        (r.metric_id, r.area, as_date(getattr(r, key))): r
         for r in conn.execute(sa.select(old_table).where(old_table.c.superseded_by == batch_id))
     }
     restored = 0
     for r in mine:
-        old = replaced.get((r.metric_id, as_date(getattr(r, key))))
+        old = replaced.get((r.metric_id, r.area, as_date(getattr(r, key))))
         if old is None:
             conn.execute(table.delete().where(table.c.id == r.id))
             continue

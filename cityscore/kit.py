@@ -16,7 +16,7 @@ from . import demo, load
 from .catalog import BASELINE_DAYS, METRIC_COLUMNS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
-from .score import DateLike, as_date, score_range
+from .score import DateLike, as_date, score_by_area, score_range
 from .store import ImportPlan, ImportResult, Store
 
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
@@ -42,15 +42,17 @@ class Kit:
     def metrics(self) -> pd.DataFrame:
         return self.store.metrics()
 
-    def targets(self) -> pd.DataFrame:
-        return self.store.targets()
+    def targets(self, *, areas: bool = False) -> pd.DataFrame:
+        """Citywide targets; with ``areas=True`` the areas' too, with an ``area`` column."""
+        return self.store.targets(areas=areas)
 
     def observations(
-        self, start: DateLike | None = None, end: DateLike | None = None
+        self, start: DateLike | None = None, end: DateLike | None = None, *, areas: bool = False
     ) -> pd.DataFrame:
+        """Citywide values; with ``areas=True`` every row, with an ``area`` column ("" = citywide)."""
         start = as_date(start).date() if start is not None else None
         end = as_date(end).date() if end is not None else None
-        return self.store.observations(start, end)
+        return self.store.observations(start, end, areas=areas)
 
     def latest_date(self) -> dt.date:
         """The latest date with data; a clear error for an empty database."""
@@ -230,12 +232,13 @@ class Kit:
             observations = self.observations(first - pd.Timedelta(days=max(PERIODS.values())), last)
         return export.write(export.scores_csv(scores, self.metrics(), layout, observations), out)
 
-    def history(self, metric: str, date: DateLike) -> pd.DataFrame:
-        """Every version of one metric's value on one date: current and superseded, with batch and source."""
+    def history(self, metric: str, date: DateLike, area: str = "") -> pd.DataFrame:
+        """Every version of one metric's value on one date (citywide, or of ``area``): current and
+        superseded, with batch and source."""
         if date is None or metric is None:
             msg = "give both the metric and the date whose versions to show (--metric and --date)"
             raise ConfigError(msg)
-        return self.store.history(metric, as_date(date).date())
+        return self.store.history(metric, as_date(date).date(), area)
 
     def batches(self) -> pd.DataFrame:
         """Every import batch: kind, source, when, counts, and when it was undone."""
@@ -245,8 +248,12 @@ class Kit:
         """Revert a whole batch (restoring the values it replaced); the undo is itself a batch."""
         return self.store.undo(int(batch_id))
 
-    def load_demo(self, end: dt.date | None = None) -> list[ImportResult]:
-        """Load the demo city (idempotent: loading it twice changes nothing)."""
+    def load_demo(self, end: dt.date | None = None, *, areas: bool = False) -> list[ImportResult]:
+        """Load the demo city (idempotent: loading it twice changes nothing).
+
+        ``areas=True`` adds its ten invented neighbourhoods (values and area targets); the
+        citywide numbers are the same either way.
+        """
         end = end or dt.date.today() - dt.timedelta(days=1)
         self.init()
         metrics, targets = demo.demo_metrics()
@@ -254,6 +261,13 @@ class Kit:
         results.append(self.store.write_targets(demo.demo_target_change(end), "demo city targets"))
         values = demo.demo_observations(end)
         results.append(self.store.write_observations(values, "demo city values", kind="demo"))
+        if areas:
+            area_targets = demo.demo_area_targets()
+            results.append(self.store.write_targets(area_targets, "demo neighbourhood targets"))
+            area_values = demo.demo_area_observations(end)
+            results.append(
+                self.store.write_observations(area_values, "demo neighbourhood values", kind="demo")
+            )
         return results
 
     # --- scoring ---------------------------------------------------------------------------
@@ -266,11 +280,16 @@ class Kit:
         end: DateLike | None = None,
         bands: Bands = DEFAULT_BANDS,
         cap: float | None = None,
+        by: str | None = None,
     ) -> pd.DataFrame:
         """Scores for one date (default: the latest date with data) or for every date ``start..end``.
 
-        ``cap`` limits each metric's score (none by default).
+        ``cap`` limits each metric's score (none by default). ``by="area"`` adds each area's scores
+        after the citywide ones, with an ``area`` column (see ``cityscore.score.score_by_area``).
         """
+        if by not in (None, "area"):
+            msg = f"scores can be broken down by 'area' only; got by={by!r}"
+            raise ConfigError(msg)
         if start is not None or end is not None:
             if start is None or end is None:
                 msg = "give both the start and the end of the range (--from and --to)"
@@ -278,10 +297,27 @@ class Kit:
             first, last = as_date(start), as_date(end)
         else:
             first = last = as_date(as_of) if as_of is not None else pd.Timestamp(self.latest_date())
-        observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last)
-        return score_range(
-            observations, self.metrics(), self.targets(), first, last, bands=bands, cap=cap
-        )
+        # Area rows too: a ratio or sum metric's citywide day may have to be added up from them.
+        observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last, areas=True)
+        scorer = score_by_area if by == "area" else score_range
+        targets = self.targets(areas=by == "area")
+        return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)
+
+    def equity(
+        self,
+        as_of: DateLike | None = None,
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        bands: Bands = DEFAULT_BANDS,
+        cap: float | None = None,
+    ) -> pd.DataFrame:
+        """Per metric and period: the best and worst area, the gap (worst / best) and the share of
+        areas below 1 (see ``cityscore.summary.equity``); empty for a city without areas."""
+        from .summary import equity
+
+        scores = self.scores(as_of, start=start, end=end, bands=bands, cap=cap, by="area")
+        return equity(scores)
 
 
 def _cell(value: object) -> str:

@@ -23,11 +23,13 @@ from .schema import (
     METRIC_FIELDS,
     VALUE_FIELDS,
     WRITE_LOCK_KEY,
+    add_area_columns,
     as_date,
     batches_table,
     make_engine,
     meta,
     metrics_table,
+    missing_area_columns,
     observations_table,
     superseded_values_table,
     targets_table,
@@ -49,9 +51,22 @@ class Store:
         return f"Store({redact_url(self.url)!r})"
 
     def init(self) -> None:
-        """Create any missing tables; existing data is left as it is."""
+        """Create any missing tables; existing data is left as it is (a database made before
+        areas gains the ``area`` column, its rows citywide)."""
         meta.create_all(self.engine)
+        self._upgrade()
         self._has_schema = True
+
+    def _upgrade(self) -> None:
+        """Add the ``area`` column to a database made by an earlier version, once."""
+        with self.engine.connect() as conn:
+            if not missing_area_columns(conn):
+                return
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            # Checked again under the lock: another process may have just done it.
+            add_area_columns(conn, missing_area_columns(conn))
 
     def is_initialised(self) -> bool:
         return sa.inspect(self.engine).has_table("metrics")
@@ -66,6 +81,7 @@ class Store:
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
+            self._upgrade()
             self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
@@ -114,28 +130,47 @@ class Store:
             return empty_metrics()
         return frame.astype({"trend": bool, "weight": float})
 
-    def targets(self) -> pd.DataFrame:
-        """Every target in effect at some time: ``metric, effective_from, target``."""
+    def targets(self, areas: bool = False) -> pd.DataFrame:
+        """Every target in effect at some time: ``metric, effective_from, target``.
+
+        Citywide targets only, unless ``areas``: then every target, with an ``area`` column.
+        """
         t, m = targets_table, metrics_table
+        columns = ["metric", "effective_from", "target", *(["area"] if areas else [])]
         query = (
             sa.select(m.c.name.label("metric"), t.c.effective_from, t.c.target)
             .join(m, m.c.id == t.c.metric_id)
-            .order_by(m.c.name, t.c.effective_from)
+            .order_by(m.c.name, t.c.area, t.c.effective_from)
         )
+        query = query.add_columns(t.c.area) if areas else query.where(t.c.area == "")
         with self.transaction() as conn:
-            frame = pd.DataFrame(
-                conn.execute(query).all(), columns=["metric", "effective_from", "target"]
-            )
+            frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
         frame["effective_from"] = pd.to_datetime(frame["effective_from"])
         frame["target"] = frame["target"].astype(float)
         return frame
 
     def observations(
-        self, start: dt.date | None = None, end: dt.date | None = None, with_source: bool = False
+        self,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        with_source: bool = False,
+        areas: bool = False,
     ) -> pd.DataFrame:
-        """Observations (``metric, date, value, numerator, denominator``), optionally within dates."""
+        """Observations (``metric, date, value, numerator, denominator``), optionally within dates.
+
+        Citywide rows only, unless ``areas``: then every row, with an ``area`` column.
+        """
         with self.transaction() as conn:
-            return columnar.read_observations(conn, start, end, with_source)
+            return columnar.read_observations(conn, start, end, with_source, areas)
+
+    def has_areas(self) -> bool:
+        """Whether any value or target belongs to an area."""
+        o, t = observations_table, targets_table
+        with self.transaction() as conn:
+            return any(
+                conn.execute(sa.select(table.c.id).where(table.c.area != "").limit(1)).first()
+                for table in (o, t)
+            )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""
@@ -207,10 +242,10 @@ class Store:
 
     # --- audit: history and undo ------------------------------------------------------------
 
-    def history(self, metric: str, date: dt.date) -> pd.DataFrame:
-        """Every version of one day's value, oldest first: superseded ones and the current one."""
+    def history(self, metric: str, date: dt.date, area: str = "") -> pd.DataFrame:
+        """Every version of one day's value (citywide, or of ``area``), oldest first."""
         with self.transaction() as conn:
-            return audit.history(conn, metric, date)
+            return audit.history(conn, metric, date, area)
 
     def undo(self, batch_id: int) -> ImportResult:
         """Revert a whole batch in one transaction, recorded as a batch of kind ``undo``."""

@@ -151,14 +151,14 @@ def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> Impor
     ids = metric_ids(conn)
     t = targets_table
     existing = {
-        (mid, as_date(when)): value
-        for mid, when, value in conn.execute(
-            sa.select(t.c.metric_id, t.c.effective_from, t.c.target)
+        (mid, area, as_date(when)): value
+        for mid, area, when, value in conn.execute(
+            sa.select(t.c.metric_id, t.c.area, t.c.effective_from, t.c.target)
         )
     }
     plan = []
-    for row in targets.itertuples(index=False):
-        key = (ids[row.metric], pd.Timestamp(row.effective_from).date())
+    for row in with_area(targets).itertuples(index=False):
+        key = (ids[row.metric], row.area, pd.Timestamp(row.effective_from).date())
         if key not in existing:
             plan.append(("insert", key, float(row.target)))
         elif differs(existing[key], row.target):
@@ -169,26 +169,35 @@ def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> Impor
     if not plan:
         return ImportResult("targets", source, 0, 0, unchanged, None)
     batch = new_batch(conn, "targets", source)
-    for _, (metric_id, when), target in plan:
-        put_target(conn, metric_id, when, target, batch)
+    for _, (metric_id, area, when), target in plan:
+        put_target(conn, metric_id, when, target, batch, area)
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult("targets", source, inserted, updated, unchanged, batch)
 
 
-def put_target(conn: Connection, metric_id: int, when: dt.date, target: float, batch: int) -> None:
+def put_target(
+    conn: Connection, metric_id: int, when: dt.date, target: float, batch: int, area: str = ""
+) -> None:
     t = targets_table
-    where = (t.c.metric_id == metric_id) & (t.c.effective_from == when)
+    where = (t.c.metric_id == metric_id) & (t.c.area == area) & (t.c.effective_from == when)
     old = conn.execute(sa.select(t.c.target, t.c.batch_id).where(where)).first()
     if old is None:
         conn.execute(
             t.insert(),
-            {"metric_id": metric_id, "effective_from": when, "target": target, "batch_id": batch},
+            {
+                "metric_id": metric_id,
+                "area": area,
+                "effective_from": when,
+                "target": target,
+                "batch_id": batch,
+            },
         )
         return
     conn.execute(
         superseded_targets_table.insert(),
         {
             "metric_id": metric_id,
+            "area": area,
             "effective_from": when,
             "target": old.target,
             "batch_id": old.batch_id,
@@ -220,6 +229,7 @@ def write_observations(
             [
                 {
                     "metric_id": int(r.metric_id),
+                    "area": r.area,
                     "date": r.date,
                     "value": none(r.value_old),
                     "numerator": none(r.numerator_old),
@@ -251,6 +261,7 @@ def write_observations(
             [
                 {
                     "metric_id": int(r.metric_id),
+                    "area": r.area,
                     "date": r.date,
                     **{f: none(getattr(r, f)) for f in VALUE_FIELDS},
                     "batch_id": batch,
@@ -270,7 +281,8 @@ def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str,
     """
     merged, is_new, is_changed = compare(conn, observations)
     merged = merged.assign(date=pd.to_datetime(merged["date"]))
-    shown = ["metric", "date", *VALUE_FIELDS]
+    # The area shows only for a file that has one, so plans of citywide files look as before.
+    shown = ["metric", "date", *(["area"] if "area" in observations else []), *VALUE_FIELDS]
     old = [f"{f}_old" for f in VALUE_FIELDS] + ["source_old"]
     return {
         "insert": merged.loc[is_new, shown].reset_index(drop=True),
@@ -284,12 +296,13 @@ def compare(
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Incoming rows merged with the stored ones; masks of new rows and of changed rows."""
     ids = metric_ids(conn)
-    incoming = observations.assign(
+    incoming = with_area(observations).assign(
         metric_id=observations["metric"].map(ids),
         date=pd.to_datetime(observations["date"]).dt.date,
     )
     current = existing_observations(conn, incoming)
-    merged = incoming.merge(current, on=["metric_id", "date"], how="left", suffixes=("", "_old"))
+    keys = ["metric_id", "area", "date"]
+    merged = incoming.merge(current, on=keys, how="left", suffixes=("", "_old"))
     is_new = merged["obs_id"].isna()
     same = np.ones(len(merged), dtype=bool)
     for field in VALUE_FIELDS:
@@ -306,6 +319,7 @@ def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFr
     columns = [
         "obs_id",
         "metric_id",
+        "area",
         "date",
         *[f"{f}_old" for f in VALUE_FIELDS],
         "batch_id_old",
@@ -316,6 +330,7 @@ def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFr
     query = sa.select(
         o.c.id,
         o.c.metric_id,
+        o.c.area,
         o.c.date,
         o.c.value,
         o.c.numerator,
@@ -335,13 +350,20 @@ def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFr
 # --- helpers -------------------------------------------------------------------------------
 
 
+def with_area(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with an ``area`` column of text, ``""`` (citywide) where it has none."""
+    if "area" not in frame:
+        return frame.assign(area="")
+    return frame.assign(area=frame["area"].fillna("").astype(str))
+
+
 def metric_ids(conn: Connection) -> dict[str, int]:
     return dict(conn.execute(sa.select(metrics_table.c.name, metrics_table.c.id)).all())
 
 
 def has_targets(conn: Connection, metric_id: int) -> bool:
     t = targets_table
-    query = sa.select(t.c.id).where(t.c.metric_id == metric_id).limit(1)
+    query = sa.select(t.c.id).where(t.c.metric_id == metric_id, t.c.area == "").limit(1)
     return conn.execute(query).first() is not None
 
 
