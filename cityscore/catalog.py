@@ -26,6 +26,13 @@ METRIC_COLUMNS = [
     "weight",
 ]
 TARGET_COLUMNS = ["metric", "effective_from", "target"]
+# An optional metrics.csv column (default false): a value metric whose days may be negative (a net
+# change, a balance). Only higher-is-better value metrics may allow it; see docs/data-entry.md.
+ALLOW_NEGATIVE = "allow_negative"
+# The longest text the store keeps in each metric field (the store schema's String(n) lengths).
+TEXT_LIMITS = {"name": 200, "category": 200, "unit": 100}
+# A cell starting with one of these is run as a formula by spreadsheets: never a metric or category name.
+FORMULA_STARTS = ("=", "+", "-", "@")
 DIRECTIONS = ("higher", "lower")
 KINDS = ("value", "ratio")
 AGGREGATIONS = ("mean", "median", "sum")

@@ -2,7 +2,12 @@
 
 Charts never compute scores; they only reshape score frames for display (rounded labels, "—" with
 the reason where there is no score). Data is kept small (a few thousand rows at most) so that a
-report page stays light and Altair's row limit is never hit.
+report page stays light and Altair's row limit is never hit: each chart bounds its own rows (the
+citywide chart by days, contributions by ``top``, small multiples by the metrics passed in).
+
+Every chart carries a ``description`` that states what it shows and its headline numbers; Vega
+makes it the SVG's accessible name. Marks, axes and legends are hidden from assistive technology
+(``aria=False``): the description and the data table beside each chart in the report say it all.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ import altair as alt
 import pandas as pd
 
 from .catalog import CITYWIDE, PERIODS
+from .display import STATUS_SYMBOLS, format_date, status_word
 from .render import NO_SCORE, round_half_even
 from .score import DateLike, as_date
 
 PERIOD_ORDER = list(PERIODS)
 STATUS_ORDER = ["meeting", "near", "below", "no score"]
-STATUS_COLORS = ["#2e7d32", "#e0a800", "#c62828", "#8a8f8c"]
+# Okabe-Ito bluish green, yellow and vermillion: told apart with any colour-vision deficiency, each
+# >= 3:1 against the board's green and >= 4.5:1 under dark text (INK). Status is also a symbol.
+STATUS_COLORS = ["#009e73", "#f0e442", "#d55e00", "#a3a8a5"]
+INK = "#111111"
+UP, DOWN = "#0072b2", "#d55e00"  # Okabe-Ito blue and vermillion
 BOARD_GREEN = "#0f3b2a"  # the manual scoreboard at Fenway Park
 BOARD_LINE = "#1f5a43"
 # Altair refuses more rows than this by default; long histories are thinned to stay below it.
@@ -27,6 +37,24 @@ MAX_ROWS = 4000
 SMALL_POINTS = 90
 
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=STATUS_COLORS)
+
+
+def accessible(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
+    """``chart`` with ``description`` (its accessible name) and its marks, axes, legends and titles
+    hidden from assistive technology; other configuration is kept."""
+    chart = chart.copy(deep=["config"]).properties(description=description)
+    if chart.config is alt.Undefined:
+        chart.config = alt.Config()
+    for key, kind in (
+        ("mark", alt.MarkConfig),
+        ("axis", alt.AxisConfig),
+        ("legend", alt.LegendConfig),
+        ("title", alt.TitleConfig),
+    ):
+        current = chart.config._get(key)
+        chart.config[key] = (current if current is not alt.Undefined else kind()).copy()
+        chart.config[key]["aria"] = False
+    return chart
 
 
 def _metric_rows(scores: pd.DataFrame) -> pd.DataFrame:
@@ -70,6 +98,10 @@ def scoreboard_chart(
             "period": rows["period"],
             "column": rows["period"].str.capitalize(),
             "label": rows["score"].map(round_half_even),
+            "cell": [
+                f"{STATUS_SYMBOLS[status_word(st)]} {round_half_even(sc)}"
+                for st, sc in zip(rows["status"], rows["score"], strict=True)
+            ],
             "status": _status_label(rows["status"]),
             "value": rows["value"].map(lambda v: round_half_even(v, 3)),
             "target": rows["target"].map(lambda v: round_half_even(v, 3)),
@@ -100,8 +132,8 @@ def scoreboard_chart(
         )
     )
     labels = base.mark_text(
-        color="white", fontSize=15, fontWeight="bold", font="Menlo, Consolas, monospace"
-    ).encode(text="label:N")
+        color=INK, fontSize=15, fontWeight="bold", font="Menlo, Consolas, monospace"
+    ).encode(text="cell:N")
     header = alt.Header(
         title=None,
         labelAngle=0,
@@ -110,7 +142,13 @@ def scoreboard_chart(
         labelOrient="top",
         labelFontSize=15,
     )
-    return (
+    counts = board["status"].value_counts()
+    description = (
+        f"Scoreboard for {day.date()}: {board['metric'].nunique()} metrics, "
+        + ", ".join(f"{int(counts.get(s, 0))} cells {s}" for s in STATUS_ORDER)
+        + "."
+    )
+    chart = (
         alt.layer(cells, labels)
         .properties(width=alt.Step(84), height=alt.Step(30))
         .facet(row=alt.Row("category:N", header=header, sort="ascending"), spacing=14)
@@ -121,6 +159,7 @@ def scoreboard_chart(
         .configure_header(labelColor="#f4e9c1", labelFontWeight="bold")
         .configure_legend(labelColor="white", titleColor="white")
     )
+    return accessible(chart, description)
 
 
 def _one_line(y: float = 1.0) -> alt.Chart:
@@ -131,10 +170,30 @@ def _one_line(y: float = 1.0) -> alt.Chart:
     )
 
 
+def citywide_description(city_history: pd.DataFrame) -> str:
+    """E.g. "CityScore over 365 days to 2026-10-31: 0.95 on the last day, lowest 0.91 on …"."""
+    day = city_history[city_history["period"].astype(str) == "day"].dropna(subset=["score"])
+    if day.empty:
+        return "CityScore over time: no day has a CityScore yet."
+    day = day.sort_values("as_of")
+    last, low, high = day.iloc[-1], day.loc[day["score"].idxmin()], day.loc[day["score"].idxmax()]
+    share = last["share_below_one"]
+    text = (
+        f"CityScore over {day['as_of'].nunique()} days to {format_date(last['as_of'])}: "
+        f"{round_half_even(last['score'])} on the last day, "
+        f"lowest {round_half_even(low['score'])} on {format_date(low['as_of'])}, "
+        f"highest {round_half_even(high['score'])} on {format_date(high['as_of'])}."
+    )
+    if share == share:
+        text += f" Share of scored metrics below 1 on the last day: {share:.0%}."
+    return text
+
+
 def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
     """The CityScore over time with the line at 1.0, and beside it the share of metrics below 1.
 
     ``city_history`` is ``summary.citywide(scores)``; day and week periods are drawn if present.
+    Rows: two per day of history (730 for a year), whatever the number of metrics.
     """
     periods = [p for p in ("day", "week") if p in set(city_history["period"].astype(str))]
     rows = city_history[city_history["period"].astype(str).isin(periods)]
@@ -147,12 +206,13 @@ def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
             "scored": rows["scored"],
         }
     )
-    # The day score swings with weekends; the week score is the line to read, the day stays faint.
+    # The day score swings with weekends; the week score is the line to read, the day stays lighter
+    # (still >= 3:1 against white).
     period_color = alt.Color(
         "period:N",
         sort=PERIOD_ORDER,
         title="Period",
-        scale=alt.Scale(domain=["day", "week"], range=["#9fb8ad", "#0f3b2a"]),
+        scale=alt.Scale(domain=["day", "week"], range=["#6b8f80", BOARD_GREEN]),
     )
     width = alt.StrokeWidth(
         "period:N",
@@ -190,28 +250,92 @@ def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
             ],
         )
     )
-    return alt.hconcat(
+    chart = alt.hconcat(
         alt.layer(score, _one_line()).properties(
             width=460, height=220, title="CityScore (1.0 = on target)"
         ),
         share.properties(width=300, height=220, title="Share of metrics below 1"),
     )
+    return accessible(chart, citywide_description(city_history))
 
 
-def contributions_chart(contrib: pd.DataFrame) -> alt.Chart | alt.FacetChart:
+OTHERS = "All other metrics"
+
+
+def top_contributions(contrib: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The ``top`` largest contributions per ``since`` label, the rest summed into one row.
+
+    The rows of each label still add up to the change in the CityScore.
+    """
+    frame = contrib if "since" in contrib else contrib.assign(since="change")
+    parts = []
+    for since, group in frame.groupby("since", sort=False):
+        order = group["contribution"].abs().sort_values(ascending=False, kind="stable").index
+        ranked = group.loc[order]
+        shown, rest = ranked.head(top), ranked.iloc[top:]
+        parts.append(shown)
+        if len(rest):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "metric": [f"{OTHERS} ({len(rest)})"],
+                        "category": ["(several)"],
+                        "before": [float("nan")],
+                        "now": [float("nan")],
+                        "contribution": [rest["contribution"].sum()],
+                        "since": [since],
+                    }
+                )
+            )
+    if not parts:
+        return frame.iloc[0:0]
+    return pd.concat(parts, ignore_index=True)
+
+
+def contributions_description(contrib: pd.DataFrame) -> str:
+    """The biggest lift and drag of each comparison, in words."""
+    frame = contrib if "since" in contrib else contrib.assign(since="change")
+    frame = frame[~frame["metric"].astype(str).str.startswith(OTHERS)]
+    if frame.empty:
+        return "What moved the CityScore: no comparison is possible (a day has no CityScore)."
+    parts = []
+    for since, group in frame.groupby("since", sort=False):
+        words = [f"{since}"]
+        lift, drag = (
+            group.loc[group["contribution"].idxmax()],
+            group.loc[group["contribution"].idxmin()],
+        )
+        if lift["contribution"] > 0:
+            words.append(
+                f"biggest lift {lift['metric']} ({round_half_even(lift['contribution'], 3)})"
+            )
+        if drag["contribution"] < 0:
+            words.append(
+                f"biggest drag {drag['metric']} ({round_half_even(drag['contribution'], 3)})"
+            )
+        parts.append(", ".join(words))
+    return "What moved the CityScore, metric by metric: " + "; ".join(parts) + "."
+
+
+def contributions_chart(
+    contrib: pd.DataFrame, top: int | None = None
+) -> alt.Chart | alt.FacetChart:
     """Why the CityScore moved: each metric's contribution to the change (bars add up to it).
 
     ``contrib`` is ``summary.contributions(...)``, optionally with a ``since`` column (e.g. "since
-    yesterday", "since last week") to show several comparisons side by side.
+    yesterday", "since last week") to show several comparisons side by side. With ``top``, only
+    the ``top`` largest bars per comparison are drawn and the rest become one "All other" bar, so
+    the chart stays readable (and small) at any number of metrics.
     """
+    shown = top_contributions(contrib, top) if top is not None else contrib
     data = pd.DataFrame(
         {
-            "metric": contrib["metric"].astype(str),
-            "category": contrib["category"].astype(str),
-            "before": contrib["before"].round(4),
-            "now": contrib["now"].round(4),
-            "contribution": contrib["contribution"].round(5),
-            "since": contrib["since"].astype(str) if "since" in contrib else "change",
+            "metric": shown["metric"].astype(str),
+            "category": shown["category"].astype(str),
+            "before": shown["before"].round(4),
+            "now": shown["now"].round(4),
+            "contribution": shown["contribution"].round(5),
+            "since": shown["since"].astype(str) if "since" in shown else "change",
         }
     )
     data["direction"] = data["contribution"].map(lambda c: "up" if c >= 0 else "down")
@@ -223,7 +347,7 @@ def contributions_chart(contrib: pd.DataFrame) -> alt.Chart | alt.FacetChart:
             y=alt.Y("metric:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=300)),
             color=alt.Color(
                 "direction:N",
-                scale=alt.Scale(domain=["up", "down"], range=["#2e7d32", "#c62828"]),
+                scale=alt.Scale(domain=["up", "down"], range=[UP, DOWN]),
                 legend=None,
             ),
             tooltip=[
@@ -237,20 +361,46 @@ def contributions_chart(contrib: pd.DataFrame) -> alt.Chart | alt.FacetChart:
         .properties(width=300, height=alt.Step(16))
     )
     if data["since"].nunique() > 1:
-        return chart.facet(
+        chart = chart.facet(
             column=alt.Column("since:N", title=None, sort=list(pd.unique(data["since"])))
-        )
-    return chart
+        ).resolve_scale(y="independent")
+    return accessible(chart, contributions_description(shown))
+
+
+def small_multiples_description(
+    score_history: pd.DataFrame, period: str, metrics: list[str]
+) -> str:
+    """How many panels, and the metrics lowest and highest on the last day."""
+    rows = _metric_rows(score_history)
+    rows = rows[(rows["period"] == period) & rows["metric"].isin(metrics)]
+    last = rows[rows["as_of"] == rows["as_of"].max()].dropna(subset=["score"])
+    text = f"{period.capitalize()} score over time for {len(metrics)} metrics, one panel each"
+    if last.empty:
+        return text + "."
+    low, high = last.loc[last["score"].idxmin()], last.loc[last["score"].idxmax()]
+    return (
+        text + f"; on {format_date(low['as_of'])} the lowest is {low['metric']} "
+        f"({round_half_even(low['score'])}) and the highest {high['metric']} "
+        f"({round_half_even(high['score'])})."
+    )
 
 
 def small_multiples_chart(
-    score_history: pd.DataFrame, targets: pd.DataFrame, period: str = "week"
+    score_history: pd.DataFrame,
+    targets: pd.DataFrame,
+    period: str = "week",
+    metrics: list[str] | None = None,
 ) -> alt.FacetChart:
-    """One small chart per metric: its ``period`` score over time, the 1.0 line, target changes marked."""
+    """One small chart per metric: its ``period`` score over time, the 1.0 line, target changes marked.
+
+    ``metrics`` chooses the panels (in that order; default every metric, by name). Each panel is
+    thinned to about SMALL_POINTS dates, so the chart holds about SMALL_POINTS rows per panel.
+    """
     rows = _metric_rows(score_history)
     rows = rows[rows["period"] == period]
-    metrics = sorted(rows["metric"].unique())
-    rows = _thin(rows, "as_of", len(metrics), max_rows=SMALL_POINTS * max(len(metrics), 1))
+    chosen = sorted(rows["metric"].unique()) if metrics is None else list(metrics)
+    rows = rows[rows["metric"].isin(chosen)]
+    rows = _thin(rows, "as_of", len(chosen), max_rows=SMALL_POINTS * max(len(chosen), 1))
     lines = pd.DataFrame(
         {
             "metric": rows["metric"],
@@ -264,7 +414,7 @@ def small_multiples_chart(
         pd.to_datetime(score_history["as_of"]).max(),
     )
     when = pd.to_datetime(targets["effective_from"])
-    changes = targets[(when > first) & (when <= last) & targets["metric"].isin(metrics)]
+    changes = targets[(when > first) & (when <= last) & targets["metric"].isin(chosen)]
     marks = pd.DataFrame(
         {
             "metric": changes["metric"].astype(str),
@@ -280,7 +430,7 @@ def small_multiples_chart(
     )
     score = (
         base.transform_filter(alt.datum.mark == "score")
-        .mark_line(color="#0f3b2a", strokeWidth=1.2)
+        .mark_line(color=BOARD_GREEN, strokeWidth=1.2)
         .encode(
             y=alt.Y("score:Q", title=None, scale=alt.Scale(zero=False)),
             tooltip=["metric:N", "as_of:T", alt.Tooltip("score:Q", format=".2f")],
@@ -290,23 +440,27 @@ def small_multiples_chart(
     one = (
         alt.Chart()
         .transform_aggregate(rows="count()")
-        .mark_rule(color="#999", strokeDash=[4, 3])
+        .mark_rule(color="#767676", strokeDash=[4, 3])
         .encode(y=alt.datum(1.0))
     )
     change = (
         base.transform_filter(alt.datum.mark == "target change")
-        .mark_rule(color="#c62828", strokeWidth=2)
+        .mark_rule(color=DOWN, strokeWidth=2)
         .encode(tooltip=["metric:N", alt.Tooltip("as_of:T", title="Target changed"), "target:Q"])
     )
-    return (
+    chart = (
         alt.layer(score, one, change, data=data)
         .properties(width=170, height=90)
         .facet(
-            facet=alt.Facet("metric:N", title=None, header=alt.Header(labelLimit=170)), columns=4
+            facet=alt.Facet("metric:N", title=None, header=alt.Header(labelLimit=170), sort=chosen),
+            columns=4,
         )
         .resolve_scale(y="independent")
-        .properties(title=f"{period.capitalize()} score by metric (red line: target changed)")
+        .properties(
+            title=f"{period.capitalize()} score by metric (orange-red line: target changed)"
+        )
     )
+    return accessible(chart, small_multiples_description(score_history, period, chosen))
 
 
 def _targets_by_day(days: pd.Series, targets: pd.DataFrame, metric: str) -> pd.Series:

@@ -1,52 +1,115 @@
 """Paths, settings and secrets in one place.
 
-The database URL comes from ``--db`` or the ``CITYSCORE_DB`` environment variable, never from a notebook
-or a report parameter, so credentials are never written into executed notebooks.
+The database URL comes from ``--db``, the ``CITYSCORE_DB`` environment variable or a city folder's
+``cityscore.toml``, never from a notebook or a report parameter, so credentials are never written
+into executed notebooks.
+
+Every setting is looked up in one order: a command-line flag, then the environment, then the city
+folder's ``cityscore.toml`` (``--config FILE``, else ``$CITYSCORE_CONFIG``, else the first
+``cityscore.toml`` in the current folder or a folder above it), then the kit's defaults.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
-DATA_DIR = PROJECT_DIR / "data"
-REPORTS_DIR = PROJECT_DIR / "reports"
-TEMPLATES_DIR = PROJECT_DIR / "templates"
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+# An installed wheel carries the notebooks and templates here (setup.py's build hook copies them);
+# a checkout (or an editable install) reads them from the repository's top-level folders instead.
+RESOURCES_DIR = PACKAGE_DIR / "resources"
+
+
+def is_checkout() -> bool:
+    """True when the kit runs from a clone of its repository (rather than an installed wheel)."""
+    return not RESOURCES_DIR.is_dir() and (PROJECT_DIR / "pyproject.toml").is_file()
+
+
+def resource(*parts: str) -> Path:
+    """A file or folder the kit ships (``resource("notebooks", "daily_report.ipynb")``).
+
+    The installed package data first, else the checkout's top-level folder of the same name.
+    """
+    installed = RESOURCES_DIR.joinpath(*parts)
+    return installed if installed.exists() else PROJECT_DIR.joinpath(*parts)
+
+
+def current_folder() -> Path:
+    """The current folder (the filesystem root if it was deleted under us)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path("/")
+
+
+# Outside a checkout (an installed kit, no city folder) data and reports go under the current folder.
+WORK_DIR = PROJECT_DIR if is_checkout() else current_folder()
+DATA_DIR = WORK_DIR / "data"
+REPORTS_DIR = WORK_DIR / "reports"
+TEMPLATES_DIR = resource("templates")
+NOTEBOOKS_DIR = resource("notebooks")
 
 DEFAULT_DB_URL = f"sqlite:///{DATA_DIR / 'cityscore.db'}"
 DB_ENV = "CITYSCORE_DB"
 
 
 def database_url(explicit: str | None = None) -> str:
-    """The database URL: ``explicit`` if given, else ``$CITYSCORE_DB``, else the SQLite file in data/.
+    """The database URL: ``explicit``, else ``$CITYSCORE_DB``, else the city folder's, else data/'s.
 
     ``${VAR}`` in the URL is replaced by the environment variable VAR, so passwords stay out of files.
     """
-    url = explicit or os.environ.get(DB_ENV) or DEFAULT_DB_URL
+    url = explicit or load_settings().database
     return expand_env(url)
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# scheme://[user-info@]rest: the user-info runs to the last "@" (a password may hold "@" or "/").
+_URL = re.compile(
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.S
+)
 
 
 def expand_env(text: str) -> str:
-    """Replace each ``${VAR}`` with the environment variable VAR; a missing variable is an error."""
+    """Replace each ``${VAR}`` with the environment variable VAR; a missing variable is an error.
+
+    In a URL, a value put into the user-info part (``user:${PASSWORD}@``) or into a query value
+    (``?password=${PASSWORD}``) is percent-encoded, so a password holding ``@ / : # %`` works as it is:
+    set the variable to the plain password, not an encoded one.
+    """
+    match = _URL.match(text)
+    if match is None:
+        return _expand(text)
+    scheme, userinfo, rest = match.group("scheme", "userinfo", "rest")
+    path, mark, query = rest.partition("?")
+    out = scheme + (_expand(userinfo, encode=True) + "@" if userinfo is not None else "")
+    out += _expand(path)
+    if mark:
+        pairs = (key + eq + _expand(value, encode=True) for key, eq, value in _pairs(query))
+        out += "?" + "&".join(pairs)
+    return out
+
+
+def _pairs(query: str) -> list[tuple[str, str, str]]:
+    return [pair.partition("=") for pair in query.split("&")]
+
+
+def _expand(text: str, encode: bool = False) -> str:
+    from urllib.parse import quote
 
     def _sub(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
             msg = f"environment variable {name} is not set (it is referenced as ${{{name}}}); set it and retry"
             raise ConfigError(msg)
-        return os.environ[name]
+        return quote(os.environ[name], safe="") if encode else os.environ[name]
 
     return _ENV_REF.sub(_sub, text)
 
@@ -70,8 +133,64 @@ def environment(name: str, value: str | None) -> Iterator[None]:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, safe to print or log."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    """The URL with any password replaced by ``***``, safe to print or log.
+
+    Both places a driver reads a password from are masked: the user-info part (``user:***@``) and
+    the query string (``?password=***``, also ``passwd`` and ``pwd``).
+    """
+    match = _URL.match(url)
+    if match and match.group("userinfo") and ":" in match.group("userinfo"):
+        user = match.group("userinfo").split(":", 1)[0]
+        url = f"{match.group('scheme')}{user}:***@{match.group('rest')}"
+    return _QUERY_SECRET.sub(r"\1***", url)
+
+
+_QUERY_SECRET = re.compile(r"([?&](?:password|passwd|pwd)=)[^&#\s]*", re.I)
+
+
+def url_secrets(url: str) -> list[str]:
+    """Every password in ``url`` (user-info and query), as written and decoded, longest first.
+
+    The text that must never appear in a message, a log, a notebook or a report.
+    """
+    from urllib.parse import unquote
+
+    found = []
+    match = _URL.match(url)
+    if match and match.group("userinfo") and ":" in match.group("userinfo"):
+        found.append(match.group("userinfo").split(":", 1)[1])
+    found += [m.group(0).split("=", 1)[1] for m in _QUERY_SECRET.finditer(url)]
+    forms = {form for secret in found for form in (secret, unquote(secret)) if form}
+    return sorted(forms, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with each secret replaced by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)  # as the catalog's EARLIEST: no value is dated before it
+
+
+def date_argument(text: str) -> dt.date:
+    """A command-line date: ISO ``YYYY-MM-DD``, from 1900-01-01 up to today (argparse ``type=``)."""
+    import argparse
+
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. {dt.date.today()}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if day < EARLIEST_DATE:
+        msg = f"{day} is before {EARLIEST_DATE}, the earliest date the kit stores"
+        raise argparse.ArgumentTypeError(msg)
+    if day > dt.date.today():
+        msg = f"{day} is in the future; give a date up to today ({dt.date.today()})"
+        raise argparse.ArgumentTypeError(msg)
+    return day
 
 
 @dataclass(frozen=True)
@@ -98,3 +217,147 @@ class Bands:
 
 
 DEFAULT_BANDS = Bands()
+
+
+# --- a city folder's settings: cityscore.toml ----------------------------------------------------
+
+CONFIG_FILE = "cityscore.toml"
+CONFIG_ENV = "CITYSCORE_CONFIG"
+# Settings the environment can give (after a flag, before the file): setting -> variable.
+SETTING_ENV = {"database": DB_ENV, "city": "CITYSCORE_CITY", "reports": "CITYSCORE_REPORTS"}
+# Every key a cityscore.toml may hold, with the type it needs and an example value for messages.
+CONFIG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "city": (str, '"Springfield"'),
+    "database": (str, '"sqlite:///cityscore.db"'),
+    "reports": (str, '"reports"'),
+    "sources": (str, '"sources.yml"'),
+    "scores.meeting": ((int, float), "1.0"),
+    "scores.near": ((int, float), "0.9"),
+    "scores.cap": ((int, float), "1.5"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a city folder sets, each value already resolved (flag aside) by the lookup order."""
+
+    file: Path | None = None  # the cityscore.toml read, if any
+    city: str | None = None  # None: the report notebook's own default name
+    database: str = DEFAULT_DB_URL  # as written (``${VAR}`` not yet expanded)
+    reports: Path = REPORTS_DIR
+    sources: Path = Path("sources.yml")
+    bands: Bands = DEFAULT_BANDS
+    cap: float | None = None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The config file in use: ``$CITYSCORE_CONFIG``, else ``cityscore.toml`` here or in a parent."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            msg = f"{CONFIG_ENV} names {path}, which is not a file; fix the path or unset {CONFIG_ENV}"
+            raise ConfigError(msg)
+        return path.resolve()
+    here = (start or current_folder()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder / CONFIG_FILE
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """The settings of ``path`` (default: ``find_config()``), with the environment applied on top.
+
+    Relative paths in the file are relative to its folder; in the environment, to the current folder.
+    """
+    path = path or find_config()
+    settings = Settings(file=path)
+    if path:
+        values = read_config(path)
+        if has_literal_password(str(values.get("database", ""))):
+            msg = (
+                f"{path}: key 'database' has a password written in it; files end up in git, so put it "
+                "in an environment variable and write ${VAR} instead, e.g. ://user:${CITYSCORE_PASSWORD}@host"
+            )
+            raise ConfigError(msg)
+        settings = _apply(settings, values, path.parent, str(path))
+    env = {key: os.environ[var] for key, var in SETTING_ENV.items() if os.environ.get(var)}
+    return _apply(settings, env, current_folder(), "the environment")
+
+
+def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: str) -> Settings:
+    """``settings`` with ``values`` (checked keys, flattened) laid over them."""
+    changes: dict[str, object] = {}
+    if "city" in values:
+        changes["city"] = values["city"]
+    if "database" in values:
+        changes["database"] = _folder_url(str(values["database"]), folder)
+    for key in ("reports", "sources"):
+        if key in values:
+            changes[key] = folder / str(values[key])
+    if "scores.cap" in values:
+        changes["cap"] = float(values["scores.cap"])  # type: ignore[arg-type]
+        if not changes["cap"] > 0:
+            msg = f"{origin}: [scores] cap must be above 0, e.g. cap = 1.5; got {changes['cap']}"
+            raise ConfigError(msg)
+    if "scores.meeting" in values or "scores.near" in values:
+        meeting = float(values.get("scores.meeting", DEFAULT_BANDS.meeting))  # type: ignore[arg-type]
+        near = float(values.get("scores.near", DEFAULT_BANDS.near))  # type: ignore[arg-type]
+        try:
+            changes["bands"] = Bands(meeting=meeting, near=near)
+        except ConfigError as exc:
+            msg = f"{origin}: [scores] {exc}; fix meeting and near (e.g. meeting = 1.0, near = 0.9)"
+            raise ConfigError(msg) from None
+    return replace(settings, **changes)
+
+
+def has_literal_password(url: str) -> bool:
+    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference)."""
+    match = re.match(r"^[^:]+://[^:/@]+:([^@]*)@", url)
+    return bool(match) and not _ENV_REF.fullmatch(match.group(1))
+
+
+def read_config(path: Path) -> dict[str, object]:
+    """The keys of one cityscore.toml, flattened (``scores.near``) and checked against CONFIG_KEYS."""
+    import difflib
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read config file {path}: {exc.strerror}; check the path and its permissions"
+        raise ConfigError(msg) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f'{path} is not valid TOML: {exc}. Fix that line (strings need quotes: city = "Springfield")'
+        raise ConfigError(msg) from None
+    flat = _flatten(data)
+    for key, value in flat.items():
+        if key not in CONFIG_KEYS:
+            match = difflib.get_close_matches(key, list(CONFIG_KEYS), n=1, cutoff=0.5)
+            hint = f"did you mean {match[0]!r}? " if match else ""
+            msg = f"{path}: unknown key {key!r}; {hint}the keys are {', '.join(CONFIG_KEYS)}"
+            raise ConfigError(msg)
+        kind, example = CONFIG_KEYS[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            msg = f"{path}: key {key!r} must be like {key.rpartition('.')[2]} = {example}; got {value!r}"
+            raise ConfigError(msg)
+    return flat
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _folder_url(url: str, folder: Path) -> str:
+    """A relative SQLite path (``sqlite:///cityscore.db``) made relative to the city folder."""
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and path and not path.startswith(("/", ":memory:")):
+        return f"sqlite:///{folder / path}"
+    return url

@@ -219,6 +219,99 @@ def table_html(
     )
 
 
+def _board_cell(score: Any, status: Any, note: Any) -> str:
+    """One board cell: symbol and rounded score; no score shows — with the reason as text."""
+    word = status_word(status)
+    css = status_class(word)
+    if word == "no score":
+        reason = escape(note) if isinstance(note, str) and note else "no score"
+        return (
+            f'<td class="cell none" title="{reason}"><span aria-hidden="true">{NO_SCORE}</span>'
+            f'<span class="visually-hidden">no score: {reason}</span></td>'
+        )
+    return (
+        f'<td class="cell {css}"><span class="sym" aria-hidden="true">{STATUS_SYMBOLS[word]}</span>'
+        f' {escape(round_half_even(score))}<span class="visually-hidden"> {word}</span></td>'
+    )
+
+
+def scoreboard_html(
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    periods: Sequence[str],
+    *,
+    open_up_to: int = 60,
+) -> str:
+    """The scoreboard as HTML: one collapsible section per category, a table of metrics x periods.
+
+    ``scores`` are one date's score rows (citywide rows are left out). Each section's summary
+    counts its metrics by status (of the first period) so a closed section still tells its story;
+    sections start open when the city has at most ``open_up_to`` metrics. Rows carry
+    ``data-name`` (the lower-case metric name) for the page's search box.
+    """
+    from .catalog import CITYWIDE
+
+    rows = scores[scores["metric"].astype(str) != CITYWIDE]
+    rows = rows.assign(metric=rows["metric"].astype(str), period=rows["period"].astype(str))
+    info = metrics.set_index("name")["category"].astype(str)
+    categories = rows["metric"].map(info).fillna("Other")
+    by_metric = {
+        (m, p): (sc, st, n)
+        for m, p, sc, st, n in zip(
+            rows["metric"], rows["period"], rows["score"], rows["status"], rows["note"], strict=True
+        )
+    }
+    names = pd.Series(rows["metric"].unique())
+    total = len(names)
+    is_open = " open" if total <= open_up_to else ""
+    head = '<th scope="col">Metric</th>' + "".join(
+        f'<th scope="col">{escape(p.capitalize())}</th>' for p in periods
+    )
+    first = periods[0] if periods else "day"
+    sections = []
+    grouped = pd.DataFrame({"metric": rows["metric"], "category": categories}).drop_duplicates()
+    for category, group in sorted(grouped.groupby("category"), key=lambda kv: str(kv[0])):
+        body = []
+        counts = dict.fromkeys(STATUSES, 0)
+        for metric in sorted(group["metric"]):
+            cells = []
+            for period in periods:
+                score, status, note = by_metric.get((metric, period), (None, None, "no row"))
+                cells.append(_board_cell(score, status, note))
+            counts[status_word(by_metric.get((metric, first), (None, None, ""))[1])] += 1
+            body.append(
+                f'<tr data-name="{escape(metric.lower())}"><th scope="row">{escape(metric)}</th>'
+                + "".join(cells)
+                + "</tr>"
+            )
+        tally = ", ".join(
+            f'<span class="status {status_class(s)}"><span aria-hidden="true">{STATUS_SYMBOLS[s]}</span> {n} {s}</span>'
+            for s, n in counts.items()
+            if n
+        )
+        n_metrics = len(body)
+        sections.append(
+            f'<details class="category"{is_open}><summary><span class="cat-name">{escape(category)}</span>'
+            f' <span class="cat-count">{n_metrics} metric{"s" if n_metrics != 1 else ""}'
+            f" · {escape(first)}: {tally}</span></summary>"
+            f'<div class="table-wrap"><table class="board-table"><caption class="visually-hidden">'
+            f"{escape(category)}: scores by period</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div></details>"
+        )
+    legend = " · ".join(
+        f'<span class="status {status_class(s)}"><span aria-hidden="true">{STATUS_SYMBOLS[s]}</span> {s}</span>'
+        for s in STATUSES
+    )
+    return (
+        f'<div class="board" data-metrics="{total}">'
+        '<div class="board-tools" hidden><label for="board-search">Find a metric</label> '
+        '<input type="search" id="board-search" autocomplete="off" aria-describedby="board-count">'
+        ' <span id="board-count" role="status"></span></div>'
+        f'<p class="legend">Status: {legend} (meeting: 1.0 or more; near: 0.9 or more). '
+        f"{total} metrics in {len(sections)} categories.</p>" + "".join(sections) + "</div>"
+    )
+
+
 __all__ = [
     "DATE_FORMAT",
     "FORMATS",
@@ -229,6 +322,7 @@ __all__ = [
     "format_value",
     "infer_format",
     "resolve_columns",
+    "scoreboard_html",
     "status_class",
     "status_html",
     "status_text",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 
 
@@ -22,12 +25,21 @@ class StoreError(CityScoreError):
 
 
 PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
+# How many problem rows a ValidationError's message shows; ``problems`` always holds every one.
+SHOWN_PROBLEMS = 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters escaped (``\\x1b``, ``\\n``), safe to print on a terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 class ValidationError(CityScoreError):
     """Raised when an input file has bad rows; ``problems`` lists every one (line, column, value, reason).
 
-    Nothing has been written when this is raised.
+    Nothing has been written when this is raised. The message shows the first rows and, for a long
+    list, how many problems of each kind there are; ``write_problems(path)`` saves the whole list.
     """
 
     def __init__(self, source: str, problems: pd.DataFrame, total_rows: int | None = None) -> None:
@@ -36,18 +48,48 @@ class ValidationError(CityScoreError):
         self.total_rows = total_rows
         super().__init__(self._message())
 
+    def write_problems(self, path: str | Path) -> Path:
+        """Write every problem as CSV (``line,column,value,reason``); returns the path."""
+        path = Path(path)
+        try:
+            self.problems.to_csv(path, index=False, columns=PROBLEM_COLUMNS)
+        except OSError as exc:
+            msg = f"cannot write the problems to {printable(path)} ({exc.strerror}); choose a writable file path"
+            raise ConfigError(msg) from None
+        return path
+
     def _message(self) -> str:
         n_lines = self.problems["line"].nunique()
         of = f" of {self.total_rows}" if self.total_rows is not None else ""
         head = (
-            f"{self.source}: {n_lines}{of} row(s) rejected, nothing was written. "
+            f"{printable(self.source)}: {n_lines}{of} row(s) rejected, nothing was written. "
             "Fix these rows and import the file again:"
         )
+        shown = self.problems.head(SHOWN_PROBLEMS)
         rows = [
-            f"  line {r.line}, column {r.column!s}: {r.reason} (got {_show(r.value)})"
-            for r in self.problems.itertuples(index=False)
+            f"  line {r.line}, column {printable(r.column)}: {printable(r.reason)} (got {_show(r.value)})"
+            for r in shown.itertuples(index=False)
         ]
+        if len(self.problems) > len(shown):
+            rows += self._counts()
         return "\n".join([head, *rows])
+
+    def _counts(self) -> list[str]:
+        """For a long list: the number of problems of each kind, and how to get all of them."""
+        kind = self.problems["column"].astype(str) + ": " + self.problems["reason"].map(_kind)
+        counts = kind.value_counts(sort=True)
+        return [
+            f"  ... and {len(self.problems) - SHOWN_PROBLEMS} more problem(s); "
+            f"{len(self.problems)} in all, by kind:",
+            *[f"    {n:>8}  {printable(k)}" for k, n in counts.items()],
+            "  The full list: `--problems FILE` on the command line, or "
+            "ValidationError.write_problems(path) in Python.",
+        ]
+
+
+def _kind(reason: object) -> str:
+    """A reason without its row-specific hint (``unknown metric; did you mean 'X'?`` -> ``unknown metric``)."""
+    return str(reason).split("; did you mean", 1)[0]
 
 
 def _show(value: object) -> str:

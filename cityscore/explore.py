@@ -3,24 +3,31 @@
 The views are pure functions (DataFrame in, DataFrame out) over a score frame and the observations;
 ``Explorer`` only holds the widgets, calls the views and shows their tables and charts. Charts come
 from ``cityscore.charts`` and are drawn as inline SVG, so they show the same in JupyterLab, in a Voilà
-page with no internet, and in a test that reads the widget's value.
+page with no internet, and in a test that reads the widget's value. Each chart is a figure with a
+text alternative: a caption with its headline numbers and, under "Data behind the chart", a table.
+
+At real sizes (hundreds to thousands of metrics) a search box narrows the metric picker and the
+scoreboard, and the board and change charts draw a bounded number of rows (the lowest, highest or
+largest); the tables and the CSV download keep every row.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import count
 
 import ipywidgets as w
 import pandas as pd
 
 from .catalog import CITYWIDE, PERIODS
 from .errors import CityScoreError, ConfigError
-from .kit import Kit
+from .kit import LOOKBACK_DAYS, Kit
 from .render import round_half_even
-from .score import DateLike, as_date
+from .score import DateLike, as_date, score_range
 from .summary import category_scores, contributions, leaders, metric_rows, percentiles
 
 ALL = "All categories"
@@ -46,6 +53,11 @@ WINDOW_COLUMNS = [
     "note",
 ]
 VIEWS = ("scoreboard", "metric detail", "change", "exceeding / follow-up")
+# The board chart draws this many metrics (a readable page at 2,000 metrics); the table lists all.
+BOARD_CHART_ROWS = 30
+# The change chart draws the metrics with the largest contributions, this many.
+CHANGE_CHART_ROWS = 30
+BOARD_ORDERS = {"lowest": "lowest scores first", "highest": "highest scores first"}
 
 
 # --- pure views -------------------------------------------------------------------------------
@@ -67,21 +79,38 @@ def category_metrics(metrics: pd.DataFrame, category: str = ALL) -> list[str]:
     return metrics.loc[metrics["category"] == category, "name"].astype(str).tolist()
 
 
+def matching_metrics(metrics: pd.DataFrame, category: str = ALL, search: str = "") -> list[str]:
+    """Metrics in ``category`` whose name contains ``search`` (any case), in catalog order."""
+    names = category_metrics(metrics, category)
+    text = search.strip().casefold()
+    return [n for n in names if text in n.casefold()] if text else names
+
+
 def scoreboard_view(
-    scores: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, period: str, category: str = ALL
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    as_of: DateLike,
+    period: str,
+    category: str = ALL,
+    search: str = "",
+    order: str = "lowest",
 ) -> pd.DataFrame:
     """The scoreboard for one date and period: the CityScore (or the category's score) first, then
-    each metric from the lowest score up, since that is where an analyst looks first.
+    each metric (of ``category`` whose name contains ``search``) from the lowest score up, since that
+    is where an analyst looks first; ``order="highest"`` puts the highest first. No score sorts last.
     """
     check_choice("period", period, list(PERIODS))
+    check_choice("order", order, list(BOARD_ORDERS))
     as_of = as_date(as_of)
-    names = category_metrics(metrics, category)
+    names = matching_metrics(metrics, category, search)
     day = scores[(scores["as_of"] == as_of) & (scores["period"] == period)]
     rows = metric_rows(day).assign(metric=lambda f: f["metric"].astype(str))
     rows = rows[rows["metric"].isin(names)].merge(
         metrics[["name", "category"]].rename(columns={"name": "metric"}), on="metric"
     )
-    rows = rows.sort_values(["score", "metric"], na_position="last")
+    rows = rows.sort_values(
+        ["score", "metric"], ascending=[order == "lowest", True], na_position="last"
+    )
     head = _headline_row(day, metrics, period, category)
     out = pd.concat([head, rows[BOARD_COLUMNS]], ignore_index=True)
     return out.astype({"status": object, "note": object})
@@ -258,30 +287,194 @@ def selection_csv(frame: pd.DataFrame) -> str:
 
 # --- display helpers -------------------------------------------------------------------------
 
+# Decimals per column in the explorer's tables (scores to 2; contributions are small, so 3).
+PLACES = {"contribution": 3, "percentile": 1}
+ROUNDED = ("value", "target", "score", "before", "now", "contribution", "percentile")
+ROUNDED += tuple(PERIODS)
+STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗"}
+_ids = count(1)
 
-def table_html(frame: pd.DataFrame, max_rows: int = 60) -> str:
+
+def status_text(status: object) -> str:
+    """A status as symbol and word (``✗ below``), so it never depends on colour; ``—`` when none."""
+    if not isinstance(status, str) or status not in STATUS_SYMBOLS:
+        return "—"
+    return f"{STATUS_SYMBOLS[status]} {status}"
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 60, caption: str = "") -> str:
     """An escaped HTML table with scores rounded for display (half-to-even, never up)."""
     shown = frame.head(max_rows).copy()
-    for column in ("value", "target", "score", "before", "now", "contribution", "percentile"):
+    for column in ROUNDED:
         if column in shown.columns:
-            places = 3 if column == "contribution" else (1 if column == "percentile" else 2)
+            places = PLACES.get(column, 2)
             shown[column] = [round_half_even(v, places) for v in shown[column]]
     for column in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[column]):
             shown[column] = shown[column].dt.strftime("%Y-%m-%d")
+        if column == "status" or str(column).endswith(" status"):
+            shown[column] = shown[column].map(status_text)
     more = (
         f"<p>… {len(frame) - max_rows} more rows in the CSV download</p>"
         if len(frame) > max_rows
         else ""
     )
-    return shown.to_html(index=False, escape=True, na_rep="—", classes="cityscore-table") + more
+    table = shown.to_html(index=False, escape=True, na_rep="—", classes="cityscore-table")
+    if caption:
+        table = table.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+    return table + more
 
 
-def chart_svg(chart: object) -> str:
-    """An Altair chart as inline SVG: no scripts and no network, so it draws anywhere."""
+def chart_svg(chart: object, label: str = "") -> str:
+    """An Altair chart as inline SVG: no scripts and no network, so it draws anywhere.
+
+    With ``label`` the drawing is one image named ``label`` for screen readers (Vega's per-mark
+    roles are dropped: the figure's caption and data table carry the content instead).
+    """
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(chart.to_dict())  # type: ignore[attr-defined]
+    svg = vl_convert.vegalite_to_svg(chart.to_dict())  # type: ignore[attr-defined]
+    if not label:
+        return svg
+    svg = re.sub(r'\s(?:role|aria-roledescription|aria-label)="[^"]*"', "", svg)
+    name = html.escape(label, quote=True)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)
+
+
+def figure_html(svg: str, description: str, data: str, rows: int) -> str:
+    """A chart with its text alternative: a caption with the headline numbers, then the data behind
+    it as a table under a disclosure (keyboard: Tab to it, Enter opens it).
+    """
+    ident = f"cityscore-figure-{next(_ids)}"
+    return (
+        f'<figure class="cityscore-figure" aria-labelledby="{ident}">'
+        f'<figcaption id="{ident}" class="cityscore-description">{html.escape(description)}</figcaption>'
+        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>{data}</details></figure>"
+    )
+
+
+# --- text alternatives: what each chart shows, in words and numbers ----------------------------
+
+
+def _num(value: object, places: int = 2) -> str:
+    return round_half_even(value, places)  # type: ignore[arg-type]
+
+
+def _day(value: object) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+
+
+def board_chart_rows(board: pd.DataFrame, limit: int = BOARD_CHART_ROWS) -> list[str]:
+    """The metrics the board chart draws: the first ``limit`` of the scoreboard (after its headline)."""
+    return board["metric"].iloc[1:].head(limit).astype(str).tolist()
+
+
+def board_chart_data(scores: pd.DataFrame, as_of: DateLike, names: list[str]) -> pd.DataFrame:
+    """The drawn metrics' score and status for every period on ``as_of``: one row per metric."""
+    day = scores[(scores["as_of"] == as_date(as_of)) & scores["metric"].astype(str).isin(names)]
+    day = day.assign(metric=day["metric"].astype(str), period=day["period"].astype(str))
+    wide = day.pivot_table(
+        index="metric", columns="period", values="score", aggfunc="first", dropna=False
+    )
+    status = day.pivot_table(index="metric", columns="period", values="status", aggfunc="first")
+    out = pd.DataFrame({"metric": names})
+    for period in PERIODS:
+        out[period] = out["metric"].map(wide[period]) if period in wide else float("nan")
+        if period in status:
+            out[f"{period} status"] = out["metric"].map(status[period]).astype(object)
+        else:
+            out[f"{period} status"] = None
+    return out
+
+
+def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: int) -> str:
+    """What the board chart shows: the headline score, the status counts, and which metrics."""
+    head = board.iloc[0] if len(board) else None
+    rows = board.iloc[1:]
+    counts = rows["status"].value_counts()
+    scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in STATUS_SYMBOLS)
+    unscored = int(rows["status"].isna().sum())
+    which = "lowest" if s.board == "lowest" else "highest"
+    headline = f"{head['metric']} ({s.period}) {_num(head['score'])}. " if head is not None else ""
+    return (
+        f"Scoreboard for {s.as_of.date()}, {s.category.lower() if s.category == ALL else s.category}"
+        f"{f', names containing “{s.search.strip()}”' if s.search.strip() else ''}: {headline}"
+        f"Of {matching} metrics, {s.period} status: {scored}, {unscored} without a score. "
+        f"The chart shows the {drawn} with the {which} {s.period} scores, every period side by side"
+        f"{'' if drawn == matching else '; search or pick a category to see others'}."
+    )
+
+
+def detail_description(daily: pd.DataFrame, metric: str) -> str:
+    """The metric's daily values in numbers: the latest, the lowest, the highest, target changes."""
+    days = daily.dropna(subset=["value"])
+    if days.empty:
+        return f"{metric}: no daily values in this year."
+    last = days.iloc[-1]
+    low, high = days.loc[days["value"].idxmin()], days.loc[days["value"].idxmax()]
+    target = f" against a target of {_num(last['target'], 3)}" if pd.notna(last["target"]) else ""
+    changes = daily.loc[daily["target_change"], "date"]
+    changed = (
+        f" The target changed on {', '.join(_day(d) for d in changes)}." if len(changes) else ""
+    )
+    return (
+        f"{metric}, daily values from {_day(days['date'].iloc[0])} to {_day(last['date'])}: "
+        f"latest {_num(last['value'], 3)} on {_day(last['date'])}{target}; "
+        f"lowest {_num(low['value'], 3)} on {_day(low['date'])}, "
+        f"highest {_num(high['value'], 3)} on {_day(high['date'])}.{changed}"
+    )
+
+
+def history_table(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One metric's score per as-of date, one column per period (the history chart's data)."""
+    rows = scores[scores["metric"].astype(str) == metric]
+    wide = rows.pivot_table(
+        index="as_of",
+        columns="period",
+        values="score",
+        aggfunc="first",
+        dropna=False,
+        observed=True,
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    out = wide.reindex(columns=list(PERIODS)).reset_index()
+    return out.sort_values("as_of", ascending=False).reset_index(drop=True)
+
+
+def history_description(history: pd.DataFrame, metric: str, period: str) -> str:
+    """The metric's ``period`` score over the year: today, the lowest, the highest, days at 1.0+."""
+    rows = history.dropna(subset=["score"]).sort_values("as_of")
+    if rows.empty:
+        return f"{metric}: no {period} score in this year."
+    last = rows.iloc[-1]
+    low, high = rows.loc[rows["score"].idxmin()], rows.loc[rows["score"].idxmax()]
+    on_target = int((rows["score"] >= 1.0).sum())
+    return (
+        f"{metric}, score history (every period; 1.0 = on target). {period.capitalize()} score: "
+        f"{_num(last['score'])} on {_day(last['as_of'])}; lowest {_num(low['score'])} on "
+        f"{_day(low['as_of'])}, highest {_num(high['score'])} on {_day(high['as_of'])}; "
+        f"at or above 1.0 on {on_target} of {len(rows)} days."
+    )
+
+
+def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, drawn: int) -> str:
+    """Why the CityScore moved: the change, then the largest contributions up and down."""
+    before, now = city.iloc[0]
+    up = change[change["contribution"] > 0].nlargest(3, "contribution")
+    down = change[change["contribution"] < 0].nsmallest(3, "contribution")
+
+    def names(rows: pd.DataFrame) -> str:
+        parts = [
+            f"{m} ({_num(c, 3)})" for m, c in zip(rows["metric"], rows["contribution"], strict=True)
+        ]
+        return ", ".join(parts) or "none"
+
+    since = (s.as_of - pd.Timedelta(days=s.since_days)).date()
+    return (
+        f"CityScore ({s.period}) {_num(before)} on {since}, {_num(now)} on {s.as_of.date()} "
+        f"(change {_num(now - before, 3)}). Largest contributions up: {names(up)}; "
+        f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions."
+    )
 
 
 def download_link(csv_text: str, filename: str) -> str:
@@ -304,6 +497,19 @@ class Selection:
     category: str
     metric: str
     since_days: int
+    search: str = ""
+    board: str = "lowest"
+
+
+# Shown to screen readers with the controls: how to drive the page from the keyboard.
+INTRO = (
+    '<h2 id="explorer" tabindex="-1">Explorer</h2>'
+    "<p>Choose a date, a period and a category; type part of a metric's name in <i>Find metric</i>"
+    " and press Enter to narrow the metric list and the scoreboard. The tabs below switch views"
+    " (arrow keys move between tabs). Each chart is followed by its description and, under"
+    " <i>Data behind the chart</i>, its numbers as a table.</p>"
+)
+WIDE = {"description_width": "initial"}  # labels in full, never cut off
 
 
 class Explorer:
@@ -325,15 +531,34 @@ class Explorer:
         self.frames: dict[str, pd.DataFrame] = {}
         self._loaded_for: pd.Timestamp | None = None
         self._drawn: dict[int, tuple] = {}
+        self._quiet = False
         categories = sorted(self.metrics["category"].astype(str).unique())
         names = self.metrics["name"].astype(str).tolist()
-        self.as_of = w.DatePicker(value=first, description="As of", max=latest)
-        self.period = w.Dropdown(options=list(PERIODS), value="week", description="Period")
-        self.category = w.Dropdown(options=[ALL, *categories], value=ALL, description="Category")
-        self.metric = w.Dropdown(
-            options=names, value=names[0] if names else None, description="Metric"
+        self.as_of = w.DatePicker(value=first, description="As of", max=latest, style=WIDE)
+        self.period = w.Dropdown(
+            options=list(PERIODS), value="week", description="Period", style=WIDE
         )
-        self.since = w.Dropdown(options=COMPARE_CHOICES, value=7, description="Compare to")
+        self.category = w.Dropdown(
+            options=[ALL, *categories], value=ALL, description="Category", style=WIDE
+        )
+        self.search = w.Text(
+            description="Find metric",
+            placeholder="part of a name, then Enter",
+            continuous_update=False,
+            style=WIDE,
+        )
+        self.metric = w.Dropdown(
+            options=names, value=names[0] if names else None, description="Metric", style=WIDE
+        )
+        self.board_order = w.Dropdown(
+            options=[(label, key) for key, label in BOARD_ORDERS.items()],
+            value="lowest",
+            description="Scoreboard",
+            style=WIDE,
+        )
+        self.since = w.Dropdown(
+            options=COMPARE_CHOICES, value=7, description="Compare to", style=WIDE
+        )
         self.download = w.Button(
             description="Prepare CSV", icon="download", tooltip="CSV of the table in the open tab"
         )
@@ -356,14 +581,21 @@ class Explorer:
             ],
             titles=[v.capitalize() for v in VIEWS],
         )
-        for control in (self.as_of, self.period, self.metric, self.since):
+        for control in (self.as_of, self.period, self.metric, self.since, self.board_order):
             control.observe(self._on_change, names="value")
-        self.category.observe(self._on_category, names="value")
+        self.category.observe(self._on_filter, names="value")
+        self.search.observe(self._on_filter, names="value")
         self.tabs.observe(lambda _: self._clear_link(), names="selected_index")
         self.download.on_click(lambda _: self.prepare_download())
-        controls = w.HBox([self.as_of, self.period, self.category])
-        picks = w.HBox([self.metric, self.since, self.download, self.link])
-        self.widget = w.VBox([controls, picks, self.message, self.tabs])
+        controls = w.HBox(
+            [self.as_of, self.period, self.category], layout=w.Layout(flex_flow="row wrap")
+        )
+        picks = w.HBox(
+            [self.search, self.metric, self.board_order, self.since],
+            layout=w.Layout(flex_flow="row wrap"),
+        )
+        save = w.HBox([self.download, self.link])
+        self.widget = w.VBox([w.HTML(INTRO), controls, picks, save, self.message, self.tabs])
         self.refresh()
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
@@ -386,6 +618,8 @@ class Explorer:
             category=self.category.value,
             metric=self.metric.value,
             since_days=int(self.since.value),
+            search=self.search.value,
+            board=self.board_order.value,
         )
 
     def current_frame(self) -> pd.DataFrame:
@@ -395,27 +629,34 @@ class Explorer:
 
     def _load(self, as_of: pd.Timestamp) -> None:
         # A year of scores feeds the histories and percentiles; reload only when the date moves.
+        # The observations are read once (with their source) and scored here: the same scores as
+        # Kit.scores, without reading a year of rows twice.
         if self._loaded_for == as_of:
             return
         start = as_of - pd.Timedelta(days=self.history_days - 1)
-        self.scores = self.kit.scores(start=start, end=as_of)
-        window = start - pd.Timedelta(days=max(PERIODS.values()))
+        window = start - pd.Timedelta(days=LOOKBACK_DAYS)
         self.observations = self.kit.store.observations(
             window.date(), as_of.date(), with_source=True
         )
+        self.scores = score_range(self.observations, self.metrics, self.targets, start, as_of)
         self._loaded_for = as_of
 
     # --- events ------------------------------------------------------------------------------
 
     def _on_change(self, _change: object = None) -> None:
-        self.refresh()
+        if not self._quiet:
+            self.refresh()
 
-    def _on_category(self, _change: object = None) -> None:
-        names = category_metrics(self.metrics, self.category.value)
+    def _on_filter(self, _change: object = None) -> None:
+        """Category or search changed: narrow the metric picker, keep the metric if it still fits."""
+        names = matching_metrics(self.metrics, self.category.value, self.search.value)
         keep = self.metric.value if self.metric.value in names else (names[0] if names else None)
-        with self.metric.hold_trait_notifications():
+        self._quiet = True  # one refresh below, not one per trait the picker changes
+        try:
             self.metric.options = names
             self.metric.value = keep
+        finally:
+            self._quiet = False
         self.refresh()
 
     def _clear_link(self) -> None:
@@ -432,8 +673,16 @@ class Explorer:
     def refresh(self) -> None:
         """Recompute every view for the current selection and show it."""
         self._clear_link()
-        if self.as_of.value is None or self.metric.value is None:
-            self.message.value = "<p>Pick a date and a metric.</p>"
+        if self.as_of.value is None:
+            self.message.value = _status("Pick a date.")
+            return
+        if self.metric.value is None:
+            self.message.value = _status(
+                f"No metric in {self.category.value} has “{self.search.value.strip()}” in its "
+                "name: change or clear Find metric."
+                if self.search.value.strip()
+                else "Pick a metric."
+            )
             return
         s = self.selection
         try:
@@ -442,8 +691,8 @@ class Explorer:
                 self.scores, self.observations, self.metrics, self.targets, s
             )
         except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
-            self.message.value = (
-                f"<p><b>Cannot show this selection:</b> {html.escape(str(exc))}</p>"
+            self.message.value = _status(
+                f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
             )
             return
         self.message.value = _headline(self.frames, s)
@@ -451,17 +700,24 @@ class Explorer:
 
     def _show(self, s: Selection) -> None:
         f = self.frames
-        self.board.value = table_html(f["scoreboard"])
-        self.detail.value = (
-            f"<h4>{html.escape(s.metric)}: percentile of today's day score in its own past year</h4>"
-            + table_html(f["percentile"])
-            + "<h4>The window behind each period's score</h4>"
-            + table_html(f["windows"])
-            + f"<h4>Stored values in the {s.period} window, with source and import batch</h4>"
-            + table_html(f["raw"])
+        name = html.escape(s.metric)
+        self.board.value = table_html(
+            f["scoreboard"], caption=f"Scoreboard, {s.period} scores on {s.as_of.date()}"
         )
-        self.change.value = table_html(f["change"])
-        self.leaders.value = table_html(f["leaders"])
+        self.detail.value = (
+            f"<h3>{name}: percentile of today's day score in its own past year</h3>"
+            + table_html(f["percentile"], caption=f"{s.metric}: percentile")
+            + "<h3>The window behind each period's score</h3>"
+            + table_html(f["windows"], caption=f"{s.metric}: windows on {s.as_of.date()}")
+            + f"<h3>Stored values in the {s.period} window, with source and import batch</h3>"
+            + table_html(f["raw"], caption=f"{s.metric}: stored values")
+        )
+        self.change.value = table_html(
+            f["change"], caption=f"Contributions to the change in the CityScore ({s.period})"
+        )
+        self.leaders.value = table_html(
+            f["leaders"], caption=f"Exceeding and needing follow-up, {s.period} scores"
+        )
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
                 target.value = _safe_chart(make)
@@ -472,29 +728,82 @@ class Explorer:
         first = self.scores["as_of"].min()
         return self.observations[self.observations["date"] >= first]
 
-    def _charts(self, s: Selection) -> dict[w.HTML, tuple[tuple, Callable[[], object]]]:
-        """Each chart widget with the selection it depends on and how to draw it."""
-        from . import charts  # the Altair specs; imported late so the views work without them
-
-        f = self.frames
+    def _charts(self, s: Selection) -> dict[w.HTML, tuple[tuple, Callable[[], str]]]:
+        """Each chart widget with the selection it depends on and how to draw it (as a figure)."""
+        board_key = (s.as_of, s.period, s.category, s.search.strip().casefold(), s.board)
         return {
-            self.board_chart: (
-                (s.as_of,),
-                lambda: charts.scoreboard_chart(self.scores, self.metrics, s.as_of),
-            ),
-            self.detail_chart: (
-                (s.as_of, s.metric),
-                lambda: charts.metric_detail_chart(self._year(), self.targets, s.metric),
-            ),
-            self.history_chart: (
-                (s.as_of, s.metric),
-                lambda: charts.score_history_chart(self.scores, s.metric),
-            ),
+            self.board_chart: (board_key, lambda: self._board_figure(s)),
+            self.detail_chart: ((s.as_of, s.metric), lambda: self._detail_figure(s)),
+            self.history_chart: ((s.as_of, s.metric, s.period), lambda: self._history_figure(s)),
             self.change_chart: (
                 (s.as_of, s.since_days, s.period, s.category),
-                lambda: charts.contributions_chart(f["change"]),
+                lambda: self._change_figure(s),
             ),
         }
+
+    def _board_figure(self, s: Selection) -> str:
+        from . import charts  # the Altair specs; imported late so the views work without them
+
+        board = self.frames["scoreboard"]
+        names = board_chart_rows(board)
+        if not names:
+            return _status("No metric to draw on the board for this selection.")
+        shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
+        day = self.scores[self.scores["as_of"] == s.as_of]
+        chart = charts.scoreboard_chart(day[day["metric"].astype(str).isin(names)], shown, s.as_of)
+        data = board_chart_data(self.scores, s.as_of, names)
+        return figure_html(
+            chart_svg(chart, f"Scoreboard chart, {s.as_of.date()}"),
+            board_description(board, s, len(names), len(board) - 1),
+            table_html(data, max_rows=len(data), caption="Scores on the board, every period"),
+            len(data),
+        )
+
+    def _detail_figure(self, s: Selection) -> str:
+        from . import charts
+
+        daily = self.frames["daily"]
+        chart = charts.metric_detail_chart(self._year(), self.targets, s.metric)
+        return figure_html(
+            chart_svg(chart, f"{s.metric}: daily values vs target"),
+            detail_description(daily, s.metric),
+            table_html(
+                daily.sort_values("date", ascending=False),
+                max_rows=len(daily),
+                caption=f"{s.metric}: daily values and target",
+            ),
+            len(daily),
+        )
+
+    def _history_figure(self, s: Selection) -> str:
+        from . import charts
+
+        table = history_table(self.scores, s.metric)
+        return figure_html(
+            chart_svg(
+                charts.score_history_chart(self.scores, s.metric), f"{s.metric}: score history"
+            ),
+            history_description(self.frames["history"], s.metric, s.period),
+            table_html(table, max_rows=len(table), caption=f"{s.metric}: score by period"),
+            len(table),
+        )
+
+    def _change_figure(self, s: Selection) -> str:
+        from . import charts
+
+        change = self.frames["change"]
+        drawn = change.head(CHANGE_CHART_ROWS)  # contributions come largest first
+        if drawn.empty:
+            return _status("No contributions to draw for this selection.")
+        columns = ["metric", "category", "before", "now", "contribution"]
+        return figure_html(
+            chart_svg(
+                charts.contributions_chart(drawn), "Contributions to the change in the CityScore"
+            ),
+            change_description(change, self.frames["city_change"], s, len(drawn)),
+            table_html(drawn[columns], max_rows=len(drawn), caption="Contributions drawn"),
+            len(drawn),
+        )
 
 
 def compute_views(
@@ -506,7 +815,9 @@ def compute_views(
 ) -> dict[str, pd.DataFrame]:
     """Every view's DataFrame for one selection (the Explorer shows these; tests assert on them)."""
     return {
-        "scoreboard": scoreboard_view(scores, metrics, s.as_of, s.period, s.category),
+        "scoreboard": scoreboard_view(
+            scores, metrics, s.as_of, s.period, s.category, s.search, s.board
+        ),
         "daily": daily_values(observations, scores, targets, s.metric),
         "history": score_history(scores, s.metric, s.period),
         "windows": window_view(scores, observations, s.metric, s.as_of),
@@ -520,19 +831,26 @@ def compute_views(
     }
 
 
+def _status(text: str, raw: bool = False) -> str:
+    """A message in a live region, so a screen reader announces it when it changes."""
+    body = text if raw else html.escape(text)
+    return f'<p role="status">{body}</p>'
+
+
 def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
     before, now = frames["city_change"].iloc[0]
-    return (
-        f"<p><b>CityScore ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
+    return _status(
+        f"<b>CityScore ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
         f" — was {round_half_even(before)} {s.since_days} day(s) before"
-        f" (change {round_half_even(now - before, 3)}).</p>"
+        f" (change {round_half_even(now - before, 3)}).",
+        raw=True,
     )
 
 
-def _safe_chart(make: Callable[[], object]) -> str:
-    """The chart as SVG; a short note instead if the chart cannot be drawn for this selection."""
+def _safe_chart(make: Callable[[], str]) -> str:
+    """The chart's figure; a short note instead if the chart cannot be drawn for this selection."""
     try:
-        return chart_svg(make())
+        return make()
     except Exception as exc:  # a broken chart must not take the tables down with it
         return f"<p><i>chart not available: {html.escape(str(exc))}</i></p>"
 

@@ -1,6 +1,8 @@
 """`cityscore export values|scores`: CSV a spreadsheet or another kit reads back exactly.
 
-Values export as values.csv (re-importing the file changes nothing). Scores export in the kit's own
+Values export as values.csv (re-importing the file changes nothing). No cell is ever one a spreadsheet
+would run as a formula: text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``
+(OWASP's advice for CSV injection); numbers and ordinary names are written unchanged. Scores export in the kit's own
 columns or in the column layout of Boston's open-data CityScore table (``--layout boston``), so a
 city can publish its scores the way Boston does on Analyze Boston.
 """
@@ -8,12 +10,15 @@ city can publish its scores the way Boston does on Analyze Boston.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import date_argument
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,6 +53,27 @@ BOSTON_COLUMNS = [
 ]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (full-width forms included).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula, else unchanged."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def safe_text_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with its text ``columns`` made spreadsheet-safe; the same frame if none needs it."""
+    changes = {}
+    for column in columns:
+        names = frame[column].dropna().unique()
+        if any(str(name).startswith(FORMULA_START) for name in names):
+            changes[column] = frame[column].map(
+                lambda v: spreadsheet_safe(v) if isinstance(v, str) else v
+            )
+    return frame.assign(**changes) if changes else frame
+
+
 def number_text(value: object) -> str:
     """A number as the shortest text that reads back to the same float; empty for missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -68,12 +94,12 @@ def values_csv(observations: pd.DataFrame) -> str:
     """values.csv text for stored observations (``metric, date, value, numerator, denominator, source``)."""
     rows = [
         [
-            r.metric,
+            spreadsheet_safe(r.metric),
             r.date.strftime("%Y-%m-%d"),
             number_text(r.value),
             number_text(r.numerator),
             number_text(r.denominator),
-            getattr(r, "source", "") or "",
+            spreadsheet_safe(getattr(r, "source", "") or ""),
         ]
         for r in observations.itertuples(index=False)
     ]
@@ -82,7 +108,7 @@ def values_csv(observations: pd.DataFrame) -> str:
 
 def scores_csv(
     scores: pd.DataFrame,
-    metrics: pd.DataFrame,
+    metrics: pd.DataFrame | None = None,
     layout: str = "kit",
     observations: pd.DataFrame | None = None,
 ) -> str:
@@ -93,7 +119,7 @@ def scores_csv(
     if layout == "kit":
         from .render import scores_csv as kit_csv
 
-        return kit_csv(scores)
+        return kit_csv(safe_text_columns(scores, ["metric", "status", "note"]))
     return boston_csv(scores, metrics, observations)
 
 
@@ -150,7 +176,7 @@ def boston_csv(
     for (as_of, metric), periods in wide.iterrows():
         as_of = pd.Timestamp(as_of)
         row = {
-            "metric_name": metric,
+            "metric_name": spreadsheet_safe(metric),
             "score_calculated_ts": (as_of + pd.Timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
             "target": number_text(day_target.get((as_of, metric))),
             "metric_logic": _logic(direction.get(metric)),
@@ -174,11 +200,27 @@ def _logic(direction: str | None) -> str:
 
 
 def write(text: str, out: str | Path | None) -> str:
-    """Write ``text`` to ``out`` (if given, creating folders) and return it."""
-    if out is not None:
-        path = Path(out)
+    """Write ``text`` to ``out`` (if given, creating folders) and return it.
+
+    The file appears whole or not at all (written beside it, then renamed); a folder or a path that
+    cannot be written is a ``ConfigError`` naming it.
+    """
+    if out is None:
+        return text
+    path = Path(out)
+    if path.is_dir():
+        msg = f"{path} is a folder; give a file name to write to, e.g. {path / 'scores.csv'}"
+        raise ConfigError(msg)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        msg = f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder you can write to"
+        raise ConfigError(msg) from None
     return text
 
 
@@ -190,9 +232,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
-    parser.add_argument("--from", dest="start", metavar="D1", help="scores: first as-of date")
     parser.add_argument(
-        "--to", dest="end", metavar="D2", help="scores: last as-of date (default: latest data)"
+        "--from", dest="start", type=date_argument, metavar="D1", help="scores: first as-of date"
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=date_argument,
+        metavar="D2",
+        help="scores: last as-of date (default: the latest date most metrics have data for)",
     )
     parser.add_argument(
         "--layout", choices=LAYOUTS, default="kit", help="scores: kit columns or Boston's open data"

@@ -6,14 +6,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from . import demo, load
-from .catalog import BASELINE_DAYS, METRIC_COLUMNS, PERIODS
+from .catalog import BASELINE_DAYS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from .score import DateLike, as_date, score_by_area, score_range
@@ -22,6 +23,51 @@ from .store import ImportPlan, ImportResult, Store
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
 # also covers the longest window, a quarter).
 LOOKBACK_DAYS = max(BASELINE_DAYS, max(PERIODS.values()) - 1)
+# The default as-of date: the latest date that at least this share of the active metrics reach, an
+# active metric being one with a value in the longest window (a quarter) before the city's latest data.
+DEFAULT_AS_OF_SHARE = 0.5
+ACTIVE_DAYS = max(PERIODS.values())
+STALE_DAYS = 7  # as the report's freshness table: no value in the last week is stale
+SHOW_NAMES = 5  # names listed per group in a "left out" note; the rest are counted
+
+
+@dataclass(frozen=True)
+class AsOfChoice:
+    """An as-of date and the metrics a board for it leaves out: later values, and stale ones."""
+
+    as_of: dt.date
+    later: dict[str, dt.date] = field(
+        default_factory=dict
+    )  # metric -> its latest date (after as_of)
+    stale: dict[str, dt.date] = field(
+        default_factory=dict
+    )  # metric -> its latest date (long before)
+    never: list[str] = field(default_factory=list)  # metrics with no values at all
+
+    def note(self) -> str:
+        """A few lines for the foot of a scoreboard; empty when nothing is left out."""
+        lines = []
+        if self.later:
+            lines.append(
+                f"Not shown: values after {self.as_of} of {_names(self.later)}"
+                " (give --date to score a later day)."
+            )
+        if self.stale:
+            lines.append(
+                f"Stale: no value in the {STALE_DAYS} days to {self.as_of} for {_names(self.stale)}."
+            )
+        if self.never:
+            lines.append(f"No values yet: {_names(dict.fromkeys(self.never))}.")
+        return "\n".join(lines)
+
+
+def _names(metrics: dict[str, dt.date | None]) -> str:
+    shown = [
+        f"{name} ({last})" if last else name for name, last in list(metrics.items())[:SHOW_NAMES]
+    ]
+    more = len(metrics) - SHOW_NAMES
+    count = f"{len(metrics)} metric{'s' if len(metrics) != 1 else ''}: "
+    return count + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 class Kit:
@@ -62,15 +108,60 @@ class Kit:
             raise ConfigError(msg)
         return last
 
+    def as_of_choice(self, as_of: DateLike | None = None) -> AsOfChoice:
+        """``as_of`` (default: ``default_as_of``) with the metrics its board leaves out."""
+        last = self.store.last_dates()
+        if not last:
+            self.latest_date()  # the clear "no values yet" error
+        day = as_date(as_of).date() if as_of is not None else _default_as_of(last)
+        stale_before = day - dt.timedelta(days=STALE_DAYS)
+        later = {m: d for m, d in sorted(last.items()) if d > day}
+        stale = {m: d for m, d in sorted(last.items()) if d < stale_before}
+        never = sorted(set(self.metrics()["name"]) - set(last))
+        return AsOfChoice(day, later, stale, never)
+
+    def check_as_of(self, as_of: DateLike) -> dt.date:
+        """``as_of`` as a date, if the database holds data on or around it; else a clear error."""
+        day = as_date(as_of).date()
+        first, last = self.store.date_range()
+        if last is None:
+            self.latest_date()  # the clear "no values yet" error
+        if not first <= day <= last:
+            msg = (
+                f"no data for {day}: the database holds {first} to {last}; "
+                "pick a date in that range or leave the date out for the default"
+            )
+            raise ConfigError(msg)
+        return day
+
+    def default_as_of(self) -> dt.date:
+        """The as-of date when none is given: the latest date most active metrics' data reach.
+
+        Active metrics have a value in the quarter before the city's latest data; the date is the
+        latest one that at least half of them reach, so one metric reported early cannot move the
+        whole board to a day the others have no data for.
+        """
+        return self.as_of_choice().as_of
+
     # --- writing ---------------------------------------------------------------------------
 
     def import_metrics(
         self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
-        metrics, targets = load.load_metrics(source, fmt=fmt)
+        existing, catalog_targets = self.metrics(), self.store.catalog_targets()
+        metrics, targets = load.load_metrics(
+            source, fmt=fmt, existing=existing, catalog_targets=catalog_targets
+        )
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        result = self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
+        if not dry_run:
+            return result
+        target = dict(zip(targets["metric"], targets["target"], strict=True))
+        fields = [c for c in metrics.columns if c != "name" and c in existing] + ["target"]
+        incoming = metrics.assign(target=metrics["name"].map(target))
+        current = existing.assign(target=existing["name"].map(catalog_targets))
+        return _with_changes(result, incoming, current, ["name"], fields)
 
     def import_targets(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
@@ -78,7 +169,11 @@ class Kit:
         """Validate and import target changes (``metric,effective_from,target``)."""
         targets = load.load_targets(source, self.metrics(), date_format=date_format)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
+        if not dry_run:
+            return result
+        keys = ["metric", "effective_from"]
+        return _with_changes(result, targets, self.targets(), keys, ["target"])
 
     def preview_values(
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
@@ -105,7 +200,13 @@ class Kit:
         """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
         values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
         name = load.source_name(source)
-        return self._write(lambda: self.store.write_observations(values, name), dry_run)
+        if not dry_run:
+            return self.store.write_observations(values, name)
+        plan = self.store.plan_observations(values)
+        fields = ["value", "numerator", "denominator"]
+        changes = load.describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
+        counts = [len(plan[k]) for k in ("insert", "update", "unchanged")]
+        return DryRun("values", name, *counts, None, dry_run=True, changes=changes)
 
     def enter(
         self,
@@ -137,18 +238,15 @@ class Kit:
         ``fields`` are metrics.csv columns (``definition``, ``category``, ``target``...). A new target
         for an existing metric applies from today on; use ``set_target`` to choose the date.
         """
-        unknown = sorted(set(fields) - set(METRIC_COLUMNS))
+        unknown = sorted(set(fields) - set(load.METRIC_FILE_COLUMNS))
         if unknown:
-            msg = f"unknown metric field(s) {unknown}; use {METRIC_COLUMNS[1:]}"
+            msg = f"unknown metric field(s) {unknown}; use {load.METRIC_FILE_COLUMNS[1:]}"
             raise ConfigError(msg)
-        current = self.metrics().set_index("name")
-        row: dict[str, object] = {c: "" for c in METRIC_COLUMNS}
-        if name in current.index:
-            row.update(current.loc[name].to_dict())
-            row["target"] = self.store.catalog_targets().get(name)
-        row.update(fields, name=name)
-        rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        metrics, targets = load.validate_metrics(rows, source)
+        row = {k: _cell(v) for k, v in {**fields, "name": name}.items()}
+        rows = pd.DataFrame([row], dtype=object).assign(line=1)
+        rows.attrs["given"] = set(row)  # the other fields keep their stored values
+        existing, targets = self.metrics(), self.store.catalog_targets()
+        metrics, targets = load.validate_metrics(rows, source, existing, targets)
         return self.store.write_metrics(metrics, targets, source)
 
     def set_target(
@@ -255,6 +353,9 @@ class Kit:
         citywide numbers are the same either way.
         """
         end = end or dt.date.today() - dt.timedelta(days=1)
+        if end > dt.date.today():
+            msg = f"the demo cannot end on {end}, in the future; give a date up to today ({dt.date.today()})"
+            raise ConfigError(msg)
         self.init()
         metrics, targets = demo.demo_metrics()
         results = [self.store.write_metrics(metrics, targets, "demo city metrics", today=end)]
@@ -282,7 +383,7 @@ class Kit:
         cap: float | None = None,
         by: str | None = None,
     ) -> pd.DataFrame:
-        """Scores for one date (default: the latest date with data) or for every date ``start..end``.
+        """Scores for one date (default: ``default_as_of()``) or for every date ``start..end``.
 
         ``cap`` limits each metric's score (none by default). ``by="area"`` adds each area's scores
         after the citywide ones, with an ``area`` column (see ``cityscore.score.score_by_area``).
@@ -296,7 +397,9 @@ class Kit:
                 raise ConfigError(msg)
             first, last = as_date(start), as_date(end)
         else:
-            first = last = as_date(as_of) if as_of is not None else pd.Timestamp(self.latest_date())
+            first = last = (
+                as_date(as_of) if as_of is not None else pd.Timestamp(self.default_as_of())
+            )
         # Area rows too: a ratio or sum metric's citywide day may have to be added up from them.
         observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last, areas=True)
         scorer = score_by_area if by == "area" else score_range
@@ -318,6 +421,38 @@ class Kit:
 
         scores = self.scores(as_of, start=start, end=end, bands=bands, cap=cap, by="area")
         return equity(scores)
+
+
+@dataclass(frozen=True)
+class DryRun(ImportResult):
+    """A dry run's counts, and what it would change: the first rows to insert and old -> new updates."""
+
+    changes: str = ""
+
+    def __str__(self) -> str:
+        return "\n".join(t for t in (super().__str__(), self.changes) if t)
+
+
+def _with_changes(
+    result: ImportResult,
+    incoming: pd.DataFrame,
+    current: pd.DataFrame,
+    keys: list[str],
+    fields: list[str],
+) -> DryRun:
+    insert, update = load.compare(incoming, current, keys, fields)
+    changes = load.describe_changes(insert, update, keys, fields)
+    return DryRun(**{**result.__dict__, "changes": changes})
+
+
+def _default_as_of(last: dict[str, dt.date]) -> dt.date:
+    newest = max(last.values())
+    active = sorted(
+        (d for d in last.values() if d > newest - dt.timedelta(days=ACTIVE_DAYS)), reverse=True
+    )
+    # The k-th latest date is reached by k of the active metrics: take the smallest k that is "most".
+    needed = max(1, math.ceil(len(active) * DEFAULT_AS_OF_SHARE))
+    return active[needed - 1]
 
 
 def _cell(value: object) -> str:

@@ -23,15 +23,18 @@ import pandas as pd
 
 from .catalog import (
     AGGREGATIONS,
+    ALLOW_NEGATIVE,
     BASELINES,
     DEFAULT_CATEGORY,
     DIRECTIONS,
     EARLIEST,
+    FORMULA_STARTS,
     KINDS,
     METRIC_COLUMNS,
     TARGET_COLUMNS,
+    TEXT_LIMITS,
 )
-from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
+from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError, printable
 
 Source = str | Path | bytes | IO[str] | IO[bytes]
 VALUE_COLUMNS = ["metric", "date", "value", "numerator", "denominator"]
@@ -44,23 +47,34 @@ class Problems:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.rows: list[dict[str, object]] = []
+        self.rows: list[tuple[int, str, object, str]] = []
+        self.chunks: list[pd.DataFrame] = []
 
     def add(self, line: int, column: str, value: object, reason: str) -> None:
-        self.rows.append({"line": int(line), "column": column, "value": value, "reason": reason})
+        self.rows.append((int(line), column, value, reason))
 
-    def add_where(self, rows: pd.DataFrame, mask: pd.Series, column: str, reason: str) -> None:
-        """Record ``reason`` for every row where ``mask`` is true, showing that row's ``column``."""
-        values = rows[column] if column in rows else pd.Series("", index=rows.index)
-        for line, value in zip(rows.loc[mask, "line"], values[mask], strict=True):
-            self.add(line, column, value, reason)
+    def add_where(
+        self, rows: pd.DataFrame, mask: pd.Series, column: str, reason: str | pd.Series
+    ) -> None:
+        """Record ``reason`` (one text, or one per row) for every row where ``mask`` is true."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        values = rows.loc[mask, column] if column in rows else ""
+        reasons = reason[mask] if isinstance(reason, pd.Series) else reason
+        chunk = pd.DataFrame(
+            {"line": rows.loc[mask, "line"].astype(int), "column": column, "reason": reasons}
+        )
+        self.chunks.append(chunk.assign(value=values)[PROBLEM_COLUMNS])
 
-    def bad_lines(self) -> set[int]:
-        return {int(r["line"]) for r in self.rows}
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.chunks)
 
     def raise_if_any(self, total_rows: int | None = None) -> None:
-        if self.rows:
-            frame = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
+        if self:
+            single = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
+            frames = [c.astype(object) for c in [single, *self.chunks] if len(c)]
+            frame = pd.concat(frames, ignore_index=True)
             frame = frame.sort_values(["line", "column"], kind="stable")
             raise ValidationError(self.source, frame, total_rows)
 
@@ -68,8 +82,10 @@ class Problems:
 def source_name(source: Source) -> str:
     """A short name for messages: the file name, or ``<upload>`` for in-memory data."""
     if isinstance(source, (str, Path)):
-        return Path(source).name
-    return getattr(source, "name", None) or "<upload>"
+        name = Path(source).name
+    else:
+        name = getattr(source, "name", None) or "<upload>"
+    return str(name)[:200]  # the store keeps a batch's source in String(500)
 
 
 def decode(data: bytes) -> str:
@@ -85,7 +101,7 @@ def read_text(source: Source) -> str:
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            msg = f"file {path} not found; check the path (or run the command from the folder holding it)"
+            msg = f"file {printable(path)} not found; check the path (or run the command from the folder holding it)"
             raise ConfigError(msg)
         data: bytes | str = path.read_bytes()
     else:
@@ -109,6 +125,13 @@ def sniff_delimiter(text: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
+TOO_MANY_FIELDS = (
+    "this row has more fields than the header has column names, so a value would be cut off; "
+    "an unquoted thousands separator (1,234) splits a number in two: write 1234, or quote the "
+    'cell ("1,234"), or save the file again from your spreadsheet'
+)
+
+
 def read_rows(
     source: Source,
     required: Iterable[str],
@@ -120,80 +143,225 @@ def read_rows(
     """Read a CSV into a frame of stripped strings plus a ``line`` column; blank lines are skipped.
 
     ``header`` names the columns of a headerless file (its first line is then data, line 1).
-    ``rows.attrs["decimal_comma"]`` is true for semicolon files, where Excel writes ``12,5``.
-    Raises ``ValidationError`` (line 1) when a required column is missing.
+    ``rows.attrs["decimal_comma"]`` is true for semicolon files, where Excel writes ``12,5``;
+    ``rows.attrs["given"]`` is the set of the wanted columns the file has.
+    Raises ``ValidationError`` for a missing required column, a column named twice, or a row with
+    more fields than the header.
     """
     name = source_name(source)
     text = read_text(source) if text is None else text
+    problems = Problems(name)
     delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     if header is None:
-        header = [h.strip().lower() for h in next(reader, [])]
+        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+        names = [h.strip().lower() for h in first]
+    else:
+        names = list(header)
+    cells = _parse_csv(text, delimiter, len(names), problems)
+    if header is None:
+        cells = cells[cells["line"] > 1]
     required, optional = list(required), list(optional)
-    missing = [c for c in required if c not in header]
-    if missing:
-        problems = Problems(name)
-        expected = ",".join(required + [f"[{c}]" for c in optional])
-        problems.add(
-            1, "header", ",".join(header), f"missing column(s) {missing}; expected {expected}"
-        )
-        problems.raise_if_any()
-    records, lines = [], []
-    for record in reader:
-        if not any(cell.strip() for cell in record):
-            continue
-        record = [cell.strip() for cell in record] + [""] * (len(header) - len(record))
-        records.append(record[: len(header)])
-        lines.append(reader.line_num)
-    rows = pd.DataFrame(records, columns=header, dtype=object)
-    for column in required + optional:
-        if column not in rows:
-            rows[column] = ""
-    rows["line"] = lines
+    _check_header(problems, names, required, optional)
+    problems.raise_if_any()
+    cells = cells[~(cells.drop(columns="line") == "").all(axis=1)]
+    rows = pd.DataFrame({"line": cells["line"].to_numpy()}, index=range(len(cells)))
+    for column in dict.fromkeys(required + optional):
+        at = names.index(column) if column in names else None
+        text = np.full(len(cells), "", dtype=object) if at is None else cells[at].to_numpy()
+        rows[column] = pd.Series(text, index=rows.index, dtype=object)
+    _check_extra_fields(problems, cells, names)
+    problems.raise_if_any(len(rows))
+    rows = rows[[*dict.fromkeys(required + optional), "line"]]
     rows.attrs["decimal_comma"] = delimiter == ";"
+    rows.attrs["given"] = {c for c in required + optional if c in names}
     return rows
 
 
+def _parse_csv(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame:
+    """Every record as stripped text in columns 0, 1, ... (at least ``width + 1``), and its ``line``.
+
+    pandas' C reader does the common case; files it cannot map to lines one to one (a cell holding a
+    line break, a row with two or more extra fields) are read again with the csv module.
+    """
+    nul = text.find("\x00")
+    if nul >= 0:
+        reason = "the file holds a NUL byte, so it is not CSV text; save it from your spreadsheet as CSV UTF-8"
+        problems.add(text.count("\n", 0, nul) + 1, "file", "\\x00", reason)
+        problems.raise_if_any()
+    cells = _parse_fast(text, delimiter, width, problems)
+    if cells is None:
+        cells = _parse_slow(text, delimiter, width, problems)
+    if _has_padding(text):  # a look at the text's bytes spares a strip of every cell
+        for column in cells.columns:
+            if column != "line":
+                cells[column] = cells[column].str.strip()
+    return cells
+
+
+# Whitespace as ``str.strip`` sees it: ASCII bytes, and the other characters.
+_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\r\n")
+_ASCII_SPACE, _EDGES = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+_ASCII_SPACE[[ord(c) for c in _SPACE if c.isascii()]] = True
+_EDGES[[ord(c) for c in ',;"\r\n']] = True
+
+
+def _has_padding(text: str) -> bool:
+    """Whether some cell may start or end with whitespace (vectorized over the text's bytes)."""
+    if not text.isascii() and any(c in text for c in _SPACE if not c.isascii()):
+        return True
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    space = _ASCII_SPACE[data]
+    if not space.any():
+        return False
+    edge = _EDGES[data]
+    return bool((space & (np.r_[True, edge[:-1]] | np.r_[edge[1:], True])).any())
+
+
+def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame | None:
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text), sep=delimiter, header=None, names=range(width + 1), dtype=object,
+            na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
+        )  # fmt: skip
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({**{i: pd.Series(dtype=object) for i in range(width + 1)}, "line": []})
+    except pd.errors.ParserError as exc:
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if unclosed:
+            reason = 'a quote (") opened here is never closed, so the rest of the file would be one cell; close it or remove it'
+            problems.add(int(unclosed.group(1)) + 1, "file", "", reason)
+            problems.raise_if_any()
+        return None
+    if '"' in text:
+        broken = [cells[c].str.contains("[\r\n]", regex=True) for c in cells.columns]
+        if np.logical_or.reduce(broken).any():
+            return None
+    cells["line"] = np.arange(1, len(cells) + 1)
+    return cells
+
+
+def _parse_slow(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records, lines, start = [], [], 1
+    try:
+        for record in reader:
+            records.append(record)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.add(start, "file", "", f"this line cannot be read as CSV ({exc}); fix its quotes")
+        problems.raise_if_any()
+    columns = max([width + 1, *map(len, records)])
+    cells = pd.DataFrame(
+        [r + [""] * (columns - len(r)) for r in records], columns=range(columns), dtype=object
+    )
+    cells["line"] = np.array(lines, dtype=int)
+    return cells
+
+
+def _check_header(
+    problems: Problems, names: list[str], required: list[str], optional: list[str]
+) -> None:
+    missing = [c for c in required if c not in names]
+    if missing:
+        expected = ",".join(required + [f"[{c}]" for c in optional])
+        problems.add(
+            1, "header", ",".join(names), f"missing column(s) {missing}; expected {expected}"
+        )
+    named = [n for n in names if n]
+    for twice in sorted({n for n in named if named.count(n) > 1}):
+        reason = f"column {twice!r} appears more than once in the header; keep one and remove or rename the others"
+        problems.add(1, "header", ",".join(names), reason)
+
+
+def _check_extra_fields(problems: Problems, cells: pd.DataFrame, names: list[str]) -> None:
+    """Rows with a value beyond the last named column (or under a column with no name)."""
+    beyond = [c for c in cells.columns if c != "line" and (c >= len(names) or not names[c])]
+    if not beyond:
+        return
+    has_extra = (cells[beyond] != "").any(axis=1)
+    if has_extra.any():
+        shown = cells[has_extra]
+        extra = shown[beyond].agg(lambda r: ",".join(c for c in r if c), axis=1)
+        problems.add_where(
+            shown.assign(extra=extra), has_extra[has_extra], "extra", TOO_MANY_FIELDS
+        )
+
+
+# Number forms spreadsheets write. A comma is read one way per file: in comma files it only groups
+# thousands (1,234.5); in semicolon files it is always the decimal mark (12,5 and 1.234,5), so
+# ``1,234.5`` there is no number at all.
 _US_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _EU_NUMBER = re.compile(r"^[+-]?((\d{1,3}(\.\d{3})+)(,\d*)?|\d+,\d*)$")
 _DIGIT_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3})")
+
+
+def _clean_text(text: pd.Series, decimal_comma: bool, percent: bool) -> tuple[pd.Series, pd.Series]:
+    """Number text without group separators, as ``float`` reads it, and a scale (0.01 for ``93%``)."""
+    text = text.astype(object).str.strip().str.replace(_DIGIT_GROUPS, "", regex=True)
+    scale = pd.Series(1.0, index=text.index)
+    if percent:
+        pct = text.str.endswith("%")
+        text = text.where(~pct, text.str[:-1].str.strip())
+        scale = scale.where(~pct, 0.01)
+    if decimal_comma:
+        eu = text.str.match(_EU_NUMBER)
+        plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        text = text.where(~eu, plain)
+    else:
+        us = text.str.match(_US_THOUSANDS)
+        text = text.where(~us, text.str.replace(",", "", regex=False))
+    return text, scale
 
 
 def clean_number(text: str, decimal_comma: bool = False, percent: bool = False) -> str:
     """Spreadsheet number text -> plain ``1234.5`` text that ``float`` reads; unknown forms pass through.
 
     Thousands separators (``1,234.5``; ``1 234``; in semicolon files ``1.234,5`` and ``12,5``) are
-    removed; with ``percent``, ``93%`` becomes ``0.93``. A comma is a decimal mark only in semicolon
-    files, so ``1,234`` is never read two ways; there a dot groups thousands only in groups of three
-    (``1.200`` is 1200, ``0.93`` stays 0.93).
+    removed; with ``percent``, ``93%`` becomes ``0.93``. A comma is a decimal mark in every cell of a
+    semicolon file and a thousands separator in every cell of a comma file, never both; in semicolon
+    files a dot groups thousands only in groups of three (``1.200`` is 1200, ``0.93`` stays 0.93).
     """
-    text = _DIGIT_GROUPS.sub("", text.strip())
-    scale = 1.0
-    if percent and text.endswith("%"):
-        text, scale = text[:-1].strip(), 0.01
-    if decimal_comma and _EU_NUMBER.match(text):
-        text = text.replace(".", "").replace(",", ".")
-    elif _US_THOUSANDS.match(text):
-        text = text.replace(",", "")
-    if scale != 1.0:
-        try:
-            return repr(float(text) * scale)
-        except ValueError:
-            return text + "%"
-    return text
+    cleaned, scale = _clean_text(pd.Series([text]), decimal_comma, percent)
+    if scale.iloc[0] == 1.0:
+        return str(cleaned.iloc[0])
+    try:
+        return repr(float(cleaned.iloc[0]) * float(scale.iloc[0]))
+    except ValueError:
+        return str(cleaned.iloc[0]) + "%"
 
 
 def to_number(text: pd.Series, decimal_comma: bool = False, percent: bool = False) -> pd.Series:
-    """Parse numbers (see ``clean_number``); anything unparseable or empty becomes NaN."""
-    cleaned = text.map(
-        lambda t: clean_number(t, decimal_comma, percent) if isinstance(t, str) else t
-    )
-    return pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").astype(float)
+    """Parse numbers (see ``clean_number``); anything unparseable or empty becomes NaN.
+
+    Plain numbers are parsed in one vectorized pass; only the other cells (thousands separators,
+    decimal commas, percentages, text) go through the cleaning string operations.
+    """
+    try:  # every cell a plain number: one C loop
+        number = pd.Series(text.to_numpy(dtype=object).astype(float), index=text.index)
+    except (ValueError, TypeError):
+        number = pd.to_numeric(text, errors="coerce").astype(float)
+    again = number.isna()
+    again[again] = text[again] != ""
+    if decimal_comma:
+        again |= text.str.contains(".", regex=False)
+    if again.any():
+        cleaned, scale = _clean_text(text[again], decimal_comma, percent)
+        number[again] = pd.to_numeric(cleaned, errors="coerce").astype(float) * scale
+    return number
 
 
 def parse_dates(text: pd.Series, date_format: str = "%Y-%m-%d") -> pd.Series:
-    """Parse dates in ``date_format``; unparseable or impossible dates (Feb 30) become NaT."""
-    return pd.to_datetime(text, format=date_format, errors="coerce")
+    """Parse dates in ``date_format`` to days; unparseable or impossible dates (Feb 30) become NaT.
+
+    A time of day in the format (``%Y-%m-%d %H:%M``) is dropped: a value belongs to its day.
+    """
+    try:
+        when = pd.to_datetime(text, format=date_format, errors="coerce")
+    except ValueError as exc:
+        msg = f"date format {date_format!r} is not valid ({exc}); use strftime codes such as %Y-%m-%d or %d/%m/%Y"
+        raise ConfigError(msg) from None
+    return when.dt.normalize()
 
 
 def closest(name: str, choices: Iterable[str]) -> str:
@@ -202,15 +370,74 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean {match[0]!r}?" if match else ""
 
 
+def name_key(names: pd.Series) -> pd.Series:
+    """How metric names are compared: ``" EMS response "`` and ``"EMS Response"`` are one metric."""
+    return names.astype(object).map(lambda n: str(n).strip().casefold())
+
+
+def canonical_names(names: pd.Series, catalog: Iterable[str]) -> pd.Series:
+    """Each name as the catalog spells it (ignoring case and surrounding spaces); NaN if unknown."""
+    catalog = list(catalog)
+    exact = names.isin(set(catalog))
+    result = names.where(exact)
+    if not exact.all():
+        by_key = dict(zip(name_key(pd.Series(catalog, dtype=object)), catalog, strict=True))
+        result[~exact] = name_key(names[~exact]).map(by_key)
+    return result
+
+
+# --- text that names things ------------------------------------------------------------------
+
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # tabs and line breaks allowed
+
+
+def _check_text(
+    problems: Problems,
+    rows: pd.DataFrame,
+    column: str,
+    limit: int | None = None,
+    *,
+    multiline: bool = False,
+    formula: bool = False,
+) -> None:
+    """Control characters, text longer than the store keeps, and (names) spreadsheet formulas."""
+    text = rows[column].astype(str)
+    control = text.str.contains(_CONTROL_IN_TEXT if multiline else _CONTROL, regex=True)
+    problems.add_where(
+        rows, control, column,
+        "holds a control character (a NUL byte, an escape or a line break); remove it",
+    )  # fmt: skip
+    if limit is not None:
+        problems.add_where(
+            rows, text.str.len() > limit, column,
+            f"longer than {limit} characters, the most the database keeps; shorten it",
+        )  # fmt: skip
+    if formula:
+        problems.add_where(
+            rows, text.str.startswith(FORMULA_STARTS), column,
+            f"starts with one of {' '.join(FORMULA_STARTS)}, which a spreadsheet would run as a formula "
+            "when the kit's CSV exports are opened; start it with a letter or digit",
+        )  # fmt: skip
+
+
 # --- metrics.csv -----------------------------------------------------------------------------
 
+METRIC_FILE_COLUMNS = [*METRIC_COLUMNS, ALLOW_NEGATIVE]
 
-def load_metrics(source: Source, fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def load_metrics(
+    source: Source,
+    fmt: str = "auto",
+    existing: pd.DataFrame | None = None,
+    catalog_targets: dict[str, float | None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate a metrics file; return (metrics frame, targets frame of the fixed targets).
 
     ``fmt``: ``kit`` (metrics.csv), ``boston`` (the Boston toolkit's metric CSV,
     ``name,definition,direction,historic,target,trend`` with booleans), ``json`` (its fixtures) or
-    ``auto`` (decide from the content).
+    ``auto`` (decide from the content). ``existing`` (the stored catalog) and ``catalog_targets``
+    let a file restate only some columns of a metric: the others keep their stored values.
     """
     text = read_text(source)
     fmt = _check_format(fmt) if fmt != "auto" else _detect_metrics_format(text)
@@ -220,28 +447,84 @@ def load_metrics(source: Source, fmt: str = "auto") -> tuple[pd.DataFrame, pd.Da
         first = _first_cells(text)
         header = None if first[:1] == ["name"] else BOSTON_METRIC_COLUMNS
         rows = read_rows(
-            source, BOSTON_METRIC_COLUMNS[:3], BOSTON_METRIC_COLUMNS, text=text, header=header
+            source, BOSTON_METRIC_COLUMNS[:1], BOSTON_METRIC_COLUMNS, text=text, header=header
         )
         rows = boston_metric_rows(rows)
     else:
-        rows = read_rows(source, required=["name", "direction"], optional=METRIC_COLUMNS, text=text)
-    return validate_metrics(rows, source_name(source))
+        rows = read_rows(source, required=["name"], optional=METRIC_FILE_COLUMNS, text=text)
+    return validate_metrics(rows, source_name(source), existing, catalog_targets)
+
+
+def restate(
+    rows: pd.DataFrame,
+    existing: pd.DataFrame | None,
+    catalog_targets: dict[str, float | None] | None = None,
+) -> pd.DataFrame:
+    """Fill the columns a file does not give (``rows.attrs["given"]``) from the stored metric.
+
+    A file of ``name,direction,target`` changes only those columns of the metrics it names; new
+    metrics get the defaults. Returns a copy with every metrics.csv column.
+    """
+    rows = rows.copy()
+    given = rows.attrs.get("given", set(METRIC_FILE_COLUMNS))
+    for column in METRIC_FILE_COLUMNS:
+        if column not in rows:
+            rows[column] = ""
+    missing = [c for c in METRIC_FILE_COLUMNS if c not in given]
+    if existing is None or existing.empty or not missing:
+        return rows
+    stored = _metrics_as_text(existing, catalog_targets or {})
+    known = rows["name"].isin(stored.index)
+    for column in missing:
+        rows[column] = rows[column].where(~known, rows["name"].map(stored[column]))
+    return rows
+
+
+def _metrics_as_text(
+    metrics: pd.DataFrame, catalog_targets: dict[str, float | None]
+) -> pd.DataFrame:
+    """The stored catalog as the metrics.csv cells that would restate it unchanged."""
+    text = metrics.set_index("name").astype(object)
+    text["trend"] = np.where(metrics["trend"].astype(bool), "true", "false")
+    if ALLOW_NEGATIVE in metrics:
+        text[ALLOW_NEGATIVE] = np.where(metrics[ALLOW_NEGATIVE].astype(bool), "true", "false")
+    else:
+        text[ALLOW_NEGATIVE] = "false"
+    text["weight"] = [repr(float(w)) for w in metrics["weight"]]
+    text["baseline"] = metrics["baseline"].to_numpy()
+    targets = [catalog_targets.get(n) for n in text.index]
+    text["target"] = ["" if t is None or t != t else repr(float(t)) for t in targets]
+    return text.fillna("").astype(str)
 
 
 def validate_metrics(
-    rows: pd.DataFrame, name: str = "metrics.csv"
+    rows: pd.DataFrame,
+    name: str = "metrics.csv",
+    existing: pd.DataFrame | None = None,
+    catalog_targets: dict[str, float | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check metric rows; return (metrics, targets) or raise listing every bad row."""
+    """Check metric rows; return (metrics, targets) or raise listing every bad row.
+
+    With ``existing`` (the stored catalog), columns the file does not give keep their stored values,
+    and a name that differs from a stored one only by case or spaces is refused (never a second metric).
+    """
     problems = Problems(name)
-    rows = rows.copy()
+    rows = restate(rows, existing, catalog_targets)
     for column, default in [("category", DEFAULT_CATEGORY), ("kind", "value"), ("baseline", "")]:
         rows[column] = rows[column].where(rows[column] != "", default)
     for column in ["direction", "kind", "aggregation", "baseline"]:
         rows[column] = rows[column].str.lower()
-    problems.add_where(rows, rows["name"] == "", "name", "metric name is empty")
-    dupes = rows["name"].duplicated(keep=False) & (rows["name"] != "")
-    problems.add_where(rows, dupes, "name", "metric name appears more than once in the file")
-    _check_choice(problems, rows, "direction", DIRECTIONS)
+    _check_metric_identity(problems, rows, existing)
+    _check_text(problems, rows, "name", TEXT_LIMITS["name"], formula=True)
+    _check_text(problems, rows, "category", TEXT_LIMITS["category"], formula=True)
+    _check_text(problems, rows, "unit", TEXT_LIMITS["unit"])
+    _check_text(problems, rows, "definition", multiline=True)
+    new = ~rows["name"].isin(set(existing["name"]) if existing is not None else set())
+    problems.add_where(
+        rows, new & (rows["direction"] == ""), "direction",
+        "a new metric needs a direction: higher or lower (is better)",
+    )  # fmt: skip
+    _check_choice(problems, rows[rows["direction"] != ""], "direction", DIRECTIONS)
     _check_choice(problems, rows, "kind", KINDS)
     _check_choice(problems, rows, "baseline", ("", *BASELINES))
     aggregation_ok = rows["aggregation"].isin(("", *AGGREGATIONS))
@@ -255,7 +538,8 @@ def validate_metrics(
         "aggregation",
         "ratio metrics are always sum(numerators)/sum(denominators); leave aggregation empty",
     )
-    target = to_number(rows["target"], rows.attrs.get("decimal_comma", False))
+    decimal_comma = rows.attrs.get("decimal_comma", False)
+    target = to_number(rows["target"], decimal_comma)
     history = rows["baseline"] == "history"
     has_target = rows["target"] != ""
     problems.add_where(rows, has_target & target.isna(), "target", "target is not a number")
@@ -283,12 +567,16 @@ def validate_metrics(
         "target",
         "give a target greater than 0, or set baseline=history",
     )
-    trend = rows["trend"].str.lower()
-    bad_trend = ~trend.isin(TRUE_WORDS | FALSE_WORDS)
-    problems.add_where(rows, bad_trend, "trend", "trend must be true or false")
-    weight = to_number(rows["weight"], rows.attrs.get("decimal_comma", False)).where(
-        rows["weight"] != "", 1.0
+    trend = _check_flag(problems, rows, "trend")
+    negative = _check_flag(problems, rows, ALLOW_NEGATIVE)
+    problems.add_where(
+        rows,
+        negative & ((rows["kind"] != "value") | (rows["direction"] != "higher")),
+        ALLOW_NEGATIVE,
+        "only higher-is-better value metrics may allow negative values (a ratio counts cases; a "
+        "lower-is-better score target/value has no meaning below 0); set allow_negative=false",
     )
+    weight = to_number(rows["weight"], decimal_comma).where(rows["weight"] != "", 1.0)
     bad_weight = weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(1))
     problems.add_where(
         rows, bad_weight, "weight", "weight must be a number greater than 0 (default 1)"
@@ -308,8 +596,9 @@ def validate_metrics(
                 np.where(rows["kind"] == "value", "mean", ""),
             ),
             "baseline": np.where(history, "history", "target"),
-            "trend": trend.isin(TRUE_WORDS),
+            "trend": trend,
             "weight": weight.astype(float),
+            ALLOW_NEGATIVE: negative,
         }
     ).reset_index(drop=True)
     targets = pd.DataFrame(
@@ -320,6 +609,38 @@ def validate_metrics(
         }
     ).reset_index(drop=True)
     return metrics, targets
+
+
+def _check_metric_identity(
+    problems: Problems, rows: pd.DataFrame, existing: pd.DataFrame | None
+) -> None:
+    """Names are compared ignoring case and surrounding spaces: one file, one row per metric; a
+    name that differs from a stored metric only by case is refused rather than made a second metric."""
+    problems.add_where(rows, rows["name"] == "", "name", "metric name is empty")
+    key = name_key(rows["name"])
+    dupes = key.duplicated(keep=False) & (rows["name"] != "")
+    problems.add_where(
+        rows, dupes, "name",
+        "metric name appears more than once in the file (names are compared ignoring case); keep one row",
+    )  # fmt: skip
+    if existing is None or existing.empty:
+        return
+    stored = canonical_names(rows["name"], existing["name"])
+    for index in rows.index[stored.notna() & (stored != rows["name"])]:
+        problems.add(
+            rows.at[index, "line"], "name", rows.at[index, "name"],
+            f"differs from the existing metric {stored[index]!r} only by case or spaces; write "
+            f"{stored[index]!r} exactly (a file cannot rename a metric or add a second one like it)",
+        )  # fmt: skip
+
+
+def _check_flag(problems: Problems, rows: pd.DataFrame, column: str) -> pd.Series:
+    """A true/false column (empty = false); records anything else and returns the booleans."""
+    flag = rows[column].astype(str).str.lower()
+    problems.add_where(
+        rows, ~flag.isin(TRUE_WORDS | FALSE_WORDS), column, f"{column} must be true or false"
+    )
+    return flag.isin(TRUE_WORDS)
 
 
 def _check_choice(
@@ -348,25 +669,22 @@ def validate_targets(
 ) -> pd.DataFrame:
     """Check target-change rows; return ``metric, effective_from, target`` or raise."""
     problems = Problems(name)
-    _check_metric_names(problems, rows, metrics)
+    metric = _check_metric_names(problems, rows, metrics)
     history = set(metrics.loc[metrics["baseline"] == "history", "name"])
     problems.add_where(
         rows,
-        rows["metric"].isin(history),
+        metric.isin(history),
         "metric",
         "this metric is scored against its own history (baseline=history); it takes no target",
     )
-    when = parse_dates(rows["effective_from"], date_format)
-    problems.add_where(
-        rows, when.isna(), "effective_from", f"not a valid date in {_format_hint(date_format)} form"
-    )
+    when = _check_dates(problems, rows, "effective_from", date_format)
     target = to_number(rows["target"], rows.attrs.get("decimal_comma", False))
     problems.add_where(rows, target.isna(), "target", "target is not a number")
     problems.add_where(
         rows, ~(target > 0) & target.notna(), "target", "target must be greater than 0"
     )
     problems.add_where(rows, np.isinf(target), "target", "target must be a finite number")
-    frame = pd.DataFrame({"metric": rows["metric"], "effective_from": when, "target": target})
+    frame = pd.DataFrame({"metric": metric, "effective_from": when, "target": target})
     frame, keys = _with_area(problems, rows, frame, ["metric", "effective_from"])
     _check_conflicts(problems, frame, rows["line"], keys, ["target"])
     problems.raise_if_any(len(rows))
@@ -421,7 +739,8 @@ def _check_format(fmt: str) -> str:
 
 
 def _first_cells(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), [])
+    line = text.split("\n", 1)[0]
+    first = next(csv.reader(io.StringIO(line), delimiter=sniff_delimiter(text)), [])
     return [c.strip().lower() for c in first]
 
 
@@ -460,6 +779,7 @@ def boston_metric_rows(rows: pd.DataFrame) -> pd.DataFrame:
     ``direction`` true means higher is better (Boston's "do you want this value to go up?");
     ``historic`` true means baseline=history, and then Boston's target field is ignored.
     """
+    given = set(rows.attrs.get("given", BOSTON_METRIC_COLUMNS))
     out = rows.copy()
     for column in BOSTON_METRIC_COLUMNS:
         if column not in out:
@@ -473,9 +793,10 @@ def boston_metric_rows(rows: pd.DataFrame) -> pd.DataFrame:
         [is_history, historic.isin(FALSE_WORDS)], ["history", ""], out["historic"]
     ).astype(object)
     out["target"] = out["target"].where(~is_history, "")
-    for column in METRIC_COLUMNS:
+    for column in METRIC_FILE_COLUMNS:
         if column not in out:
             out[column] = ""
+    out.attrs["given"] = {("baseline" if c == "historic" else c) for c in given}
     return out
 
 
@@ -494,41 +815,79 @@ def _json_metric_fields(fields: dict, _names: dict[str, str]) -> dict[str, objec
     return {c: fields.get(c) for c in BOSTON_METRIC_COLUMNS}
 
 
+JSON_SHAPE = (
+    'a list of records such as [{"model": "cityscore.value", "fields": {"metric": "Library Users", '
+    '"entry_date": "2026-10-01", "val": 1234}}]'
+)
+
+
 def _json_records(source: Source, text: str, model: str, convert) -> pd.DataFrame:
     """Rows (as text) from the ``cityscore.<model>`` records of a Boston toolkit JSON fixture.
 
-    The ``line`` of a row is the record's position in the list (1 = first record).
+    The ``line`` of a row is the record's position in the list (1 = first record). A file that is
+    not a list of records, or holds no ``cityscore.<model>`` record, is refused.
     """
-    name = source_name(source)
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems = Problems(name)
-        problems.add(
-            exc.lineno,
-            "json",
-            text.splitlines()[exc.lineno - 1][:60] if text else "",
-            f"not valid JSON: {exc.msg}",
-        )
-        problems.raise_if_any()
+    problems = Problems(source_name(source))
+    records = _json_parse(text, problems)
     if isinstance(records, dict):
         records = [records]
+    if not isinstance(records, list):
+        problems.add(1, "json", type(records).__name__, f"expected {JSON_SHAPE}")
+        problems.raise_if_any()
     metric_names = {
-        str(r.get("pk", r.get("id"))): str(r.get("fields", {}).get("name"))
+        str(r.get("pk", r.get("id"))): str(r["fields"].get("name"))
         for r in records
-        if isinstance(r, dict) and _is_model(r, "metric")
+        if isinstance(r, dict) and _is_model(r, "metric") and isinstance(r.get("fields"), dict)
     }
     out, lines = [], []
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict) or not _is_model(record, model):
             continue
         fields = record.get("fields") or {}
+        if not isinstance(fields, dict):
+            problems.add(
+                number,
+                "fields",
+                _json_text(fields),
+                'the record\'s "fields" must be an object {...}',
+            )
+            continue
         row = convert(fields, metric_names)
         out.append({k: _json_text(v) for k, v in row.items()})
         lines.append(number)
+    if not out and not problems:
+        problems.add(
+            1, "json", f"{len(records)} record(s)",
+            f'no "cityscore.{model}" record in the file; expected {JSON_SHAPE.replace("value", model, 1)}',
+        )  # fmt: skip
+    problems.raise_if_any(len(records))
     rows = pd.DataFrame(out, columns=list(convert({}, {})), dtype=object)
     rows["line"] = lines
     return rows
+
+
+def _json_parse(text: str, problems: Problems) -> object:
+    """``json.loads`` that refuses repeated keys in one object and reports every failure as a problem."""
+
+    def no_repeats(pairs: list[tuple[str, object]]) -> dict:
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            msg = f"key(s) {repeated} appear more than once in one object; keep one of each"
+            raise ValueError(msg)
+        return dict(pairs)
+
+    try:
+        return json.loads(text, object_pairs_hook=no_repeats)
+    except json.JSONDecodeError as exc:
+        shown = text.splitlines()[exc.lineno - 1][:60] if text.splitlines() else ""
+        problems.add(exc.lineno, "json", shown, f"not valid JSON: {exc.msg}")
+    except ValueError as exc:
+        problems.add(1, "json", "", str(exc))
+    except RecursionError:
+        problems.add(1, "json", "", "the JSON is nested too deeply; expected " + JSON_SHAPE)
+    problems.raise_if_any()
+    raise AssertionError  # unreachable: a problem was recorded
 
 
 def _is_model(record: dict, model: str) -> bool:
@@ -551,18 +910,28 @@ def validate_values(
     today: dt.date | None = None,
     date_format: str = "%Y-%m-%d",
 ) -> pd.DataFrame:
-    """Check daily value rows against the catalog; return observations or raise listing every bad row."""
+    """Check daily value rows against the catalog; return observations or raise listing every bad row.
+
+    Metric names are matched ignoring case and surrounding spaces and stored as the catalog spells
+    them; a time of day in the dates is dropped, so two rows of one metric on one day are one value
+    (if equal) or a conflict.
+    """
     problems = Problems(name)
     today = today or dt.date.today()
-    known = _check_metric_names(problems, rows, metrics)
-    kind = rows["metric"].map(dict(zip(metrics["name"], metrics["kind"], strict=True)))
-    date = parse_dates(rows["date"], date_format)
-    problems.add_where(
-        rows, date.isna(), "date", f"not a valid date in {_format_hint(date_format)} form"
-    )
+    metric = _check_metric_names(problems, rows, metrics)
+    known = metric.notna()
+    kind = metric.map(dict(zip(metrics["name"], metrics["kind"], strict=True)))
+    date = _check_dates(problems, rows, "date", date_format)
     problems.add_where(rows, date > pd.Timestamp(today), "date", "date is in the future")
     is_value, is_ratio = known & (kind == "value"), known & (kind == "ratio")
-    value = _check_number(problems, rows, "value", is_value, "a value metric needs a value")
+    allow = (
+        metric.map(dict(zip(metrics["name"], metrics[ALLOW_NEGATIVE], strict=True)))
+        if ALLOW_NEGATIVE in metrics
+        else pd.Series(False, index=rows.index)
+    )
+    value = _check_number(
+        problems, rows, "value", is_value, "a value metric needs a value", allow.fillna(False)
+    )
     numerator = _check_number(
         problems, rows, "numerator", is_ratio, "a ratio metric needs a numerator"
     )
@@ -577,7 +946,7 @@ def validate_values(
     )
     frame = pd.DataFrame(
         {
-            "metric": rows["metric"],
+            "metric": metric,
             "date": date,
             "value": value.where(is_value),
             "numerator": numerator.where(is_ratio),
@@ -610,35 +979,81 @@ def _format_hint(date_format: str) -> str:
     return date_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
 
 
+def _check_dates(
+    problems: Problems, rows: pd.DataFrame, column: str, date_format: str
+) -> pd.Series:
+    when = parse_dates(rows[column], date_format)
+    problems.add_where(
+        rows, when.isna(), column, f"not a valid date in {_format_hint(date_format)} form"
+    )
+    early = when < pd.Timestamp(EARLIEST)
+    problems.add_where(rows, early, column, f"dates before {EARLIEST} are not kept; check the year")
+    return when.where(~early)
+
+
 def _check_metric_names(problems: Problems, rows: pd.DataFrame, metrics: pd.DataFrame) -> pd.Series:
-    names = set(metrics["name"])
-    known = rows["metric"].isin(names)
-    for line, metric in zip(rows.loc[~known, "line"], rows.loc[~known, "metric"], strict=True):
-        reason = "metric name is empty" if not metric else "unknown metric" + closest(metric, names)
-        problems.add(line, "metric", metric, reason)
-    return known
+    """Each row's metric as the catalog spells it (NaN where unknown, which is recorded)."""
+    metric = canonical_names(rows["metric"], metrics["name"])
+    unknown = metric.isna()
+    names = rows.loc[unknown, "metric"].astype(str)
+    hints = {n: "unknown metric" + closest(n, metrics["name"]) for n in names.unique() if n}
+    reasons = names.map(hints).fillna("metric name is empty")
+    problems.add_where(rows, unknown, "metric", reasons.reindex(rows.index))
+    return metric
 
 
 def _check_number(
-    problems: Problems, rows: pd.DataFrame, column: str, needed: pd.Series, missing_reason: str
+    problems: Problems,
+    rows: pd.DataFrame,
+    column: str,
+    needed: pd.Series,
+    missing_reason: str,
+    allow_negative: pd.Series | None = None,
 ) -> pd.Series:
     """Parse ``column`` where ``needed``; record empty, non-numeric, NaN/infinite and negative cells."""
     text = rows[column]
+    decimal_comma = rows.attrs.get("decimal_comma", False)
+    blank = text == ""
+    filled = needed & ~blank
     # Only a value may be written as a percentage (a rate such as 93%); counts may not.
-    number = to_number(text, rows.attrs.get("decimal_comma", False), percent=column == "value")
-    empty = needed & (text == "")
-    problems.add_where(rows, empty, column, missing_reason)
-    not_number = needed & ~empty & number.isna() & ~text.str.lower().isin(["nan", "-nan"])
-    problems.add_where(rows, not_number, column, "not a number")
-    nan_text = needed & text.str.lower().isin(["nan", "-nan"])
+    percent = column == "value"
+    if filled.all():
+        number = to_number(text, decimal_comma, percent)
+    else:
+        number = pd.Series(np.nan, index=rows.index)
+        if filled.any():
+            number[filled] = to_number(text[filled], decimal_comma, percent)
+    problems.add_where(rows, needed & blank, column, missing_reason)
+    odd = filled & number.isna()
+    nan_text = odd.copy()
+    nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"])
+    problems.add_where(rows, odd & ~nan_text, column, _not_a_number(decimal_comma))
     problems.add_where(rows, nan_text, column, "NaN is not a value; leave the day out instead")
     infinite = needed & np.isinf(number)
     problems.add_where(rows, infinite, column, "infinity is not a value")
     negative = needed & (number < 0) & ~infinite
-    problems.add_where(
-        rows, negative, column, "negative values cannot be scored (counts and times are >= 0)"
-    )
+    if allow_negative is None:
+        reason = f"{column}s count cases and cannot be negative"
+        problems.add_where(rows, negative, column, reason)
+    else:
+        problems.add_where(rows, negative & ~allow_negative.astype(bool), column, NEGATIVE_REFUSED)
     return number
+
+
+NEGATIVE_REFUSED = (
+    "negative values are refused for this metric (allow_negative is false: counts and times are "
+    ">= 0); if it can truly go below 0 (a net change, a balance), set allow_negative=true for it in "
+    "metrics.csv (higher-is-better value metrics only)"
+)
+
+
+def _not_a_number(decimal_comma: bool) -> str:
+    if decimal_comma:
+        return (
+            "not a number; in a semicolon file the comma is the decimal mark in every cell "
+            "(12,5 or 1.234,5; 1,234.5 is refused)"
+        )
+    return 'not a number; in a comma file write decimals with a dot (12.5), thousands as 1234 or "1,234"'
 
 
 def _check_conflicts(
@@ -646,7 +1061,8 @@ def _check_conflicts(
 ) -> None:
     """Flag rows that share ``keys`` with another row of the file but differ in ``values``."""
     valid = frame[keys].notna().all(axis=1)
-    subset = frame[valid].assign(line=lines[valid])
+    repeated = frame.duplicated(keys, keep=False) & valid
+    subset = frame[repeated].assign(line=lines[repeated])
     if subset.empty:
         return
     distinct = subset.drop_duplicates(keys + values).groupby(keys, dropna=False).size()
@@ -668,13 +1084,92 @@ def _check_conflicts(
                 line,
                 keys[-1],
                 label,
-                f"lines {rest} give a different value for the same {' and '.join(keys)}",
+                f"lines {rest} give a different value for the same {' and '.join(keys)} "
+                "(a time of day does not count: one value per metric and day); keep one",
             )
 
 
 def _plain(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
-    if isinstance(value, float) and math.isnan(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, (float, np.floating)):
+        return (
+            f"{float(value):g}"
+            if float(value) == float(f"{float(value):g}")
+            else repr(float(value))
+        )
+    if isinstance(value, np.generic):
+        return value.item()
     return value
+
+
+# --- what an import would change (dry runs) ---------------------------------------------------
+
+SHOWN_CHANGES = 10
+
+
+def compare(
+    incoming: pd.DataFrame, current: pd.DataFrame, keys: list[str], fields: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows to insert, rows to update) of ``incoming`` against ``current``; updates carry ``*_old``."""
+    merged = incoming.merge(
+        current[keys + fields], on=keys, how="left", suffixes=("", "_old"), indicator=True
+    )
+    new = merged["_merge"] == "left_only"
+    changed = pd.Series(False, index=merged.index)
+    for field in fields:
+        old, now = merged[f"{field}_old"], merged[field]
+        changed |= ~((old == now) | (old.isna() & now.isna()))
+    return (
+        merged.loc[new, incoming.columns].reset_index(drop=True),
+        merged[~new & changed].drop(columns="_merge").reset_index(drop=True),
+    )
+
+
+def describe_changes(
+    insert: pd.DataFrame, update: pd.DataFrame, keys: list[str], fields: list[str]
+) -> str:
+    """The first rows to insert, and for updates ``field: old -> new``; counts when there are more."""
+    lines = []
+    if len(insert):
+        lines.append(f"would insert {len(insert)}:")
+        lines += [f"  {_row_label(r, keys)}: {_row_fields(r, fields)}" for r in _first(insert)]
+    if len(update):
+        lines.append(f"would update {len(update)} (old -> new):")
+        lines += [f"  {_row_label(r, keys)}: {_row_changes(r, fields)}" for r in _first(update)]
+    return "\n".join(lines)
+
+
+def _first(frame: pd.DataFrame) -> list[dict]:
+    rows = frame.head(SHOWN_CHANGES).to_dict("records")
+    if len(frame) > SHOWN_CHANGES:
+        rows.append({"__more__": len(frame) - SHOWN_CHANGES})
+    return rows
+
+
+def _row_label(row: dict, keys: list[str]) -> str:
+    if "__more__" in row:
+        return f"... and {row['__more__']} more"
+    return printable(" ".join(str(_plain(row[k])) for k in keys))
+
+
+def _row_fields(row: dict, fields: list[str]) -> str:
+    if "__more__" in row:
+        return "(the first are shown)"
+    shown = [f"{f}={_plain(row[f])}" for f in fields if _plain(row[f]) != ""]
+    return printable(", ".join(shown))
+
+
+def _row_changes(row: dict, fields: list[str]) -> str:
+    if "__more__" in row:
+        return "(the first are shown)"
+    changed = []
+    for field in fields:
+        old, new = _plain(row[f"{field}_old"]), _plain(row[field])
+        if old != new:
+            changed.append(
+                f"{field} {old if old != '' else '(empty)'} -> {new if new != '' else '(empty)'}"
+            )
+    return printable(", ".join(changed))

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, environment, redact_url
+from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, WORK_DIR, environment, redact_url
 
 DEMO_END = dt.date(2026, 10, 31)
-DEMO_DB = PROJECT_DIR / "build" / "notebook-demo.db"
+DEMO_DB = WORK_DIR / "build" / "notebook-demo.db"  # the checkout, or the current folder
 EXECUTE_TIMEOUT = 600  # seconds per cell
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

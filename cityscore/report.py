@@ -46,6 +46,7 @@ SUMMARY_KEY = (
 HIDE_TAG = (
     "report-hide"  # cells with this tag run (and are checked by nbval) but stay out of the HTML
 )
+CHART_KEY = "cityscore-chart"  # output metadata key: a chart's description and data table
 SPARK_DAYS = 30
 MIN_SECRET = 4  # shortest password the outputs are scrubbed of (see _password)
 
@@ -184,6 +185,18 @@ def _since_label(city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str)
     return f"{label}: {round_half_even(before)} → {round_half_even(day.get(as_of))}"
 
 
+MAX_PANELS = 24  # small multiples: at most this many metrics (follow-up first, then movers)
+TOP_CONTRIBUTIONS = 12  # bars per comparison in "Why it moved"; the rest are one "All other" bar
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart with its text alternative: the chart's description and the data as an HTML table."""
+
+    chart: alt.TopLevelMixin
+    table: str = ""  # ready-escaped HTML (display.table_html), shown in a <details> below the chart
+
+
 def chart_bundle(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """A chart as a Vega-Lite mimebundle; the report template turns it into an inline, escaped spec."""
     spec = chart.to_dict()
@@ -191,11 +204,20 @@ def chart_bundle(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return {VEGALITE_MIME: spec, "text/plain": f"<{type(chart).__name__}>"}
 
 
-def show(chart: alt.TopLevelMixin) -> None:
-    """Display a chart in the notebook so that the report template can embed it offline."""
+def show(figure: alt.TopLevelMixin | Figure) -> None:
+    """Display a chart (or a Figure) so that the report template can embed it offline.
+
+    The chart's description and the Figure's table ride along in the output metadata; the template
+    shows them as the figure's caption and a "Data behind this chart" table.
+    """
     from IPython.display import display
 
-    display(chart_bundle(chart), raw=True)
+    if not isinstance(figure, Figure):
+        figure = Figure(figure)
+    bundle = chart_bundle(figure.chart)
+    description = bundle[VEGALITE_MIME].get("description", "")
+    meta = {CHART_KEY: {"description": description, "table": figure.table}}
+    display(bundle, raw=True, metadata=meta)
 
 
 def show_html(text: str, summary: dict[str, Any] | None = None) -> None:
@@ -205,8 +227,134 @@ def show_html(text: str, summary: dict[str, Any] | None = None) -> None:
     display(HTML(text), metadata={SUMMARY_KEY: summary} if summary else None)
 
 
+def scoreboard_html(daily: DailyData, periods: list[str] | None = None) -> str:
+    """The scoreboard: categories as collapsible sections, a searchable table of metrics x periods."""
+    from .catalog import PERIODS
+    from .display import scoreboard_html as board
+
+    present = set(daily.scores["period"].astype(str))
+    return board(daily.scores, daily.metrics, periods or [p for p in PERIODS if p in present])
+
+
+def citywide_figure(daily: DailyData) -> Figure:
+    """The CityScore over the history window; the table gives every day's numbers."""
+    from .charts import citywide_chart
+    from .display import Column, table_html
+
+    city = daily.citywide
+    wide = city.pivot_table(
+        index="as_of", columns=city["period"].astype(str), values="score", observed=True
+    )
+    share = city[city["period"].astype(str) == "day"].set_index("as_of")["share_below_one"]
+    table = wide.reindex(columns=[p for p in ("day", "week") if p in wide.columns])
+    table = table.assign(share=share).sort_index(ascending=False).reset_index()
+    columns = [Column("as_of", "Date", "date")]
+    columns += [
+        Column(p, f"{p.capitalize()} CityScore", "number") for p in ("day", "week") if p in table
+    ]
+    columns.append(Column("share", "Share of metrics below 1 (day)", "percent", 0))
+    return Figure(
+        citywide_chart(city),
+        _details(table_html(table, columns, caption="CityScore by day, newest first")),
+    )
+
+
+def contributions_figure(daily: DailyData, top: int = TOP_CONTRIBUTIONS) -> Figure:
+    """What moved the CityScore: the ``top`` largest contributions per comparison, the rest summed."""
+    from .charts import contributions_chart, top_contributions
+    from .display import Column, table_html
+
+    shown = top_contributions(daily.contributions, top)
+    columns = [
+        Column("metric", "Metric"),
+        Column("since", "Comparison"),
+        Column("before", "Score before", "number"),
+        Column("now", "Score now", "number"),
+        Column("contribution", "Contribution", "number", 3),
+    ]
+    return Figure(
+        contributions_chart(daily.contributions, top=top),
+        _details(table_html(shown, columns, caption="Contributions to the change in CityScore")),
+    )
+
+
+def panel_metrics(daily: DailyData, n: int = MAX_PANELS, period: str = "week") -> list[str]:
+    """The metrics worth a small multiple: those needing follow-up, then the biggest movers.
+
+    Follow-up: the lowest ``period`` scores below 1 (up to half the panels). Movers: the largest
+    change of the ``period`` score over the last 30 days. All metrics when there are at most ``n``.
+    """
+    import pandas as pd
+
+    rows = daily.history[daily.history["period"].astype(str) == period]
+    rows = rows[rows["metric"].astype(str) != "CityScore"]
+    names = sorted(rows["metric"].astype(str).unique())
+    if len(names) <= n:
+        return names
+    score = rows.pivot_table(index="as_of", columns=rows["metric"].astype(str), values="score")
+    now = score.loc[daily.as_of] if daily.as_of in score.index else score.iloc[-1]
+    before_day = daily.as_of - pd.Timedelta(days=30)
+    before = score.loc[before_day] if before_day in score.index else score.iloc[0]
+    low = now[now < 1].sort_values(kind="stable").index[: n // 2].tolist()
+    moves = (now - before).abs().drop(low, errors="ignore").dropna()
+    movers = moves.sort_values(ascending=False, kind="stable").index[: n - len(low)].tolist()
+    return low + movers
+
+
+def small_multiples_figure(daily: DailyData, n: int = MAX_PANELS, period: str = "week") -> Figure:
+    """Small multiples of the chosen metrics' ``period`` scores, with a table of their numbers."""
+    import pandas as pd
+
+    from .charts import small_multiples_chart
+    from .display import Column, table_html
+
+    chosen = panel_metrics(daily, n, period)
+    rows = daily.history[
+        (daily.history["period"].astype(str) == period)
+        & daily.history["metric"].astype(str).isin(chosen)
+    ]
+    rows = rows.assign(metric=rows["metric"].astype(str))
+    stats = []
+    for metric in chosen:
+        mine = rows[rows["metric"] == metric].dropna(subset=["score"]).sort_values("as_of")
+        today = mine[mine["as_of"] == daily.as_of]["score"]
+        low = mine.loc[mine["score"].idxmin()] if len(mine) else None
+        stats.append(
+            {
+                "metric": metric,
+                "now": today.iloc[0] if len(today) else float("nan"),
+                "low": low["score"] if low is not None else float("nan"),
+                "low_on": low["as_of"] if low is not None else pd.NaT,
+                "high": mine["score"].max() if len(mine) else float("nan"),
+            }
+        )
+    columns = [
+        Column("metric", "Metric"),
+        Column("now", f"{period.capitalize()} score today", "number"),
+        Column("low", "Lowest", "number"),
+        Column("low_on", "Lowest on", "date"),
+        Column("high", "Highest", "number"),
+    ]
+    caption = f"{period.capitalize()} scores of the {len(chosen)} metrics shown"
+    return Figure(
+        small_multiples_chart(daily.history, daily.targets, period, metrics=chosen),
+        _details(
+            table_html(
+                pd.DataFrame(stats, columns=[c.field for c in columns]), columns, caption=caption
+            )
+        ),
+    )
+
+
+def _details(table: str) -> str:
+    return (
+        '<details class="data"><summary>Data behind this chart</summary>'
+        f'<div class="table-wrap">{table}</div></details>'
+    )
+
+
 def headline_html(daily: DailyData, city_name: str) -> str:
-    """The top of the board: today's CityScore large, its status, and the other periods."""
+    """The top of the board: the page's h1, today's CityScore large with its status, the periods."""
     from .display import escape as _e
     from .display import status_class, status_html
     from .render import round_half_even
@@ -220,14 +368,15 @@ def headline_html(daily: DailyData, city_name: str) -> str:
     share = day["share_below_one"]
     share_text = "—" if share != share else f"{share:.0%}"
     return (
-        '<header class="headline">'
-        f'<div class="city">{_e(city_name)} · CityScore for {_e(daily.as_of.strftime("%A, %B %d, %Y"))}</div>'
-        f'<div class="big {status_class(day["status"])}">{_e(round_half_even(day["score"]))}</div>'
-        f'<div class="status">{status_html(day["status"])} · {_e(day["note"])}</div>'
-        f'<div class="periods">{others}</div>'
-        f'<div class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
-        f"({int(day['below_one'])} of {int(day['scored'])})</div>"
-        "</header>"
+        '<section class="headline" aria-labelledby="headline-title">'
+        f'<h1 id="headline-title" class="city">{_e(city_name)} · CityScore for '
+        f"{_e(daily.as_of.strftime('%A, %B %d, %Y'))}</h1>"
+        f'<p class="big {status_class(day["status"])}">{_e(round_half_even(day["score"]))}</p>'
+        f'<p class="status">{status_html(day["status"])} · {_e(day["note"])}</p>'
+        f'<p class="periods">{others}</p>'
+        f'<p class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
+        f"({int(day['below_one'])} of {int(day['scored'])})</p>"
+        "</section>"
     )
 
 
@@ -284,8 +433,13 @@ def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .config import date_argument
+
     parser.add_argument(
-        "--date", metavar="D", default="", help="report date (default: the latest date with data)"
+        "--date",
+        type=date_argument,
+        metavar="D",
+        help="report date (default: the latest date most metrics have data for)",
     )
     parser.add_argument(
         "--out",
@@ -301,12 +455,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
     """Execute, convert and publish; a failure names the cell and keeps the failed notebook."""
+    from .config import url_secrets
+
     out = Path(args.out)
-    parameters: dict[str, Any] = {"report_date": args.date or ""}
+    # The date is checked here, before a kernel starts: a wrong one fails in a second, not in a cell.
+    day = kit.check_as_of(args.date) if args.date else kit.default_as_of()
+    parameters: dict[str, Any] = {"report_date": day.isoformat()}
     if args.city:
         parameters["city_name"] = args.city
     db = args.db or os.environ.get(DB_ENV)
-    secrets = _password(database_url(db))
+    secrets = [s for s in url_secrets(database_url(db)) if len(s) >= MIN_SECRET]
     try:
         path = publish(out, parameters, db=db, secrets=secrets)
     except ReportError as exc:
@@ -513,6 +671,22 @@ def script_json(value: Any) -> str:
     return text
 
 
+def section_links(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(id, title) of every ``## `` heading the page shows, for its navigation.
+
+    The ids are the ones nbconvert's Markdown renderer gives headings (spaces become hyphens).
+    """
+    links = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or HIDE_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        for line in cell.source.splitlines():
+            if line.startswith("## "):
+                title = line[3:].strip()
+                links.append((title.replace(" ", "-"), title))
+    return links
+
+
 def javascript_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script, cached on disk per vl-convert version (~1 s saved)."""
     import vl_convert
@@ -545,14 +719,16 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> str:
     )
     exporter.output_mimetype = "text/html"
     exporter.register_filter("script_json", script_json)
+    exporter.register_filter("section_links", section_links)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={HIDE_TAG}), enabled=True)
     bundle = javascript_bundle()
     resources = {
         "cityscore": {
             "title": title,
             "bundle": bundle,
-            "draw": DRAW_CHARTS,
-            "csp": content_security_policy([bundle, DRAW_CHARTS]),
+            "draw": PAGE_SCRIPT,
+            "csp": content_security_policy([bundle, PAGE_SCRIPT]),
+            "chart_key": CHART_KEY,
             "vegalite_mime": VEGALITE_MIME,
         }
     }
@@ -560,14 +736,51 @@ def export_html(nb: nbformat.NotebookNode, title: str) -> str:
     return body
 
 
-# Draws every chart of the page from its escaped JSON spec; an error shows in place of the chart.
-DRAW_CHARTS = """
+# The page's one script (its hash is in the CSP): draws every chart from its escaped JSON spec (an
+# error shows in place of the chart), makes the scoreboard searchable, and opens every collapsed
+# section for printing. Without JavaScript the board and every table still read in full.
+PAGE_SCRIPT = """
 document.querySelectorAll("figure.chart-box").forEach(function (box) {
   var spec = JSON.parse(box.querySelector("script.chart-spec").textContent);
-  vegaEmbed(box.querySelector("div.chart"), spec, {renderer: "svg", actions: false}).catch(function (err) {
+  var target = box.querySelector("div.chart");
+  vegaEmbed(target, spec, {renderer: "svg", actions: false}).then(function () {
+    box.classList.add("drawn");
+  }).catch(function (err) {
     console.error("chart failed to draw:", err);
-    box.querySelector("div.chart").textContent = "This chart could not be drawn: " + err;
+    target.textContent = "This chart could not be drawn: " + err;
   });
+});
+document.querySelectorAll(".board").forEach(function (board) {
+  var tools = board.querySelector(".board-tools");
+  var input = board.querySelector("input[type=search]");
+  var count = board.querySelector("[role=status]");
+  var sections = Array.prototype.slice.call(board.querySelectorAll("details.category"));
+  sections.forEach(function (d) { d.dataset.wasOpen = d.open ? "1" : ""; });
+  tools.hidden = false;
+  input.addEventListener("input", function () {
+    var query = input.value.trim().toLowerCase();
+    var found = 0;
+    sections.forEach(function (d) {
+      var hits = 0;
+      d.querySelectorAll("tbody tr").forEach(function (row) {
+        var hit = !query || row.dataset.name.indexOf(query) >= 0;
+        row.hidden = !hit;
+        if (hit) { hits += 1; }
+      });
+      d.hidden = hits === 0;
+      d.open = query ? hits > 0 : d.dataset.wasOpen === "1";
+      found += hits;
+    });
+    count.textContent = query ? found + (found === 1 ? " metric matches" : " metrics match") : "";
+  });
+});
+var closedForPrint = [];
+window.addEventListener("beforeprint", function () {
+  closedForPrint = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+  closedForPrint.forEach(function (d) { d.open = true; });
+});
+window.addEventListener("afterprint", function () {
+  closedForPrint.forEach(function (d) { d.open = false; });
 });
 """
 
@@ -627,7 +840,13 @@ def archive(out: Path) -> list[dict[str, Any]]:
 
 
 def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28) -> str:
-    """A tiny inline SVG line (no script, no external file) of the recent CityScores, with 1.0 dashed."""
+    """A tiny inline SVG line (no script, no external file) of the recent CityScores, with 1.0 dashed.
+
+    Its accessible name says what the line shows: first, last, lowest and highest.
+    """
+    from .display import escape
+    from .render import round_half_even
+
     points = [v for v in values if v is not None]
     if len(points) < 2:
         return ""
@@ -639,9 +858,15 @@ def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28
 
     step = width / (len(values) - 1)
     coords = " ".join(f"{round(i * step, 1)},{y(v)}" for i, v in enumerate(values) if v is not None)
+    label = (
+        f"CityScore over the last {len(values)} days: from {round_half_even(points[0])} to "
+        f"{round_half_even(points[-1])}, lowest {round_half_even(min(points))}, "
+        f"highest {round_half_even(max(points))}"
+    )
     return (
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-        f'<line x1="0" x2="{width}" y1="{y(1.0)}" y2="{y(1.0)}" stroke="#999" stroke-dasharray="3 2"/>'
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}">'
+        f'<line x1="0" x2="{width}" y1="{y(1.0)}" y2="{y(1.0)}" stroke="#767676" stroke-dasharray="3 2"/>'
         f'<polyline fill="none" stroke="#0f3b2a" stroke-width="1.5" points="{coords}"/></svg>'
     )
 
@@ -649,14 +874,14 @@ def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28
 def index_html(entries: list[dict[str, Any]]) -> str:
     """The archive page: every report with its CityScore, status and a sparkline."""
     from .display import escape as _e
-    from .display import status_class as _status_class
+    from .display import status_html
 
     rows = "".join(
         "<tr>"
-        f'<td><a href="{_e(e["as_of"])}/cityscore-{_e(e["as_of"])}.html">{_e(e["as_of"])}</a></td>'
+        f'<th scope="row"><a href="{_e(e["as_of"])}/cityscore-{_e(e["as_of"])}.html">{_e(e["as_of"])}</a></th>'
         f"<td>{_e(e['city_name'])}</td>"
-        f'<td class="score {_status_class(e["status"])}">{_e(e["cityscore"])}</td>'
-        f"<td>{_e(e['status'])}</td>"
+        f'<td class="score">{_e(e["cityscore"])}</td>'
+        f"<td>{status_html(e['status'])}</td>"
         f"<td>{sparkline_svg(e.get('spark', []))}</td>"
         "</tr>"
         for e in entries
@@ -665,18 +890,30 @@ def index_html(entries: list[dict[str, Any]]) -> str:
         '<p><a href="latest.html">Latest report</a></p>' if entries else "<p>No reports yet.</p>"
     )
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>CityScore reports</title>'
-        f"<style>{INDEX_CSS}</style></head><body><h1>CityScore reports</h1>{latest}"
-        "<table><thead><tr><th>Date</th><th>City</th><th>CityScore</th><th>Status</th>"
-        f"<th>Last {SPARK_DAYS} days</th></tr></thead><tbody>{rows}</tbody></table></body></html>\n"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>CityScore reports</title><style>{INDEX_CSS}</style></head><body>"
+        f'<main id="main"><h1>CityScore reports</h1>{latest}'
+        '<div class="table-wrap"><table><caption>Every published report, newest first</caption>'
+        '<thead><tr><th scope="col">Date</th><th scope="col">City</th><th scope="col">CityScore</th>'
+        f'<th scope="col">Status</th><th scope="col">Last {SPARK_DAYS} days</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div></main>"
+        "<footer>Generated by CityScore Kit.</footer></body></html>\n"
     )
 
 
 INDEX_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2rem;color:#1d2b24}"
-    "table{border-collapse:collapse}td,th{padding:.35rem .8rem;border-bottom:1px solid #ddd;text-align:left}"
-    ".score{font-weight:bold;font-variant-numeric:tabular-nums}.meeting{color:#2e7d32}.near{color:#9a6b00}"
-    ".below{color:#c62828}"
+    "body{font-family:system-ui,sans-serif;margin:0;color:#1d2b24;background:#fff}"
+    "main,footer{max-width:60rem;margin:0 auto;padding:1.5rem 1rem}footer{color:#4a544f}"
+    ":focus-visible{outline:3px solid #0072b2;outline-offset:2px}"
+    ".table-wrap{max-width:100%;overflow-x:auto}"
+    "table{border-collapse:collapse}caption{text-align:left;font-weight:bold;padding-bottom:.4rem}"
+    "td,th{padding:.35rem .8rem;border-bottom:1px solid #ddd;text-align:left}"
+    "th[scope=row]{font-weight:normal}"
+    ".score{font-weight:bold;font-variant-numeric:tabular-nums}"
+    ".status{white-space:nowrap;padding:0 .35rem;border-radius:4px;color:#111;background:#a3a8a5}"
+    ".status.meeting{background:#009e73}.status.near{background:#f0e442}.status.below{background:#d55e00}"
+    "@media print{.table-wrap{overflow:visible}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
 )
 
 

@@ -161,15 +161,8 @@ class Store:
         Citywide rows only, unless ``areas``: then every row, with an ``area`` column.
         """
         with self.transaction() as conn:
-            return columnar.read_observations(conn, start, end, with_source, areas)
-
-    def has_areas(self) -> bool:
-        """Whether any value or target belongs to an area."""
-        o, t = observations_table, targets_table
-        with self.transaction() as conn:
-            return any(
-                conn.execute(sa.select(table.c.id).where(table.c.area != "").limit(1)).first()
-                for table in (o, t)
+            return columnar.read_observations(
+                self.engine, conn, start, end, with_source, areas=areas
             )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:

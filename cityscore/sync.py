@@ -12,13 +12,14 @@ supports one. Passwords come from the environment (``${VAR}`` in a URL), never f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import expand_env
+from .config import date_argument, expand_env, redact_url, scrub, url_secrets
 from .errors import ConfigError, StoreError
 
 if TYPE_CHECKING:  # imported lazily: every `cityscore` call builds the parser from this module
@@ -69,19 +70,46 @@ def load_config(config: str | Path | dict) -> SyncConfig:
     """Read and check a sources.yml (path) or the same structure as a dict."""
     from_file = not isinstance(config, dict)
     data = _read_yaml(Path(config)) if from_file else config
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("sources"), dict)
-        or not data.get("metrics")
-    ):
+    if not isinstance(data, dict) or not data.get("sources") or not data.get("metrics"):
         msg = "sources.yml needs a `sources:` mapping (name -> url) and a `metrics:` mapping (metric -> query)"
         raise ConfigError(msg)
-    defaults = data.get("defaults") or {}
-    sources = {name: _source(name, spec, from_file) for name, spec in data["sources"].items()}
+    _mapping(data["sources"], "`sources:`", "name: {url: ...} per source database")
+    _mapping(data["metrics"], "`metrics:`", "metric name: {query: ...} per metric")
+    defaults = _mapping(data.get("defaults") or {}, "`defaults:`", "lookback_days: 7")
+    sources = {
+        str(name): _source(str(name), spec, from_file) for name, spec in data["sources"].items()
+    }
     metrics = [
-        _metric(name, spec or {}, defaults, sources) for name, spec in data["metrics"].items()
+        _metric(
+            str(name),
+            _mapping(spec or {}, f"metric {name!r}", "query: ... or table: ..."),
+            defaults,
+            sources,
+        )
+        for name, spec in data["metrics"].items()
     ]
     return SyncConfig(sources, metrics)
+
+
+def _mapping(value: Any, where: str, example: str) -> dict:
+    """``value`` if it is a mapping; else an error saying what was found and what belongs there."""
+    if not isinstance(value, dict):
+        msg = f"{where} must be a mapping ({example}); got {_kind(value)}"
+        raise ConfigError(msg)
+    return value
+
+
+def _text_field(spec: dict, key: str, where: str) -> str | None:
+    """An optional text setting (``query``, ``table``, ``source``); a list or mapping is an error."""
+    value = spec.get(key)
+    if value is not None and not isinstance(value, str):
+        msg = f"{where}: `{key}:` must be text; got {_kind(value)}"
+        raise ConfigError(msg)
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", dict: "a mapping"}.get(type(value), f"{type(value).__name__} {value!r}")
 
 
 def _read_yaml(path: Path) -> Any:
@@ -98,7 +126,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def _source(name: str, spec: Any, from_file: bool) -> Source:
-    url = spec.get("url") if isinstance(spec, dict) else spec
+    url = _text_field(spec, "url", f"source {name!r}") if isinstance(spec, dict) else spec
     if not isinstance(url, str) or "://" not in url:
         msg = f"source {name!r} needs `url: dialect+driver://user:${{PASSWORD_VAR}}@host/db`"
         raise ConfigError(msg)
@@ -113,16 +141,18 @@ def _source(name: str, spec: Any, from_file: bool) -> Source:
 
 
 def _literal_password(url: str) -> bool:
-    match = re.match(r"^[^:]+://[^:/@]+:([^@]*)@", url)
-    return bool(match) and not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", match.group(1))
+    """True when the URL holds a password that is not a ``${VAR}`` reference (user-info or query)."""
+    return any(not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", s) for s in url_secrets(url))
 
 
 def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -> MetricQuery:
-    source = spec.get("source") or (next(iter(sources)) if len(sources) == 1 else None)
+    source = _text_field(spec, "source", f"metric {name!r}")
+    source = source or (next(iter(sources)) if len(sources) == 1 else None)
     if source not in sources:
         msg = f"metric {name!r}: `source:` must name one of {sorted(sources)}"
         raise ConfigError(msg)
-    query, table = spec.get("query"), spec.get("table")
+    query = _text_field(spec, "query", f"metric {name!r}")
+    table = _text_field(spec, "table", f"metric {name!r}")
     if bool(query) == bool(table):
         msg = f"metric {name!r}: give either `query:` (SQL using :start and :end) or `table:` with `columns:`"
         raise ConfigError(msg)
@@ -132,7 +162,15 @@ def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -
             "(e.g. WHERE day BETWEEN :start AND :end), so only the days needed are aggregated"
         )
         raise ConfigError(msg)
-    columns = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
+    columns = _mapping(
+        spec.get("columns") or {}, f"metric {name!r}: `columns:`", "date: day, value: minutes"
+    )
+    if any(not isinstance(v, (str, int)) for v in columns.values()):
+        msg = (
+            f"metric {name!r}: each of `columns:` names one column, e.g. date: day; got {columns!r}"
+        )
+        raise ConfigError(msg)
+    columns = {str(k): str(v) for k, v in columns.items()}
     bad = sorted(set(columns) - set(COLUMN_ROLES))
     if bad:
         msg = f"metric {name!r}: unknown column role(s) {bad}; map {list(COLUMN_ROLES)} to your columns"
@@ -144,7 +182,7 @@ def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -
         )
         raise ConfigError(msg)
     lookback = spec.get("lookback_days", defaults.get("lookback_days", DEFAULT_LOOKBACK_DAYS))
-    if not isinstance(lookback, int) or lookback < 0:
+    if not isinstance(lookback, int) or isinstance(lookback, bool) or lookback < 0:
         msg = (
             f"metric {name!r}: lookback_days must be a whole number of days >= 0; got {lookback!r}"
         )
@@ -163,17 +201,44 @@ def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -
 
 
 def source_engine(url: str, password: str | None = None) -> sa.Engine:
-    """An engine for a source database; ``${VAR}`` expanded, ``password`` set without printing it."""
+    """An engine for a source database; ``${VAR}`` expanded, ``password`` set without printing it.
+
+    A SQLite file is opened read-only (``mode=ro``): a mistyped path is an error, not a new empty
+    file, and a query can neither ATTACH another file nor VACUUM INTO one.
+    """
     import sqlalchemy as sa
 
     try:
         parsed = sa.engine.make_url(expand_env(url))
         if password:
             parsed = parsed.set(password=password)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            return _sqlite_read_only(parsed)
         return sa.create_engine(parsed)
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
-        msg = f"cannot use source URL {_shown(url)}: {_scrub(str(exc), password, url)}"
+        msg = f"cannot use source URL {redact_url(url)}: {_scrub(str(exc), password, url)}"
         raise ConfigError(msg) from None
+
+
+def _sqlite_read_only(url: sa.URL) -> sa.Engine:
+    import sqlite3
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
+
+    path = Path(url.database)
+    if not path.is_file():
+        msg = f"SQLite source file {path} not found; check the path in the source's url"
+        raise ConfigError(msg)
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_attach(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # VACUUM INTO attaches its target too: with no attach slots neither can create a file.
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+
+    return engine
 
 
 def test_connection(url: str, *, password: str | None = None) -> str:
@@ -186,37 +251,28 @@ def test_connection(url: str, *, password: str | None = None) -> str:
             conn.execute(sa.text("SELECT 1")).scalar()
             version = ".".join(str(v) for v in (engine.dialect.server_version_info or ())[:2])
     except sa.exc.SQLAlchemyError as exc:
-        msg = f"cannot connect to {_shown(url)}: {_scrub(_reason(exc), password, url)}"
+        msg = f"cannot connect to {redact_url(url)}: {_scrub(_reason(exc), password, url)}"
         raise StoreError(msg) from None
     finally:
         engine.dispose()
-    return f"connected: {engine.dialect.name} {version}".rstrip() + f" at {_shown(url)}"
-
-
-def _shown(url: str) -> str:
-    """The URL as it may be shown: any password replaced by ***, ${VAR} references kept as written."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", lambda m: m.group(1) + "***@", url)
+    return f"connected: {engine.dialect.name} {version}".rstrip() + f" at {redact_url(url)}"
 
 
 def _reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]
+    reason = str(orig if orig is not None else exc).strip().splitlines()[0]
+    if "too many attached databases" in reason:  # the limit _sqlite_read_only sets
+        return "SQLite sources are read-only: a sync query may not ATTACH a file or VACUUM INTO one"
+    return reason
 
 
 def _scrub(text: str, password: str | None, url: str) -> str:
-    """Remove any password (given, or from the expanded URL) that a driver put in its message."""
+    """Remove any password (given, or from the URL as written or expanded) that a driver put in its message."""
     secrets = [password] if password else []
-    try:
-        import sqlalchemy as sa
-
-        expanded = sa.engine.make_url(expand_env(url)).password
-        if expanded:
-            secrets.append(str(expanded))
-    except Exception:  # scrubbing must never fail the error it is cleaning
-        pass
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    secrets += url_secrets(url)
+    with contextlib.suppress(Exception):  # scrubbing must never fail the error it is cleaning
+        secrets += url_secrets(expand_env(url))
+    return scrub(text, secrets)
 
 
 def _begin_read_only(conn: sa.Connection) -> None:
@@ -261,12 +317,31 @@ def read_metric(
 
     result = conn.execute(statement(spec), {"start": start, "end": end})
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    _check_columns(spec, list(frame.columns))
     rows = pd.DataFrame({"metric": spec.metric}, index=frame.index, dtype=object)
     for role in COLUMN_ROLES:
         column = spec.columns.get(role, role) if spec.query else role  # table mode labels by role
         rows[role] = frame[column].map(_text) if column in frame else ""
     rows["line"] = range(1, len(rows) + 1)
     return rows.reset_index(drop=True)
+
+
+def _check_columns(spec: MetricQuery, found: list[str]) -> None:
+    """A query's result must hold the date and value (or numerator and denominator) columns it maps."""
+    if not spec.query:
+        return  # table mode selects the mapped columns itself; the database names a missing one
+    column = {role: spec.columns.get(role, role) for role in COLUMN_ROLES}
+    needed = [role for role in spec.columns if role != "date"] or ["value"]
+    if "value" not in spec.columns and {"numerator", "denominator"} <= set(found):
+        needed = ["numerator", "denominator"]
+    missing = [role for role in ["date", *needed] if column[role] not in found]
+    if missing:
+        what = ", ".join(f"{column[r]!r} (for {r})" for r in missing)
+        msg = (
+            f"metric {spec.metric!r}: the query's result has no column {what}; it has {found}. "
+            "Name the column in the query (e.g. SELECT ... AS day) or fix `columns:`"
+        )
+        raise ConfigError(msg)
 
 
 def _text(value: object) -> str:
@@ -370,14 +445,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", action="append", help="sync only this metric (repeatable)")
     parser.add_argument(
         "--lookback",
-        type=int,
+        type=_days,
         metavar="DAYS",
         help="re-read this many stored days (late corrections)",
     )
-    parser.add_argument("--end", metavar="DATE", help="last day to read (default: yesterday)")
+    parser.add_argument(
+        "--end", type=date_argument, metavar="DATE", help="last day to read (default: yesterday)"
+    )
     parser.add_argument(
         "--test", action="store_true", help="only test the connection to each source"
     )
+
+
+def _days(text: str) -> int:
+    if not text.strip().isdigit():
+        msg = f"{text!r} is not a number of days; give a whole number >= 0, e.g. 7"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import io
 import re
 
@@ -245,3 +246,65 @@ def test_notebook_display_is_the_widget_with_a_short_text(explorer):
         bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
     )
     assert bundle["text/plain"] == "CityScore Explorer: 20 metrics, as of 2026-10-31"
+
+
+def _caption(figure: str) -> str:
+    """The text alternative of a chart figure, as a screen reader reads it."""
+    return html.unescape(re.search(r"<figcaption[^>]*>(.*?)</figcaption>", figure, re.S).group(1))
+
+
+# --- a real city's size: 300 metrics, two years of daily data ------------------------------------
+
+BIG = 300
+
+
+@pytest.fixture(scope="module")
+def big() -> ex.Explorer:
+    from .big_city import big_city_db
+
+    return ex.Explorer(Kit(f"sqlite:///{big_city_db(BIG)}"))
+
+
+def test_explorer_at_300_metrics_draws_bounded_charts_and_lists_every_metric(big):
+    board = big.frames["scoreboard"]
+    assert len(board) == BIG + 1  # the table (and the CSV) keep every metric
+    assert len(big.metric.options) == BIG
+    drawn = ex.board_chart_rows(board)
+    assert len(drawn) == ex.BOARD_CHART_ROWS
+    assert drawn == board["metric"].iloc[1 : ex.BOARD_CHART_ROWS + 1].tolist()  # the lowest
+    for figure in (big.board_chart, big.detail_chart, big.history_chart, big.change_chart):
+        assert "<svg" in figure.value, figure.value[:300]  # drawn, not "chart not available"
+        assert "<figcaption" in figure.value and "<details>" in figure.value
+    caption = _caption(big.board_chart.value)
+    assert f"Of {BIG} metrics" in caption
+    counts = board["status"].iloc[1:].value_counts()
+    said = {word: int(n) for n, word in re.findall(r"(\d+) (meeting|near|below)", caption)}
+    assert said == {word: int(counts.get(word, 0)) for word in ("meeting", "near", "below")}
+    change = _caption(big.change_chart.value)
+    assert f"the {ex.CHANGE_CHART_ROWS} largest of {BIG} contributions" in change
+    # The board's data table holds exactly the drawn metrics.
+    details = big.board_chart.value.split("<details>")[1]
+    assert re.findall(r"<tr>\s*<td>([^<]*)</td>", details) == drawn
+
+
+def test_search_narrows_the_picker_and_the_board_at_300_metrics(big):
+    big.search.value = "Metric 012"
+    expected = [f"Metric {i:04d}" for i in range(120, 130)]
+    assert sorted(big.metric.options) == expected
+    assert big.metric.value in expected
+    assert set(big.frames["scoreboard"]["metric"].iloc[1:]) == set(expected)
+    assert "names containing “Metric 012”" in big.board_chart.value
+    big.search.value = "no such metric"
+    assert big.metric.value is None
+    assert "change or clear Find metric" in big.message.value
+    big.search.value = ""
+    assert len(big.metric.options) == BIG
+
+
+def test_board_order_highest_first_draws_the_top_scores(big):
+    big.board_order.value = "highest"
+    board = big.frames["scoreboard"]
+    scores = board["score"].iloc[1:].dropna().to_numpy()
+    assert (scores[:-1] >= scores[1:]).all()
+    assert "the 30 with the highest week scores" in big.board_chart.value
+    big.board_order.value = "lowest"

@@ -109,7 +109,7 @@ def test_headline_shows_the_engines_cityscore(published: dict) -> None:
     city = scores[(scores["metric"] == "CityScore") & (scores["period"] == "day")].iloc[0]
     expected = round_half_even(city["score"])
     page = (published["out"] / "latest.html").read_text()
-    assert f'<div class="big {city["status"]}">{expected}</div>' in page
+    assert f'<p class="big {city["status"]}">{expected}</p>' in page
     assert "Demo &lt;City&gt;" in page and "Demo <City>" not in page
 
 
@@ -120,7 +120,7 @@ def test_page_is_offline_single_file_without_code(published: dict) -> None:
     assert (
         page.count(report.javascript_bundle()[:300]) == 1
     )  # the Vega bundle, inlined exactly once
-    assert page.count('class="chart-box"') == 4
+    assert page.count('class="chart-box"') == 3
     assert "from cityscore import" not in page and "report.show(" not in page
     assert [tag for tag, _, _ in links(page) if tag in ("script", "link")] == []
     assert "require.js" not in page and "mathjax" not in page.lower()

@@ -82,7 +82,7 @@ def test_report_draws_offline_without_errors_and_escapes_names(
         page.wait_for_timeout(300)  # let any late handler (e.g. an injected onerror) run
         page.screenshot(path=str(artifacts_dir / "report.png"), full_page=True)
 
-        assert boxes.count() == 4
+        assert boxes.count() == 3
         for i in range(boxes.count()):
             assert boxes.nth(i).locator("svg, canvas").count() >= 1
         assert errors == []
@@ -90,7 +90,7 @@ def test_report_draws_offline_without_errors_and_escapes_names(
         assert [url for url in requests if not url.startswith("file://")] == []
         assert page.locator('img[src="x"]').count() == 0
         assert page.locator("script:not([type]), script[type='text/javascript']").count() == 2
-        # The hostile name is drawn as text: on the scoreboard's axis and in the follow-up list.
+        # The hostile name is drawn as text: on the scoreboard and in the follow-up list.
         assert page.get_by_text(EVIL, exact=True).count() >= 2
         assert page.get_by_text(EVIL_CATEGORY, exact=True).count() >= 1
         headline = page.locator(".headline .big").inner_text()

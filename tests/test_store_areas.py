@@ -71,24 +71,26 @@ def old_database(url: str, dialect: str) -> None:
 
 def check_old_database_keeps_working(url: str) -> None:
     kit = Kit(url)
-    # Reading first: the store adds the area column on first use, every old row citywide.
-    assert kit.observations()["numerator"].tolist() == [9.0]
+    # Using it upgrades it: the area column is added on first use, every old row citywide.
     assert kit.history("Calls", "2026-10-31")["numerator"].tolist() == [8.0, 9.0]
-    assert kit.scores("2026-10-31").query("metric == 'Calls' and period == 'day'")["score"].iloc[
-        0
-    ] == pytest.approx(0.9 / 0.8)
+    assert kit.targets()["target"].tolist() == [0.8]
     kit.init()  # safe to repeat on the upgraded database
     # Area rows for the same metric and date now fit beside the citywide one.
     result = kit.import_values(AREA_VALUES)
     assert (result.inserted, result.updated) == (3, 0)
     assert kit.import_values(AREA_VALUES).batch_id is None  # the same file again changes nothing
-    assert kit.observations()["numerator"].tolist() == [9.0]  # citywide rows only, as before
     rows = kit.observations(areas=True)
     assert sorted(rows["area"]) == ["", "North", "North", "South"]
-    north = kit.scores("2026-10-31", by="area").query("area == 'North' and period == 'week'")
-    assert north.set_index("metric").loc["Calls", "value"] == pytest.approx(13 / 18)
+    assert kit.observations()["numerator"].tolist() == [9.0]  # citywide rows only, as before
+    scores = kit.scores("2026-10-31", by="area").query("metric == 'Calls'")
+    city = scores.query("area == '' and period == 'day'")["score"].iloc[0]
+    assert city == pytest.approx(0.9 / 0.8)  # the citywide row, not the areas' total
+    north = scores.query("area == 'North' and period == 'week'")["value"].iloc[0]
+    assert north == pytest.approx(13 / 18)
     kit.undo(result.batch_id)
-    assert kit.observations(areas=True)["area"].tolist() == [""]
+    north = kit.history("Calls", "2026-10-31", area="North")
+    assert north["status"].tolist() == ["superseded"]  # undone, and kept in the audit trail
+    assert kit.history("Calls", "2026-10-31")["status"].tolist() == ["superseded", "current"]
 
 
 def test_a_sqlite_database_made_before_areas_keeps_working(tmp_path: Path) -> None:

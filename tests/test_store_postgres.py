@@ -86,3 +86,10 @@ def test_concurrent_writers_queue_on_postgres(pg_kit: Kit, postgres_url: str, mo
         "current",
         "superseded",
     ]
+
+
+def test_arrow_read_equals_rows_on_postgres(pg_kit: Kit) -> None:
+    from .test_columnar import assert_same_reads
+
+    pg_kit.load_demo(DEMO_END)
+    assert_same_reads(pg_kit)
