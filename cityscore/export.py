@@ -119,7 +119,8 @@ def scores_csv(
     if layout == "kit":
         from .render import scores_csv as kit_csv
 
-        return kit_csv(safe_text_columns(scores, ["metric", "status", "note"]))
+        text_columns = ["metric", "status", "note", *(["area"] if "area" in scores else [])]
+        return kit_csv(safe_text_columns(scores, text_columns))
     return boston_csv(scores, metrics, observations)
 
 

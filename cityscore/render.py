@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 import pandas as pd
 
 from .catalog import CITYWIDE
-from .score import SCORE_COLUMNS
+from .score import AREA_SCORE_COLUMNS, SCORE_COLUMNS
 
 NO_SCORE = "—"
 
@@ -37,16 +37,22 @@ def round_half_even(value: float | None, places: int = 2) -> str:
     return str(abs(rounded) if rounded.is_zero() else rounded)
 
 
+def _columns(scores: pd.DataFrame) -> list[str]:
+    """``SCORE_COLUMNS``, with ``area`` after ``as_of`` for scores by area."""
+    return AREA_SCORE_COLUMNS if "area" in scores else SCORE_COLUMNS
+
+
 def scores_csv(scores: pd.DataFrame) -> str:
-    """CSV with exactly ``as_of,metric,period,value,target,score,status,note``; full precision."""
-    out = scores[SCORE_COLUMNS].copy()
+    """CSV with exactly ``as_of,metric,period,value,target,score,status,note`` (by area:
+    ``as_of,area,metric,...``); full precision."""
+    out = scores[_columns(scores)].copy()
     out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
     return out.to_csv(index=False, lineterminator="\n")
 
 
 def scores_json(scores: pd.DataFrame) -> str:
     """A JSON list of score rows (``null`` for no score)."""
-    out = scores[SCORE_COLUMNS].copy()
+    out = scores[_columns(scores)].copy()
     out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
     records = [
         {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}

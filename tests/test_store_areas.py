@@ -3,6 +3,7 @@ targets, databases made before areas keep working, and scores by area through ``
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -184,3 +185,40 @@ def test_the_demo_with_neighbourhoods_keeps_the_citywide_scores(
     by_area = kit.scores(DEMO_END, by="area")
     assert by_area["area"].nunique() == 11  # the city and ten neighbourhoods
     assert all(r.batch_id is None for r in kit.load_demo(DEMO_END, areas=True))
+
+
+def test_cli_score_by_area(calls_kit: Kit, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from cityscore.cli import main
+
+    calls_kit.import_values(AREA_VALUES)
+    db = ["--db", calls_kit.store.url]
+    assert main([*db, "score", "--by", "area", "--date", "2026-10-31", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "as_of,area,metric,period,value,target,score,status,note"
+    assert lines[1].startswith("2026-10-31,,CityScore,day,")  # citywide rows: empty area
+    assert "2026-10-31,North,CityScore,day,,,1.125,meeting,1 of 1 metrics scored" in lines
+    assert main([*db, "score", "--date", "2026-10-31", "--format", "csv"]) == 0
+    plain = capsys.readouterr().out.splitlines()
+    assert plain[0] == "as_of,metric,period,value,target,score,status,note"  # unchanged
+    out = tmp_path / "areas.json"
+    args = [
+        "score",
+        "--by",
+        "area",
+        "--from",
+        "2026-10-30",
+        "--to",
+        "2026-10-31",
+        "--format",
+        "json",
+    ]
+    assert main([*db, *args, "--out", str(out)]) == 0
+    rows = json.loads(out.read_text(encoding="utf-8"))
+    assert list(rows[0]) == AREA_SCORE_COLUMNS and {r["area"] for r in rows} == {
+        "",
+        "North",
+        "South",
+    }
+    assert main([*db, "score", "--by", "area", "--date", "2026-10-31"]) == 0
+    table = capsys.readouterr().out
+    assert table.index("== Citywide ==") < table.index("== North ==") < table.index("== South ==")
