@@ -503,3 +503,16 @@ def test_demo_geojson_names_every_neighbourhood_with_a_closed_ring() -> None:
         # Counter-clockwise (RFC 7946): positive shoelace area.
         xs, ys = np.array(ring).T
         assert np.sum(xs[:-1] * ys[1:] - xs[1:] * ys[:-1]) > 0
+
+
+def test_area_benchmark_runs_on_a_tiny_city(capsys: pytest.CaptureFixture) -> None:
+    """benchmarks/bench_areas.py on 12 metrics x 3 areas x 1 year, timing nothing."""
+    from benchmarks import bench_areas
+
+    observations, metrics, *_ = bench_areas.area_city(12, 3, 1)
+    assert set(observations["area"].astype(str)) == {"", "Area 01", "Area 02", "Area 03"}
+    derived = set(metrics["name"]) - set(observations.loc[observations["area"] == "", "metric"])
+    assert derived  # some metrics have area rows only: their citywide values are derived
+    assert bench_areas.main(["--metrics", "12", "--areas", "3", "--years", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "12 metrics x 3 areas x 1 years" in out and "full history" in out
