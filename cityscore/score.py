@@ -404,9 +404,8 @@ class _Grid:
         self.denominator = np.full((self.n, k), np.nan)
         self.primary[rows[placed], cols[placed]] = primary[placed]
         self.denominator[rows[placed], cols[placed]] = denominator[placed]
-        present = ~np.isnan(self.primary)
-        present[:, self.is_ratio] &= ~np.isnan(self.denominator[:, self.is_ratio])
-        self.present = present
+        # Elementwise over every column (no gather of the ratio columns): a ratio needs both numbers.
+        self.present = ~np.isnan(self.primary) & (~self.is_ratio | ~np.isnan(self.denominator))
         self._derive_citywide(rows, metric, area, primary, denominator, row_present)
 
     def _derive_citywide(
