@@ -91,7 +91,9 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 
 def values_csv(observations: pd.DataFrame) -> str:
-    """values.csv text for stored observations (``metric, date, value, numerator, denominator, source``)."""
+    """values.csv text for stored observations (``metric, date, value, numerator, denominator,
+    source``, and ``area`` when some rows belong to an area)."""
+    with_area = "area" in observations and bool((observations["area"] != "").any())
     rows = [
         [
             spreadsheet_safe(r.metric),
@@ -100,10 +102,11 @@ def values_csv(observations: pd.DataFrame) -> str:
             number_text(r.numerator),
             number_text(r.denominator),
             spreadsheet_safe(getattr(r, "source", "") or ""),
+            *([spreadsheet_safe(r.area)] if with_area else []),
         ]
         for r in observations.itertuples(index=False)
     ]
-    return _csv(VALUES_EXPORT_COLUMNS, rows)
+    return _csv(VALUES_EXPORT_COLUMNS + (["area"] if with_area else []), rows)
 
 
 def scores_csv(

@@ -304,7 +304,8 @@ class Kit:
         """Every stored value as values.csv text (re-importing it changes nothing)."""
         from . import export
 
-        return export.write(export.values_csv(self.store.observations(with_source=True)), out)
+        observations = self.store.observations(with_source=True, areas=True)
+        return export.write(export.values_csv(observations), out)
 
     def export_scores(
         self,

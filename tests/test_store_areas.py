@@ -222,3 +222,11 @@ def test_cli_score_by_area(calls_kit: Kit, tmp_path: Path, capsys: pytest.Captur
     assert main([*db, "score", "--by", "area", "--date", "2026-10-31"]) == 0
     table = capsys.readouterr().out
     assert table.index("== Citywide ==") < table.index("== North ==") < table.index("== South ==")
+
+
+def test_exported_values_keep_their_area_and_import_back_unchanged(calls_kit: Kit) -> None:
+    calls_kit.import_values(AREA_VALUES)
+    calls_kit.import_values(b"metric,date,value\nSurvey,2026-10-31,4.2\n")
+    text = calls_kit.export_values()
+    assert text.splitlines()[0].endswith(",source,area")
+    assert calls_kit.import_values(text.encode()).batch_id is None  # nothing changes
