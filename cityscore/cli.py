@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="last day of demo data (default: yesterday)",
     )
+    demo.add_argument(
+        "--areas",
+        action="store_true",
+        help="add ten invented neighbourhoods (citywide numbers unchanged); see `score --by area`",
+    )
 
     for noun, help_text in [
         (
@@ -255,7 +260,7 @@ def _run(args: argparse.Namespace) -> int:
         kit.init()
         print(f"database ready: {redact_url(kit.store.url)}")
     elif args.command == "demo":
-        for result in kit.load_demo(args.end):
+        for result in kit.load_demo(args.end, areas=args.areas):
             print(result)
     elif args.command == "metrics":
         print(kit.import_metrics(args.file, fmt=args.fmt, dry_run=args.dry_run))
