@@ -216,8 +216,10 @@ class Kit:
         numerator: float | str | None = None,
         denominator: float | str | None = None,
         source: str = "manual entry",
+        area: str = "",
     ) -> ImportResult:
-        """Save one day's value, validated exactly like a one-row values.csv."""
+        """Save one day's value (citywide, or of ``area``), validated exactly like a one-row
+        values.csv."""
         when = date if isinstance(date, str) else as_date(date).strftime("%Y-%m-%d")
         row = {
             "metric": metric,
@@ -225,6 +227,7 @@ class Kit:
             "value": value,
             "numerator": numerator,
             "denominator": denominator,
+            "area": area,
         }
         rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
         values = load.validate_values(rows, self.metrics(), source)

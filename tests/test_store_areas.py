@@ -230,3 +230,10 @@ def test_exported_values_keep_their_area_and_import_back_unchanged(calls_kit: Ki
     text = calls_kit.export_values()
     assert text.splitlines()[0].endswith(",source,area")
     assert calls_kit.import_values(text.encode()).batch_id is None  # nothing changes
+
+
+def test_a_value_entered_by_hand_may_be_for_an_area(calls_kit: Kit) -> None:
+    calls_kit.enter("Survey", "2026-10-31", value=4.1, area="North")
+    calls_kit.enter("Survey", "2026-10-31", value=3.9)
+    rows = calls_kit.observations(areas=True).set_index("area")["value"]
+    assert rows.to_dict() == {"": 3.9, "North": 4.1}
