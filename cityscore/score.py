@@ -179,6 +179,8 @@ def _score(
     grid.fill(observations)
     fixed_target = grid.fixed_targets(targets)
     base_target, base_ok = grid.baselines()
+    daily_target, target_note = _daily_targets(grid, fixed_target, base_target, base_ok)
+    del fixed_target, base_target, base_ok
     period_names = list(periods)
     shape = (grid.n_out, layout.width, len(period_names))
     values, target_out, scores = np.empty(shape), np.empty(shape), np.empty(shape)
@@ -186,7 +188,7 @@ def _score(
     note_texts = AREA_NOTES if by_area else NOTES
     group_offsets = layout.group_note_offsets(len(note_texts))
     for p, name in enumerate(period_names):
-        v, t, s, note = _score_period(grid, periods[name], fixed_target, base_target, base_ok)
+        v, t, s, note = _score_period(grid, periods[name], daily_target, target_note)
         if cap is not None:
             s = np.minimum(s, cap)  # NaN (no score) stays NaN
         group_scores, n_scored = _group_means(s, layout)
@@ -530,51 +532,71 @@ def _window_count(counts: np.ndarray, w: int, first: int) -> np.ndarray:
     return counts[first + 1 :] - counts[first + 1 - w : len(counts) - w]
 
 
+def _daily_targets(
+    grid: _Grid, fixed_target: np.ndarray, base_target: np.ndarray, base_ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(daily target, note code of the target's reason for no score) for the output rows.
+
+    Neither depends on the window: a period's target is the daily one times 1 or the window's days.
+    """
+    first = grid.lookback
+    target = np.where(grid.history, base_target[first:], fixed_target[first:])
+    no_target = ~grid.history & np.isnan(target)
+    # (condition, note code), the first that holds wins.
+    conditions = [
+        (no_target & grid.area_sum, AREA_NOTES.index(NO_AREA_TARGET)),
+        (no_target, 3),
+        (grid.history & ~base_ok[first:], 4),
+        (target <= 0, 5),
+    ]
+    note = np.zeros(target.shape, dtype=np.int16)
+    for condition, code in reversed(conditions):
+        note[condition] = code
+    return target, note
+
+
 def _score_period(
-    grid: _Grid, w: int, fixed_target: np.ndarray, base_target: np.ndarray, base_ok: np.ndarray
+    grid: _Grid, w: int, daily_target: np.ndarray, target_note: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(value, target, score, note code) for one window length, for the output rows."""
     first = grid.lookback
     sums = grid.sums()
     count = _window_count(sums.counts, w, first)
     total = _window_sum(sums.primary, w, first)
+    is_sum = grid.agg == "sum"
+    den = _window_sum(sums.denominator, w, first) if grid.is_ratio.any() else None
+    # One division: sum / 1 (exactly the sum), sum / days with data, or numerators / denominators.
+    divisor = np.where(is_sum, 1.0, count)
+    if den is not None:
+        divisor = np.where(grid.is_ratio, den, divisor)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(grid.agg == "sum", total, total / count)
-        if grid.is_ratio.any():
-            den = _window_sum(sums.denominator, w, first)
-            value = np.where(grid.is_ratio, total / den, value)
-        else:
-            den = np.ones_like(total)
+        value = np.divide(total, divisor, out=total)
         median_cols = sums.median_cols
         if len(median_cols) and w > 1:
             rolled = pd.DataFrame(sums.median[first - w + 1 :]).rolling(w, min_periods=1)
             value[:, median_cols] = rolled.median().to_numpy()[w - 1 :]
         elif len(median_cols):
             value[:, median_cols] = sums.median[first:]
-    value[count == 0] = np.nan
+    no_data = count == 0
+    value[no_data] = np.nan
 
-    scale = np.where(grid.agg == "sum", float(w), 1.0)
-    target = np.where(grid.history, base_target[first:], fixed_target[first:]) * scale
+    target = daily_target * np.where(is_sum, float(w), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(grid.higher, value / target, target / value)
-    ratio_den_zero = grid.is_ratio & (den == 0)
-    no_target = ~grid.history & np.isnan(target)
-    # (condition, note code), the first that holds wins.
-    conditions = [
-        (count == 0, 1),
-        (ratio_den_zero, 2),
-        (no_target & grid.area_sum, AREA_NOTES.index(NO_AREA_TARGET)),
-        (no_target, 3),
-        (grid.history & ~base_ok[first:], 4),
-        (target <= 0, 5),
-        (grid.trend & (value == 0), 6),
-        (~grid.higher & (value == 0), 7),
-    ]
-    note = np.zeros(score.shape, dtype=np.int16)
-    for condition, code in reversed(conditions):
-        note[condition] = code
+    # The first reason that holds wins: no data, a zero denominator, the target's reasons, then a
+    # zero value of a trend metric, then of a lower-is-better one.
+    note = target_note.copy()
+    zero = (value == 0) & (note == 0)
+    if not grid.higher.all():
+        note[zero & ~grid.higher] = 7
+    if grid.trend.any():
+        note[zero & grid.trend] = 6
+    if den is not None:
+        ratio_den_zero = grid.is_ratio & (den == 0)
+        note[ratio_den_zero] = 2
+        value[ratio_den_zero] = np.nan
+    note[no_data] = 1
     score[note != 0] = np.nan
-    value[ratio_den_zero] = np.nan
     return value, target, score, note
 
 
