@@ -85,8 +85,11 @@ def number_text(value: object) -> str:
 def _csv(header: list[str], rows: list[list[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")  # quotes names with commas, quotes or newlines
+    # ... but not a lone carriage return, which a reader takes for the end of the row.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
-    writer.writerows(rows)
+    for row in rows:
+        (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
 
@@ -116,6 +119,8 @@ def scores_csv(
     observations: pd.DataFrame | None = None,
 ) -> str:
     """Score rows as CSV in the kit's layout or in Boston's open-data layout."""
+    import pandas as pd
+
     if layout not in LAYOUTS:
         msg = f"unknown scores layout {layout!r}; use one of {list(LAYOUTS)}"
         raise ConfigError(msg)
@@ -123,7 +128,16 @@ def scores_csv(
         from .render import scores_csv as kit_csv
 
         text_columns = ["metric", "status", "note", *(["area"] if "area" in scores else [])]
-        return kit_csv(safe_text_columns(scores, text_columns))
+        safe = safe_text_columns(scores, text_columns)
+        if not any("\r" in str(name) for name in safe["metric"].unique()):
+            return kit_csv(safe)
+        # A name holding a carriage return: quote every field, or readers split its row in two.
+        from .score_files import columns_of
+
+        out = safe[columns_of(safe)].assign(
+            as_of=pd.to_datetime(safe["as_of"]).dt.strftime("%Y-%m-%d")
+        )
+        return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)
     return boston_csv(scores, metrics, observations)
 
 

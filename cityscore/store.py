@@ -18,21 +18,20 @@ from sqlalchemy.engine import Connection
 from . import audit, columnar, writes
 from .catalog import empty_metrics
 from .config import database_url, redact_url
+from .dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from .errors import StoreError
 from .schema import (
     METRIC_FIELDS,
     VALUE_FIELDS,
     WRITE_LOCK_KEY,
-    add_area_columns,
     as_date,
     batches_table,
     make_engine,
-    meta,
     metrics_table,
-    missing_area_columns,
     observations_table,
     superseded_values_table,
     targets_table,
+    upgrade,
 )
 from .writes import ImportPlan, ImportResult
 
@@ -51,25 +50,14 @@ class Store:
         return f"Store({redact_url(self.url)!r})"
 
     def init(self) -> None:
-        """Create any missing tables; existing data is left as it is (a database made before
-        areas gains the ``area`` column, its rows citywide)."""
-        meta.create_all(self.engine)
-        self._upgrade()
+        """Create any missing tables; existing data is left as it is."""
+        with mapped_errors(self.url):
+            upgrade(self.engine)
         self._has_schema = True
 
-    def _upgrade(self) -> None:
-        """Add the ``area`` column to a database made by an earlier version, once."""
-        with self.engine.connect() as conn:
-            if not missing_area_columns(conn):
-                return
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
-            # Checked again under the lock: another process may have just done it.
-            add_area_columns(conn, missing_area_columns(conn))
-
     def is_initialised(self) -> bool:
-        return sa.inspect(self.engine).has_table("metrics")
+        with mapped_errors(self.url):
+            return sa.inspect(self.engine).has_table("metrics")
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
@@ -77,17 +65,30 @@ class Store:
 
         Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
         """
+        with mapped_errors(self.url), self._transaction(write) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
         if not self._has_schema:
+            missing = missing_sqlite_file(self.url)  # reading must not create an empty file
+            if missing is not None:
+                raise missing
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
-            self._upgrade()
+            upgrade(self.engine)  # a database from an older kit gets the newer columns
             self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
             try:
                 if write and conn.dialect.name == "postgresql":
                     # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                    # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
+                    conn.execute(
+                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                        {"ms": f"{int(lock_timeout() * 1000)}ms"},
+                    )
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                     )
@@ -128,7 +129,7 @@ class Store:
             frame = pd.DataFrame(conn.execute(query).all(), columns=METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
-        return frame.astype({"trend": bool, "weight": float})
+        return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
 
     def targets(self, areas: bool = False) -> pd.DataFrame:
         """Every target in effect at some time: ``metric, effective_from, target``.
@@ -161,9 +162,7 @@ class Store:
         Citywide rows only, unless ``areas``: then every row, with an ``area`` column.
         """
         with self.transaction() as conn:
-            return columnar.read_observations(
-                self.engine, conn, start, end, with_source, areas=areas
-            )
+            return columnar.read_observations(conn, start, end, with_source, areas=areas)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""
