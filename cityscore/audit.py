@@ -12,7 +12,6 @@ from .errors import CatalogError, StoreError
 from .load import closest
 from .schema import (
     VALUE_FIELDS,
-    as_date,
     batches_table,
     metrics_table,
     now,
@@ -131,7 +130,9 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
 def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tuple[int, int]:
     """Undo one batch's rows in ``observations`` (kind "values") or ``targets`` (kind "targets").
 
-    Returns (restored, deleted).
+    Four set-based statements, however big the batch: keep what the batch wrote (superseded by the
+    undo), restore the versions it replaced, delete the rows it inserted, drop the restored
+    versions from the superseded table. Returns (restored, deleted).
     """
     table, old_table, key, fields = {
         "values": (
@@ -142,33 +143,35 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
         ),
         "targets": (targets_table, superseded_targets_table, "effective_from", ["target"]),
     }[kind]
-    mine = conn.execute(sa.select(table).where(table.c.batch_id == batch_id)).all()
-    if not mine:
+    mine = table.c.batch_id == batch_id
+    kept = ["metric_id", key, *fields]
+    written = conn.execute(
+        old_table.insert().from_select(
+            [*kept, "batch_id", "superseded_at", "superseded_by"],
+            sa.select(
+                *[table.c[c] for c in kept],
+                sa.literal(batch_id, sa.Integer),
+                sa.literal(now(), sa.DateTime),
+                sa.literal(undo_batch, sa.Integer),
+            ).where(mine),
+        )
+    ).rowcount
+    if not written:
         return 0, 0
-    stamp = now()
-    conn.execute(
-        old_table.insert(),
-        [
-            {"metric_id": r.metric_id, key: getattr(r, key), **{f: getattr(r, f) for f in fields},
-             "batch_id": batch_id, "superseded_at": stamp, "superseded_by": undo_batch}
-            for r in mine
-        ],
-    )  # fmt: skip
-    replaced = {
-        (r.metric_id, as_date(getattr(r, key))): r
-        for r in conn.execute(sa.select(old_table).where(old_table.c.superseded_by == batch_id))
-    }
-    restored = 0
-    for r in mine:
-        old = replaced.get((r.metric_id, as_date(getattr(r, key))))
-        if old is None:
-            conn.execute(table.delete().where(table.c.id == r.id))
-            continue
-        restore = {f: getattr(old, f) for f in [*fields, "batch_id"]}
-        conn.execute(table.update().where(table.c.id == r.id), restore)
-        conn.execute(old_table.delete().where(old_table.c.id == old.id))
-        restored += 1
-    return restored, len(mine) - restored
+    replaced = old_table.c.superseded_by == batch_id
+    restored = conn.execute(
+        table.update()
+        .values({c: old_table.c[c] for c in [*fields, "batch_id"]})
+        .where(
+            mine,
+            replaced,
+            old_table.c.metric_id == table.c.metric_id,
+            old_table.c[key] == table.c[key],
+        )
+    ).rowcount
+    deleted = conn.execute(table.delete().where(mine)).rowcount  # what is left was inserted
+    conn.execute(old_table.delete().where(replaced))  # every one was restored just now
+    return restored, deleted
 
 
 # --- metric definitions --------------------------------------------------------------------

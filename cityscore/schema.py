@@ -8,13 +8,13 @@ replaced it.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from .catalog import empty_metrics
 from .config import database_url, redact_url
+from .dberrors import check_sqlite_path, lock_timeout
 from .errors import StoreError
 
 meta = sa.MetaData()
@@ -136,15 +136,15 @@ def now() -> dt.datetime:
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (or the configured database); SQLite files get WAL and a busy timeout."""
     url = database_url(url)
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    check_sqlite_path(url)  # a folder, or a file in a missing folder, is an error, not a new folder
     try:
         engine = sa.create_engine(url, future=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
         msg = f"cannot use database URL {redact_url(url)!r}: {exc}"
         raise StoreError(msg) from None
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(lock_timeout() * 1000)
+        sa.event.listen(engine, "connect", lambda dbapi, record: _sqlite_pragmas(dbapi, busy_ms))
         sa.event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
 
@@ -163,14 +163,17 @@ def upgrade(engine: Engine) -> None:
             conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:
     # Let pysqlite stop managing transactions so BEGIN IMMEDIATE below takes the write lock up front:
     # two importers then queue (busy_timeout) instead of failing half-way.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # $CITYSCORE_LOCK_TIMEOUT
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Bulk imports update three B-trees of observations; SQLite's default 2 MB page cache makes
+    # that seek the disk once a city outgrows it. 64 MB is a cap, used only as pages are read.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from . import audit, columnar, writes
 from .catalog import empty_metrics
 from .config import database_url, redact_url
+from .dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from .errors import StoreError
 from .schema import (
     METRIC_FIELDS,
@@ -50,11 +51,13 @@ class Store:
 
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
-        upgrade(self.engine)
+        with mapped_errors(self.url):
+            upgrade(self.engine)
         self._has_schema = True
 
     def is_initialised(self) -> bool:
-        return sa.inspect(self.engine).has_table("metrics")
+        with mapped_errors(self.url):
+            return sa.inspect(self.engine).has_table("metrics")
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
@@ -62,7 +65,15 @@ class Store:
 
         Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
         """
+        with mapped_errors(self.url), self._transaction(write) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
         if not self._has_schema:
+            missing = missing_sqlite_file(self.url)  # reading must not create an empty file
+            if missing is not None:
+                raise missing
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
@@ -73,6 +84,11 @@ class Store:
             try:
                 if write and conn.dialect.name == "postgresql":
                     # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                    # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
+                    conn.execute(
+                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                        {"ms": f"{int(lock_timeout() * 1000)}ms"},
+                    )
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                     )
