@@ -314,9 +314,11 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
 
 
 def has_literal_password(url: str) -> bool:
-    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference)."""
-    match = re.match(r"^[^:]+://[^:/@]+:([^@]*)@", url)
-    return bool(match) and not _ENV_REF.fullmatch(match.group(1))
+    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference).
+
+    Both places count: the user-info part and the query string (``?password=``).
+    """
+    return any(not _ENV_REF.fullmatch(secret) for secret in url_secrets(url))
 
 
 def read_config(path: Path) -> dict[str, object]:
