@@ -23,6 +23,7 @@ from itertools import count
 import ipywidgets as w
 import pandas as pd
 
+from . import display
 from .catalog import CITYWIDE, PERIODS
 from .errors import CityScoreError, ConfigError
 from .kit import LOOKBACK_DAYS, Kit
@@ -150,10 +151,10 @@ def daily_values(
     Columns ``date, value, target, target_change``; a ratio's value is numerator / denominator.
     ``target_change`` is True on a day an effective-dated target change took effect.
     """
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     value = obs["value"].where(obs["value"].notna(), obs["numerator"] / obs["denominator"])
     days = metric_rows(scores)
-    days = days[(days["metric"].astype(str) == metric) & (days["period"] == "day")]
+    days = days[(days["metric"] == metric) & (days["period"] == "day")]
     out = pd.DataFrame({"date": days["as_of"].to_numpy(), "target": days["target"].to_numpy()})
     daily = pd.DataFrame(
         {"date": pd.to_datetime(obs["date"]).to_numpy(), "value": value.to_numpy()}
@@ -170,7 +171,7 @@ def score_history(scores: pd.DataFrame, metric: str, period: str) -> pd.DataFram
     """One metric's (or the CityScore's) score per as-of date for one period: ``as_of, value, target,
     score, status``; the chart draws the 1.0 line against it.
     """
-    rows = scores[(scores["metric"].astype(str) == metric) & (scores["period"] == period)]
+    rows = scores[(scores["metric"] == metric) & (scores["period"] == period)]
     return rows[["as_of", "value", "target", "score", "status"]].reset_index(drop=True)
 
 
@@ -181,11 +182,9 @@ def window_view(
     value, target and score that came out of it.
     """
     as_of = as_date(as_of)
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     dates = pd.to_datetime(obs["date"])
-    today = scores[(scores["as_of"] == as_of) & (scores["metric"].astype(str) == metric)].set_index(
-        "period"
-    )
+    today = scores[(scores["as_of"] == as_of) & (scores["metric"] == metric)].set_index("period")
     rows = []
     for period, days in PERIODS.items():
         start = as_of - pd.Timedelta(days=days - 1)
@@ -216,7 +215,7 @@ def raw_observations(
     check_choice("period", period, list(PERIODS))
     as_of = as_date(as_of)
     start = as_of - pd.Timedelta(days=PERIODS[period] - 1)
-    obs = observations[observations["metric"].astype(str) == metric]
+    obs = observations[observations["metric"] == metric]
     dates = pd.to_datetime(obs["date"])
     obs = obs[(dates >= start) & (dates <= as_of)]
     columns = [c for c in RAW_COLUMNS if c in obs.columns]
@@ -225,8 +224,7 @@ def raw_observations(
 
 def metric_percentile(scores: pd.DataFrame, metric: str, as_of: DateLike) -> pd.DataFrame:
     """Where today's day score sits in the metric's own past year: ``metric, score, percentile, days_scored``."""
-    table = percentiles(scores, as_of)
-    return table[table["metric"] == metric].reset_index(drop=True)
+    return percentiles(scores[scores["metric"] == metric], as_of)  # one metric, not all of them
 
 
 def change_view(
@@ -269,7 +267,7 @@ def leader_lists(
 ) -> pd.DataFrame:
     """Exceeding and needs-follow-up metrics in one frame, with a ``list`` column saying which."""
     names = category_metrics(metrics, category)
-    rows = scores[scores["metric"].astype(str).isin([*names, CITYWIDE])]
+    rows = scores[scores["metric"].isin([*names, CITYWIDE])]
     top, bottom = leaders(rows, as_of, period=period, n=n)
     return pd.concat(
         [top.assign(list="exceeding"), bottom.assign(list="needs follow-up")], ignore_index=True
@@ -287,42 +285,25 @@ def selection_csv(frame: pd.DataFrame) -> str:
 
 # --- display helpers -------------------------------------------------------------------------
 
-# Decimals per column in the explorer's tables (scores to 2; contributions are small, so 3).
+# Decimals per column in the explorer's tables (2 unless named: contributions are small, so 3).
 PLACES = {"contribution": 3, "percentile": 1}
-ROUNDED = ("value", "target", "score", "before", "now", "contribution", "percentile")
-ROUNDED += tuple(PERIODS)
-STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗"}
+TABLE_ROWS = 60  # rows shown in a tab's table; the CSV download has every row
+MORE_ROWS = "{n} more {rows} in the CSV download (Prepare CSV)."
+SCORED = [s for s in display.STATUSES if s != "no score"]
 _ids = count(1)
 
 
-def status_text(status: object) -> str:
-    """A status as symbol and word (``✗ below``), so it never depends on colour; ``—`` when none."""
-    if not isinstance(status, str) or status not in STATUS_SYMBOLS:
-        return "—"
-    return f"{STATUS_SYMBOLS[status]} {status}"
-
-
-def table_html(frame: pd.DataFrame, max_rows: int = 60, caption: str = "") -> str:
-    """An escaped HTML table with scores rounded for display (half-to-even, never up)."""
-    shown = frame.head(max_rows).copy()
-    for column in ROUNDED:
-        if column in shown.columns:
-            places = PLACES.get(column, 2)
-            shown[column] = [round_half_even(v, places) for v in shown[column]]
-    for column in shown.columns:
-        if pd.api.types.is_datetime64_any_dtype(shown[column]):
-            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
-        if column == "status" or str(column).endswith(" status"):
-            shown[column] = shown[column].map(status_text)
-    more = (
-        f"<p>… {len(frame) - max_rows} more rows in the CSV download</p>"
-        if len(frame) > max_rows
-        else ""
+def table_html(frame: pd.DataFrame, caption: str, max_rows: int = TABLE_ROWS) -> str:
+    """The kit's display step (``display.table_html``) with the explorer's decimals: escaped,
+    captioned, scores half-to-even, a status as symbol and word (also ``<period> status`` columns).
+    """
+    columns = [
+        display.Column(str(c), fmt="status" if str(c).endswith("status") else None)
+        for c in frame.columns
+    ]
+    return display.table_html(
+        frame, columns, caption=caption, max_rows=max_rows, more=MORE_ROWS, places=PLACES
     )
-    table = shown.to_html(index=False, escape=True, na_rep="—", classes="cityscore-table")
-    if caption:
-        table = table.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
-    return table + more
 
 
 def chart_svg(chart: object, label: str = "") -> str:
@@ -341,16 +322,26 @@ def chart_svg(chart: object, label: str = "") -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)
 
 
-def figure_html(svg: str, description: str, data: str, rows: int) -> str:
+def figure_html(svg: str, description: str, data: str, rows: int, name: str) -> str:
     """A chart with its text alternative: a caption with the headline numbers, then the data behind
-    it as a table under a disclosure (keyboard: Tab to it, Enter opens it).
+    it as a table under a disclosure (keyboard: Tab to it, Enter opens it; the table scrolls in a
+    focusable region so arrow keys reach every row).
     """
     ident = f"cityscore-figure-{next(_ids)}"
+    region = html.escape(f"Data behind the chart: {name}", quote=True)
     return (
         f'<figure class="cityscore-figure" aria-labelledby="{ident}">'
         f'<figcaption id="{ident}" class="cityscore-description">{html.escape(description)}</figcaption>'
-        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>{data}</details></figure>"
+        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>"
+        f'<div class="cityscore-scroll" role="region" tabindex="0" aria-label="{region}">{data}</div>'
+        "</details></figure>"
     )
+
+
+def chart_figure(chart: object, name: str, description: str, data: pd.DataFrame) -> str:
+    """``chart`` as an SVG image named ``name``, with ``description`` and every row of ``data``."""
+    table = table_html(data, max_rows=len(data), caption=name)
+    return figure_html(chart_svg(chart, name), description, table, len(data), name)
 
 
 # --- text alternatives: what each chart shows, in words and numbers ----------------------------
@@ -371,7 +362,7 @@ def board_chart_rows(board: pd.DataFrame, limit: int = BOARD_CHART_ROWS) -> list
 
 def board_chart_data(scores: pd.DataFrame, as_of: DateLike, names: list[str]) -> pd.DataFrame:
     """The drawn metrics' score and status for every period on ``as_of``: one row per metric."""
-    day = scores[(scores["as_of"] == as_date(as_of)) & scores["metric"].astype(str).isin(names)]
+    day = scores[(scores["as_of"] == as_date(as_of)) & scores["metric"].isin(names)]
     day = day.assign(metric=day["metric"].astype(str), period=day["period"].astype(str))
     wide = day.pivot_table(
         index="metric", columns="period", values="score", aggfunc="first", dropna=False
@@ -392,7 +383,7 @@ def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: i
     head = board.iloc[0] if len(board) else None
     rows = board.iloc[1:]
     counts = rows["status"].value_counts()
-    scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in STATUS_SYMBOLS)
+    scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     unscored = int(rows["status"].isna().sum())
     which = "lowest" if s.board == "lowest" else "highest"
     headline = f"{head['metric']} ({s.period}) {_num(head['score'])}. " if head is not None else ""
@@ -427,7 +418,7 @@ def detail_description(daily: pd.DataFrame, metric: str) -> str:
 
 def history_table(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One metric's score per as-of date, one column per period (the history chart's data)."""
-    rows = scores[scores["metric"].astype(str) == metric]
+    rows = scores[scores["metric"] == metric]
     wide = rows.pivot_table(
         index="as_of",
         columns="period",
@@ -473,7 +464,8 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
     return (
         f"CityScore ({s.period}) {_num(before)} on {since}, {_num(now)} on {s.as_of.date()} "
         f"(change {_num(now - before, 3)}). Largest contributions up: {names(up)}; "
-        f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions."
+        f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions"
+        + (f", the other {len(change) - drawn} summed in one bar." if len(change) > drawn else ".")
     )
 
 
@@ -506,7 +498,7 @@ INTRO = (
     '<h2 id="explorer" tabindex="-1">Explorer</h2>'
     "<p>Choose a date, a period and a category; type part of a metric's name in <i>Find metric</i>"
     " and press Enter to narrow the metric list and the scoreboard. The tabs below switch views"
-    " (arrow keys move between tabs). Each chart is followed by its description and, under"
+    " (arrow keys move between the tabs, Enter opens one). Each chart is followed by its description and, under"
     " <i>Data behind the chart</i>, its numbers as a table.</p>"
 )
 WIDE = {"description_width": "initial"}  # labels in full, never cut off
@@ -750,59 +742,49 @@ class Explorer:
             return _status("No metric to draw on the board for this selection.")
         shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
         day = self.scores[self.scores["as_of"] == s.as_of]
-        chart = charts.scoreboard_chart(day[day["metric"].astype(str).isin(names)], shown, s.as_of)
-        data = board_chart_data(self.scores, s.as_of, names)
-        return figure_html(
-            chart_svg(chart, f"Scoreboard chart, {s.as_of.date()}"),
+        return chart_figure(
+            charts.scoreboard_chart(day[day["metric"].isin(names)], shown, s.as_of),
+            f"Scoreboard chart, {s.as_of.date()}",
             board_description(board, s, len(names), len(board) - 1),
-            table_html(data, max_rows=len(data), caption="Scores on the board, every period"),
-            len(data),
+            board_chart_data(self.scores, s.as_of, names),
         )
 
     def _detail_figure(self, s: Selection) -> str:
         from . import charts
 
         daily = self.frames["daily"]
-        chart = charts.metric_detail_chart(self._year(), self.targets, s.metric)
-        return figure_html(
-            chart_svg(chart, f"{s.metric}: daily values vs target"),
+        return chart_figure(
+            charts.metric_detail_chart(self._year(), self.targets, s.metric),
+            f"{s.metric}: daily values vs target",
             detail_description(daily, s.metric),
-            table_html(
-                daily.sort_values("date", ascending=False),
-                max_rows=len(daily),
-                caption=f"{s.metric}: daily values and target",
-            ),
-            len(daily),
+            daily.sort_values("date", ascending=False),
         )
 
     def _history_figure(self, s: Selection) -> str:
         from . import charts
 
-        table = history_table(self.scores, s.metric)
-        return figure_html(
-            chart_svg(
-                charts.score_history_chart(self.scores, s.metric), f"{s.metric}: score history"
-            ),
+        return chart_figure(
+            charts.score_history_chart(self.scores, s.metric),
+            f"{s.metric}: score history",
             history_description(self.frames["history"], s.metric, s.period),
-            table_html(table, max_rows=len(table), caption=f"{s.metric}: score by period"),
-            len(table),
+            history_table(self.scores, s.metric),
         )
 
     def _change_figure(self, s: Selection) -> str:
         from . import charts
 
         change = self.frames["change"]
-        drawn = change.head(CHANGE_CHART_ROWS)  # contributions come largest first
-        if drawn.empty:
+        if change.empty:
             return _status("No contributions to draw for this selection.")
-        columns = ["metric", "category", "before", "now", "contribution"]
-        return figure_html(
-            chart_svg(
-                charts.contributions_chart(drawn), "Contributions to the change in the CityScore"
+        # The largest bars, the rest summed into one: the bars still add up to the change.
+        drawn = charts.top_contributions(change, CHANGE_CHART_ROWS)
+        return chart_figure(
+            charts.contributions_chart(change, top=CHANGE_CHART_ROWS),
+            "Contributions to the change in the CityScore",
+            change_description(
+                change, self.frames["city_change"], s, min(CHANGE_CHART_ROWS, len(change))
             ),
-            change_description(change, self.frames["city_change"], s, len(drawn)),
-            table_html(drawn[columns], max_rows=len(drawn), caption="Contributions drawn"),
-            len(drawn),
+            drawn[["metric", "category", "before", "now", "contribution"]],
         )
 
 
@@ -860,17 +842,29 @@ def explore(kit: Kit | None = None, as_of: DateLike | None = None) -> Explorer:
     return Explorer(kit or Kit(), as_of=as_of)
 
 
-def key_numbers(kit: Kit, as_of: DateLike | None = None, metrics: list[str] | None = None) -> str:
+def key_numbers(
+    kit: Kit,
+    as_of: DateLike | None = None,
+    metrics: list[str] | None = None,
+    skip_unknown: bool = False,
+) -> str:
     """Plain text with the CityScore and a few metric scores on ``as_of``, so a notebook test compares
     them and any change in scoring fails it.
+
+    ``skip_unknown`` leaves out (and names on a last line) metrics this city does not have, so the
+    notebook written for the demo city still runs on any city.
     """
     day = as_date(as_of) if as_of is not None else pd.Timestamp(kit.latest_date())
+    known = [CITYWIDE, *kit.metrics()["name"].astype(str)]
+    wanted = [CITYWIDE, *(metrics or [])]
+    missing = [m for m in wanted if m not in known] if skip_unknown else []
     scores = kit.scores(day)
     lines = [f"as of {day.date()}"]
-    wanted = [CITYWIDE, *(metrics or [])]
-    for metric in wanted:
-        check_choice("metric", metric, [CITYWIDE, *kit.metrics()["name"].astype(str)])
-        rows = scores[scores["metric"].astype(str) == metric].set_index("period")["score"]
+    for metric in (m for m in wanted if m not in missing):
+        check_choice("metric", metric, known)
+        rows = scores[scores["metric"] == metric].set_index("period")["score"]
         parts = ", ".join(f"{p} {round_half_even(rows.get(p), 4)}" for p in PERIODS)
         lines.append(f"{metric}: {parts}")
+    if missing:
+        lines.append(f"not in this city's catalog: {', '.join(missing)}")
     return "\n".join(lines)

@@ -27,11 +27,11 @@ from .schema import (
     as_date,
     batches_table,
     make_engine,
-    meta,
     metrics_table,
     observations_table,
     superseded_values_table,
     targets_table,
+    upgrade,
 )
 from .writes import ImportPlan, ImportResult
 
@@ -52,7 +52,7 @@ class Store:
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
         with mapped_errors(self.url):
-            meta.create_all(self.engine)
+            upgrade(self.engine)
         self._has_schema = True
 
     def is_initialised(self) -> bool:
@@ -77,6 +77,7 @@ class Store:
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
+            upgrade(self.engine)  # a database from an older kit gets the newer columns
             self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
@@ -128,7 +129,7 @@ class Store:
             frame = pd.DataFrame(conn.execute(query).all(), columns=METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
-        return frame.astype({"trend": bool, "weight": float})
+        return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
 
     def targets(self) -> pd.DataFrame:
         """Every target in effect at some time: ``metric, effective_from, target``."""
@@ -151,7 +152,7 @@ class Store:
     ) -> pd.DataFrame:
         """Observations (``metric, date, value, numerator, denominator``), optionally within dates."""
         with self.transaction() as conn:
-            return columnar.read_observations(self.engine, conn, start, end, with_source)
+            return columnar.read_observations(conn, start, end, with_source)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""

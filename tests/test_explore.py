@@ -152,10 +152,26 @@ def test_views_never_mutate_their_inputs(demo):
 
 def test_tables_escape_user_text_and_round_half_even():
     frame = pd.DataFrame({"metric": ["<script>alert(1)</script>"], "score": [0.125]})
-    text = ex.table_html(frame)
-    assert "<script>" not in text
+    text = ex.table_html(frame, caption="<b>caption</b>")
+    assert "<script>" not in text and "<b>" not in text
     assert "&lt;script&gt;" in text
     assert "0.12" in text
+
+
+def test_tables_keep_the_explorers_decimals_and_show_status_as_symbol_and_word():
+    frame = pd.DataFrame(
+        {
+            "metric": ["A", "B"],
+            "contribution": [0.01234, -0.0005],
+            "percentile": [12.25, 50.0],
+            "status": ["below", None],
+            "week status": ["meeting", "near"],
+        }
+    )
+    text = ex.table_html(frame, caption="c", max_rows=1)
+    assert ">0.012<" in text and ">12.2<" in text  # 3 and 1 decimals, half-to-even
+    assert "✗</span> below" in text and "✓</span> meeting" in text
+    assert "1 more row in the CSV download" in text
 
 
 def test_key_numbers_print_the_engine_scores(demo):
@@ -284,7 +300,7 @@ def test_explorer_at_300_metrics_draws_bounded_charts_and_lists_every_metric(big
     assert f"the {ex.CHANGE_CHART_ROWS} largest of {BIG} contributions" in change
     # The board's data table holds exactly the drawn metrics.
     details = big.board_chart.value.split("<details>")[1]
-    assert re.findall(r"<tr>\s*<td>([^<]*)</td>", details) == drawn
+    assert re.findall(r"<tr><th scope=\"row\"[^>]*>([^<]*)</th>", details) == drawn
 
 
 def test_search_narrows_the_picker_and_the_board_at_300_metrics(big):
@@ -308,3 +324,12 @@ def test_board_order_highest_first_draws_the_top_scores(big):
     assert (scores[:-1] >= scores[1:]).all()
     assert "the 30 with the highest week scores" in big.board_chart.value
     big.board_order.value = "lowest"
+
+
+def test_key_numbers_can_skip_metrics_another_city_lacks(demo):
+    text = ex.key_numbers(demo["kit"], AS_OF, [EMS, "Nope"], skip_unknown=True)
+    assert text.splitlines()[2].startswith(f"{EMS}: day ")
+    assert text.splitlines()[-1] == "not in this city's catalog: Nope"
+    assert ex.key_numbers(demo["kit"], AS_OF, [EMS], skip_unknown=True) == ex.key_numbers(
+        demo["kit"], AS_OF, [EMS]
+    )

@@ -371,3 +371,24 @@ def test_daily_data_defaults_to_latest_and_validates(
         report.daily_data(kit, periods=["weekly"])
     with pytest.raises(report.ConfigError, match="no data for report date 2031-01-01"):
         report.daily_data(kit, "2031-01-01")
+
+
+def test_chart_descriptions_state_the_headline_numbers(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, history = demo_history
+    city = summary.citywide(history)
+    spec = charts.citywide_chart(city).to_dict()
+    day = city[city["period"] == "day"].dropna(subset=["score"])
+    low, last = day.loc[day["score"].idxmin()], day.iloc[-1]
+    assert (
+        f"lowest {round_half_even(low['score'])} on {low['as_of']:%Y-%m-%d}" in spec["description"]
+    )
+    assert f"{round_half_even(last['score'])} on the last day" in spec["description"]
+    assert spec["config"]["mark"]["aria"] is False  # marks are described by the chart as a whole
+    chosen = ["Shootings", "Homicides"]
+    panels = charts.small_multiples_chart(history, kit.targets(), metrics=chosen).to_dict()
+    assert {r["metric"] for r in _datasets(panels)} == set(chosen)
+    assert panels["spec"]["layer"][0]["mark"]["type"] == "line"
+    assert panels["facet"]["sort"] == chosen
+    assert "for 2 metrics" in panels["description"]

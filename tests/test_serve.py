@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -39,9 +40,9 @@ def _wait_for_port(port: int, server: subprocess.Popen, timeout: float) -> None:
     pytest.fail(f"cityscore serve did not listen on port {port} within {timeout} s")
 
 
-@pytest.fixture
-def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
-    db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
+@contextmanager
+def serving(db: Path) -> Iterator[dict]:
+    """`cityscore serve` on a free port over the SQLite file ``db``; killed (with its kernels) after."""
     port = free_port()
     env = {**os.environ, "CITYSCORE_DB": f"sqlite:///{db}"}
     proc = subprocess.Popen(
@@ -60,6 +61,12 @@ def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
                 child.kill()
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
+    with serving(copy_sqlite(demo_db_file, tmp_path / "demo.db")) as served:
+        yield served
 
 
 @pytest.mark.browser
@@ -86,7 +93,9 @@ def test_served_explorer_loads_offline_hides_code_and_follows_the_metric_picker(
         detail.first.wait_for(state="attached", timeout=START_TIMEOUT * 1000)
         first_title = detail.first.text_content()
         assert first_title == "311 Calls Answered On Time: daily values vs target"
-        assert "CityScore: day " in page.inner_text("body")  # the key numbers cell's output
+        text = page.inner_text("body")
+        assert "CityScore: day " not in text  # the key numbers cell (for nbval) is not shown
+        assert "notebook test" not in text
         html = page.content()
         assert not [s for s in SOURCE_SNIPPETS if s in html], "notebook code is visible in the app"
 
