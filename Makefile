@@ -43,8 +43,11 @@ format: install ## reformat the code with ruff
 	$(BIN)/ruff check --fix cityscore tests benchmarks
 	$(BIN)/ruff format cityscore tests benchmarks
 
-bench: install ## run the benchmarks (scoring engine vs DuckDB and the reference; the daily report) and print their tables
-	$(BIN)/python benchmarks/run.py
+SIZES ?= S,M
+comma := ,
+bench: install ## time the engine and the CLI (import, score, report) beside DuckDB, SQLite and PostgreSQL; SIZES=S,M (default) or S,M,L
+	$(BIN)/python benchmarks/run.py $(foreach size,$(subst $(comma), ,$(SIZES)),--size $(size))
+	$(BIN)/python benchmarks/bench_cli.py --sizes $(SIZES)
 	$(BIN)/python benchmarks/bench_report.py
 
 bench-sync: install ## time SQL sync with push-down vs pulling 5 million rows into pandas (about 90 s)

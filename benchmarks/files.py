@@ -41,7 +41,9 @@ def write_city(size: Size, directory: Path) -> CityFiles:
         targets = city.targets.sort_values(["metric", "effective_from"], kind="stable")
         first = targets.drop_duplicates("metric")
         catalog = city.metrics.assign(
-            target=city.metrics["name"].map(dict(zip(first["metric"], first["target"]))),
+            target=city.metrics["name"].map(
+                dict(zip(first["metric"], first["target"], strict=True))
+            ),
             trend=city.metrics["trend"].map({True: "true", False: "false"}),
         )
         catalog.to_csv(paths[0], index=False, lineterminator="\n", float_format="%.15g")

@@ -12,16 +12,16 @@ from .errors import CatalogError, StoreError
 from .load import closest
 from .schema import (
     VALUE_FIELDS,
-    as_date,
     batches_table,
     metrics_table,
     now,
     observations_table,
+    superseded_metrics_table,
     superseded_targets_table,
     superseded_values_table,
     targets_table,
 )
-from .writes import ImportResult, finish_batch, metric_ids, new_batch
+from .writes import ImportResult, finish_batch, keep_definitions, metric_ids, new_batch
 
 
 def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
@@ -84,17 +84,11 @@ def undo(conn: Connection, batch_id: int) -> ImportResult:
     undo_batch = new_batch(conn, "undo", f"undo of batch {batch_id} ({batch.source})")
     restored, deleted = undo_rows(conn, "values", batch_id, undo_batch)
     t_restored, t_deleted = undo_rows(conn, "targets", batch_id, undo_batch)
+    m_restored, m_deleted = undo_metrics(conn, batch_id, undo_batch)
+    restored, deleted = restored + t_restored + m_restored, deleted + t_deleted + m_deleted
     conn.execute(batches_table.update().where(batches_table.c.id == batch_id), {"undone_at": now()})
-    finish_batch(conn, undo_batch, 0, restored + t_restored, 0)
-    return ImportResult(
-        "undo",
-        f"undo of batch {batch_id}",
-        0,
-        restored + t_restored,
-        0,
-        undo_batch,
-        deleted + t_deleted,
-    )
+    finish_batch(conn, undo_batch, 0, restored, 0)
+    return ImportResult("undo", f"undo of batch {batch_id}", 0, restored, 0, undo_batch, deleted)
 
 
 def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> None:
@@ -104,12 +98,10 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
     if batch.undone_at is not None:
         msg = f"batch {batch_id} was already undone at {batch.undone_at}"
         raise StoreError(msg)
-    if batch.kind in ("metrics", "undo"):
-        msg = (
-            f"batch {batch_id} is a {batch.kind} batch, which cannot be undone; "
-            "import a corrected metrics.csv (or the original values) instead"
-        )
+    if batch.kind == "undo":
+        msg = f"batch {batch_id} is an undo, which cannot itself be undone; import the file again instead"
         raise StoreError(msg)
+    check_metrics_removable(conn, batch_id)
     s = superseded_values_table
     later = (
         conn.execute(
@@ -121,12 +113,12 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
         .scalars()
         .all()
     )
-    st = superseded_targets_table
-    later += (
-        conn.execute(sa.select(st.c.superseded_by).where(st.c.batch_id == batch_id).distinct())
-        .scalars()
-        .all()
-    )
+    for st in (superseded_targets_table, superseded_metrics_table):
+        later += (
+            conn.execute(sa.select(st.c.superseded_by).where(st.c.batch_id == batch_id).distinct())
+            .scalars()
+            .all()
+        )
     if later:
         msg = (
             f"values from batch {batch_id} have since been changed by batch(es) {sorted(set(later))}; "
@@ -138,7 +130,9 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
 def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tuple[int, int]:
     """Undo one batch's rows in ``observations`` (kind "values") or ``targets`` (kind "targets").
 
-    Returns (restored, deleted).
+    Four set-based statements, however big the batch: keep what the batch wrote (superseded by the
+    undo), restore the versions it replaced, delete the rows it inserted, drop the restored
+    versions from the superseded table. Returns (restored, deleted).
     """
     table, old_table, key, fields = {
         "values": (
@@ -149,30 +143,98 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
         ),
         "targets": (targets_table, superseded_targets_table, "effective_from", ["target"]),
     }[kind]
-    mine = conn.execute(sa.select(table).where(table.c.batch_id == batch_id)).all()
+    mine = table.c.batch_id == batch_id
+    kept = ["metric_id", key, *fields]
+    written = conn.execute(
+        old_table.insert().from_select(
+            [*kept, "batch_id", "superseded_at", "superseded_by"],
+            sa.select(
+                *[table.c[c] for c in kept],
+                sa.literal(batch_id, sa.Integer),
+                sa.literal(now(), sa.DateTime),
+                sa.literal(undo_batch, sa.Integer),
+            ).where(mine),
+        )
+    ).rowcount
+    if not written:
+        return 0, 0
+    replaced = old_table.c.superseded_by == batch_id
+    restored = conn.execute(
+        table.update()
+        .values({c: old_table.c[c] for c in [*fields, "batch_id"]})
+        .where(
+            mine,
+            replaced,
+            old_table.c.metric_id == table.c.metric_id,
+            old_table.c[key] == table.c[key],
+        )
+    ).rowcount
+    deleted = conn.execute(table.delete().where(mine)).rowcount  # what is left was inserted
+    conn.execute(old_table.delete().where(replaced))  # every one was restored just now
+    return restored, deleted
+
+
+# --- metric definitions --------------------------------------------------------------------
+
+
+def added_metrics(conn: Connection, batch_id: int) -> dict[int, str]:
+    """The metrics a metrics batch created (and no later batch changed): id -> name."""
+    m, sm = metrics_table, superseded_metrics_table
+    changed = sa.select(sm.c.metric_id).where(sm.c.superseded_by == batch_id)
+    query = sa.select(m.c.id, m.c.name).where(m.c.batch_id == batch_id, m.c.id.not_in(changed))
+    return dict(conn.execute(query).all())
+
+
+def check_metrics_removable(conn: Connection, batch_id: int) -> None:
+    """Refuse to undo the creation of a metric that other batches have given values or targets."""
+    added = added_metrics(conn, batch_id)
+    if not added:
+        return
+    used: set[int] = set()
+    for table in (
+        observations_table,
+        superseded_values_table,
+        targets_table,
+        superseded_targets_table,
+    ):
+        query = sa.select(table.c.metric_id).where(table.c.metric_id.in_(list(added)))
+        if table is targets_table:
+            query = query.where(table.c.batch_id != batch_id)
+        used |= set(conn.execute(query.distinct()).scalars())
+    if used:
+        names = sorted(added[i] for i in used)
+        msg = (
+            f"batch {batch_id} created metric(s) {names}, which now have values or targets (or a "
+            "history of them) from other batches; undo those batches first, newest first"
+        )
+        raise StoreError(msg)
+
+
+def undo_metrics(conn: Connection, batch_id: int, undo_batch: int) -> tuple[int, int]:
+    """Restore the definitions a metrics batch replaced and remove the metrics it created.
+
+    What the batch wrote is kept in ``superseded_metrics``. Returns (restored, removed).
+    """
+    m, sm = metrics_table, superseded_metrics_table
+    mine = conn.execute(sa.select(m.c.id).where(m.c.batch_id == batch_id)).scalars().all()
     if not mine:
         return 0, 0
-    stamp = now()
-    conn.execute(
-        old_table.insert(),
-        [
-            {"metric_id": r.metric_id, key: getattr(r, key), **{f: getattr(r, f) for f in fields},
-             "batch_id": batch_id, "superseded_at": stamp, "superseded_by": undo_batch}
-            for r in mine
-        ],
-    )  # fmt: skip
+    keep_definitions(conn, list(mine), undo_batch)
     replaced = {
-        (r.metric_id, as_date(getattr(r, key))): r
-        for r in conn.execute(sa.select(old_table).where(old_table.c.superseded_by == batch_id))
+        r.metric_id: r for r in conn.execute(sa.select(sm).where(sm.c.superseded_by == batch_id))
     }
     restored = 0
-    for r in mine:
-        old = replaced.get((r.metric_id, as_date(getattr(r, key))))
+    for metric_id in mine:
+        old = replaced.get(metric_id)
         if old is None:
-            conn.execute(table.delete().where(table.c.id == r.id))
+            # The target history this undo just recorded would keep a removed metric alive.
+            st = superseded_targets_table
+            gone = (st.c.metric_id == metric_id) & (st.c.superseded_by == undo_batch)
+            conn.execute(st.delete().where(gone))
+            conn.execute(m.delete().where(m.c.id == metric_id))
             continue
-        restore = {f: getattr(old, f) for f in [*fields, "batch_id"]}
-        conn.execute(table.update().where(table.c.id == r.id), restore)
-        conn.execute(old_table.delete().where(old_table.c.id == old.id))
+        restore = {c.name: getattr(old, c.name) for c in m.c if c.name != "id"}
+        conn.execute(m.update().where(m.c.id == metric_id), restore)
+        conn.execute(sm.delete().where(sm.c.id == old.id))
         restored += 1
     return restored, len(mine) - restored

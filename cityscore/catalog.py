@@ -63,15 +63,17 @@ def empty_metrics() -> pd.DataFrame:
             "baseline": pd.Series(dtype=object),
             "trend": pd.Series(dtype=bool),
             "weight": pd.Series(dtype=float),
+            ALLOW_NEGATIVE: pd.Series(dtype=bool),
         }
     )
 
 
 def check_metrics(metrics: pd.DataFrame) -> None:
     """Raise ``CatalogError`` if a metrics frame breaks a catalog rule (the engine's precondition)."""
-    missing = [c for c in empty_metrics().columns if c not in metrics.columns]
+    needed = [c for c in empty_metrics().columns if c != ALLOW_NEGATIVE]  # optional: default false
+    missing = [c for c in needed if c not in metrics.columns]
     if missing:
-        msg = f"metrics frame lacks column(s) {missing}; expected {list(empty_metrics().columns)}"
+        msg = f"metrics frame lacks column(s) {missing}; expected {needed}"
         raise CatalogError(msg)
     _check_allowed(metrics, "direction", DIRECTIONS)
     _check_allowed(metrics, "kind", KINDS)

@@ -510,9 +510,19 @@ def metric_detail_chart(
         .mark_line(color="#c62828", interpolate="step-after", strokeDash=[6, 3])
         .encode(x=x, y="target:Q", tooltip=["date:T", "target:Q"])
     )
-    return alt.layer(values, target).properties(
+    chart = alt.layer(values, target).properties(
         width=640, height=240, title=f"{metric}: daily values vs target"
     )
+    known = data.dropna(subset=["value"])
+    description = f"{metric}: daily values against the target in effect"
+    if len(known):
+        last = known.iloc[-1]
+        description += (
+            f", {len(known)} days from {known['date'].iloc[0]} to {last['date']}; "
+            f"last value {round_half_even(last['value'], 3)}, "
+            f"target then {round_half_even(last['target'], 3)}"
+        )
+    return accessible(chart, description + ".")
 
 
 def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerChart:
@@ -536,9 +546,18 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
             tooltip=["as_of:T", "period:N", alt.Tooltip("score:Q", format=".2f")],
         )
     )
-    return alt.layer(lines, _one_line()).properties(
+    chart = alt.layer(lines, _one_line()).properties(
         width=640, height=240, title=f"{metric}: score (1.0 = on target)"
     )
+    last = data.dropna(subset=["score"])
+    last = last[last["as_of"] == last["as_of"].max()] if len(last) else last
+    latest = ", ".join(
+        f"{p} {round_half_even(v)}" for p, v in zip(last["period"], last["score"], strict=True)
+    )
+    description = f"{metric}: score over time for each period" + (
+        f"; on {last['as_of'].iloc[0]}: {latest}." if len(last) else "."
+    )
+    return accessible(chart, description)
 
 
 __all__ = [

@@ -23,6 +23,7 @@ from .config import Bands, database_url, date_argument, redact_url, scrub, url_s
 from .errors import CityScoreError, ConfigError, ValidationError
 from .kit import Kit
 from .render import scores_json, scores_table
+from .score_files import write_scores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--to", dest="end", type=date_argument, metavar="D2", help="last as-of date of a range"
     )
-    score.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    score.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "parquet"],
+        default="table",
+        help="table (terminal), csv, json, or parquet (needs --out); see README, file formats",
+    )
     score.add_argument(
         "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
@@ -171,7 +177,9 @@ def date_format(text: str) -> str:
     try:
         ok = dt.datetime.strptime(day.strftime(text), text).date() == day.date()
     except ValueError as exc:
-        msg = f"{text!r} is not a date format ({exc}); use codes such as %d/%m/%Y or %Y-%m-%d"
+        bad = re.match(r"'(.*?)' is a bad directive", str(exc))
+        why = f"%{bad.group(1)} is not a date code" if bad else "it cannot read back a date"
+        msg = f"{text!r} is not a date format ({printable(why)}); use codes such as %d/%m/%Y or %Y-%m-%d"
         raise argparse.ArgumentTypeError(msg) from None
     if not ok:
         msg = f"{text!r} does not give the day, month and year; use codes such as %d/%m/%Y"
@@ -343,6 +351,9 @@ def _cell_text(value: object, number_text: Callable[[object], str]) -> str:
 def _score(kit: Kit, args: argparse.Namespace) -> None:
     from . import export
 
+    if args.format == "parquet" and not args.out:
+        msg = "--format parquet writes a binary file: give it one with --out FILE.parquet"
+        raise ConfigError(msg)
     bands = Bands.parse(args.bands)
     note = ""
     if args.start or args.end:
@@ -353,6 +364,12 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         choice = kit.as_of_choice()  # the default date, and what a board for it leaves out
         scores = kit.scores(choice.as_of, bands=bands, cap=args.cap)
         note = choice.note()
+    if args.out and args.format != "table":  # streamed to the file, never one string in memory
+        if args.format == "csv":
+            scores = export.safe_text_columns(scores, ["metric", "status", "note"])
+        write_scores(scores, args.out, args.format)
+        print(f"wrote {len(scores)} score rows to {args.out}")
+        return
     if args.format == "table":
         shown = scores.assign(metric=scores["metric"].map(printable))
         text = scores_table(shown) + (f"\n{printable(note)}\n" if note else "")

@@ -71,9 +71,10 @@ def database_url(explicit: str | None = None) -> str:
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# scheme://[user-info@]rest: the user-info runs to the last "@" (a password may hold "@" or "/").
+# scheme://[user-info@]rest: the user-info runs to the last "@" (a password may hold "@" or "/");
+# "sqlite:///path" has none (what follows "://" is a path, which may hold an "@" of its own).
 _URL = re.compile(
-    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<userinfo>.*)@)?(?P<rest>[^@]*)$", re.S
+    r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:(?P<userinfo>(?!/).*)@)?(?P<rest>[^@]*)$", re.S
 )
 
 
@@ -314,8 +315,7 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
 
 def has_literal_password(url: str) -> bool:
     """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference)."""
-    match = re.match(r"^[^:]+://[^:/@]+:([^@]*)@", url)
-    return bool(match) and not _ENV_REF.fullmatch(match.group(1))
+    return any(not _ENV_REF.fullmatch(secret) for secret in url_secrets(url))
 
 
 def read_config(path: Path) -> dict[str, object]:

@@ -25,10 +25,13 @@ SOLUTIONS_FILE = "solutions.yml"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, metavar="DIR", help="the course folder (new or empty)")
+    from .config import date_argument
+
     parser.add_argument(
         "--end",
+        type=date_argument,
         metavar="DATE",
-        default=COURSE_END.isoformat(),
+        default=COURSE_END,
         help=f"last day of the course's demo data (default {COURSE_END}: the lessons' own numbers)",
     )
     parser.add_argument(
@@ -63,9 +66,7 @@ def make_course(folder: Path, end: dt.date = COURSE_END, solutions: bool = False
 
 
 def run(_kit: object, args: argparse.Namespace) -> int:
-    from .score import as_date
-
-    folder = make_course(args.folder, as_date(args.end).date(), args.solutions)
+    folder = make_course(args.folder, args.end, args.solutions)
     print(f"copied {len(lessons())} lessons and the course database to {folder}")
     print(f"start the course: cd {folder} && jupyter lab")
     return 0

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from .config import DEFAULT_DB_URL, redact_url, scrub, url_secrets
+import sqlalchemy as sa
+
+from .config import DATA_DIR, DEFAULT_DB_URL, redact_url, scrub, url_secrets
 from .errors import StoreError
 
 LOCK_TIMEOUT_ENV = "CITYSCORE_LOCK_TIMEOUT"
@@ -53,7 +57,7 @@ def check_sqlite_path(url: str) -> None:
         msg = f"{path} is a folder, not a database file; give a file name, e.g. sqlite:///{path / 'cityscore.db'}"
         raise StoreError(msg)
     if not path.parent.is_dir():
-        if url == DEFAULT_DB_URL:
+        if url == DEFAULT_DB_URL or path.parent.resolve() == DATA_DIR.resolve():
             path.parent.mkdir(parents=True, exist_ok=True)
             return
         msg = (
@@ -72,13 +76,25 @@ def missing_sqlite_file(url: str) -> StoreError | None:
     return StoreError(msg)
 
 
-def store_error(exc: Exception, url: str) -> StoreError | None:
-    """A clear ``StoreError`` for a known database failure, or None to let ``exc`` through."""
-    import sqlalchemy as sa
+@contextmanager
+def mapped_errors(url: str) -> Iterator[None]:
+    """Turn a known database failure inside the block into a clear ``StoreError``."""
+    try:
+        yield
+    except sa.exc.DatabaseError as exc:
+        error = store_error(exc, url)
+        if error is None:
+            raise
+        raise error from exc
 
-    if not isinstance(exc, (sa.exc.OperationalError, sa.exc.DatabaseError)) or isinstance(
-        exc, sa.exc.IntegrityError
-    ):
+
+def store_error(exc: Exception, url: str) -> StoreError | None:
+    """A clear ``StoreError`` for a known database failure, or None to let ``exc`` through.
+
+    Unknown OperationalErrors (the database's operation, not the kit's SQL) get a generic message;
+    other unknown errors (a bug's ProgrammingError, say) pass through as they are.
+    """
+    if not isinstance(exc, sa.exc.DatabaseError):
         return None
     orig = getattr(exc, "orig", None) or exc
     reason = str(orig).strip()
@@ -86,15 +102,18 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
     for pattern, message in _KNOWN:
         match = re.search(pattern, reason, re.I)
         if match:
-            text = message.format(url=shown, path=sqlite_path(url), timeout=lock_timeout())
+            where = sqlite_path(url) or shown
+            text = message.format(url=shown, path=where, timeout=lock_timeout())
             return StoreError(text)
+    if not isinstance(exc, sa.exc.OperationalError):
+        return None
     first = reason.splitlines()[0] if reason else type(orig).__name__
     return StoreError(f"database {shown} failed: {scrub(first, url_secrets(url))}")
 
 
 _KNOWN: list[tuple[str, str]] = [
     (
-        r"database is locked|database table is locked",
+        r"database is locked|database table is locked|lock timeout",
         "another process holds the write lock on {path} (waited {timeout:g} s); nothing was written. "
         "Try again when it has finished, or wait longer with CITYSCORE_LOCK_TIMEOUT=SECONDS",
     ),

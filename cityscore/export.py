@@ -85,8 +85,11 @@ def number_text(value: object) -> str:
 def _csv(header: list[str], rows: list[list[str]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")  # quotes names with commas, quotes or newlines
+    # ... but not a lone carriage return, which a reader takes for the end of the row.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(header)
-    writer.writerows(rows)
+    for row in rows:
+        (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
 
@@ -113,13 +116,24 @@ def scores_csv(
     observations: pd.DataFrame | None = None,
 ) -> str:
     """Score rows as CSV in the kit's layout or in Boston's open-data layout."""
+    import pandas as pd
+
     if layout not in LAYOUTS:
         msg = f"unknown scores layout {layout!r}; use one of {list(LAYOUTS)}"
         raise ConfigError(msg)
     if layout == "kit":
         from .render import scores_csv as kit_csv
 
-        return kit_csv(safe_text_columns(scores, ["metric", "status", "note"]))
+        safe = safe_text_columns(scores, ["metric", "status", "note"])
+        if not any("\r" in str(name) for name in safe["metric"].unique()):
+            return kit_csv(safe)
+        # A name holding a carriage return: quote every field, or readers split its row in two.
+        from .score import SCORE_COLUMNS
+
+        out = safe[SCORE_COLUMNS].assign(
+            as_of=pd.to_datetime(safe["as_of"]).dt.strftime("%Y-%m-%d")
+        )
+        return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)
     return boston_csv(scores, metrics, observations)
 
 

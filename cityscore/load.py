@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
@@ -119,9 +120,15 @@ def read_text(source: Source) -> str:
         raise
 
 
+def first_line(text: str) -> str:
+    """The text up to its first line break (``\\n``, ``\\r\\n`` or a lone ``\\r``)."""
+    ends = [i for i in (text.find("\r"), text.find("\n")) if i >= 0]
+    return text[: min(ends)] if ends else text
+
+
 def sniff_delimiter(text: str) -> str:
     """``;`` if the header line has more semicolons than commas (European Excel), else ``,``."""
-    header = text.split("\n", 1)[0]
+    header = first_line(text)
     return ";" if header.count(";") > header.count(",") else ","
 
 
@@ -153,7 +160,7 @@ def read_rows(
     problems = Problems(name)
     delimiter = sniff_delimiter(text)
     if header is None:
-        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+        first = next(csv.reader([first_line(text)], delimiter=delimiter), [])
         names = [h.strip().lower() for h in first]
     else:
         names = list(header)
@@ -163,7 +170,7 @@ def read_rows(
     required, optional = list(required), list(optional)
     _check_header(problems, names, required, optional)
     problems.raise_if_any()
-    cells = cells[~(cells.drop(columns="line") == "").all(axis=1)]
+    cells = cells[~_blank_rows(cells)]
     rows = pd.DataFrame({"line": cells["line"].to_numpy()}, index=range(len(cells)))
     for column in dict.fromkeys(required + optional):
         at = names.index(column) if column in names else None
@@ -175,6 +182,15 @@ def read_rows(
     rows.attrs["decimal_comma"] = delimiter == ";"
     rows.attrs["given"] = {c for c in required + optional if c in names}
     return rows
+
+
+def _blank_rows(cells: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is empty (the first column is looked at in full, the rest only there)."""
+    blank = cells[0] == ""
+    for column in cells.columns[1:]:
+        if column != "line" and blank.any():
+            blank[blank] = cells.loc[blank, column] == ""
+    return blank
 
 
 def _parse_csv(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame:
@@ -210,21 +226,26 @@ def _has_padding(text: str) -> bool:
     if not text.isascii() and any(c in text for c in _SPACE if not c.isascii()):
         return True
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    space = _ASCII_SPACE[data]
-    if not space.any():
+    at = np.flatnonzero(_ASCII_SPACE[data])  # where the ASCII whitespace is
+    if len(at) == 0:
         return False
-    edge = _EDGES[data]
-    return bool((space & (np.r_[True, edge[:-1]] | np.r_[edge[1:], True])).any())
+    if at[0] == 0 or at[-1] == len(data) - 1:
+        return True
+    return bool(_EDGES[data[at - 1]].any() or _EDGES[data[at + 1]].any())
 
 
 def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd.DataFrame | None:
     try:
-        cells = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, names=range(width + 1), dtype=object,
-            na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
-        )  # fmt: skip
+        with warnings.catch_warnings():  # a first row longer than the names would be cut: no
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            cells = pd.read_csv(
+                io.StringIO(text), sep=delimiter, header=None, names=range(width + 1), dtype=object,
+                na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
+            )  # fmt: skip
     except pd.errors.EmptyDataError:
         return pd.DataFrame({**{i: pd.Series(dtype=object) for i in range(width + 1)}, "line": []})
+    except pd.errors.ParserWarning:
+        return None
     except pd.errors.ParserError as exc:
         unclosed = re.search(r"EOF inside string starting at row (\d+)", str(exc))
         if unclosed:
@@ -477,6 +498,8 @@ def restate(
     known = rows["name"].isin(stored.index)
     for column in missing:
         rows[column] = rows[column].where(~known, rows["name"].map(stored[column]))
+    if "target" in missing and "baseline" not in missing:  # a switch to history drops the target
+        rows["target"] = rows["target"].where(rows["baseline"].str.lower() != "history", "")
     return rows
 
 
@@ -738,8 +761,7 @@ def _check_format(fmt: str) -> str:
 
 
 def _first_cells(text: str) -> list[str]:
-    line = text.split("\n", 1)[0]
-    first = next(csv.reader(io.StringIO(line), delimiter=sniff_delimiter(text)), [])
+    first = next(csv.reader([first_line(text)], delimiter=sniff_delimiter(text)), [])
     return [c.strip().lower() for c in first]
 
 
@@ -919,18 +941,12 @@ def validate_values(
     today = today or dt.date.today()
     metric = _check_metric_names(problems, rows, metrics)
     known = metric.notna()
-    kind = metric.map(dict(zip(metrics["name"], metrics["kind"], strict=True)))
+    kind = per_metric(metric, metrics, "kind", "")
     date = _check_dates(problems, rows, "date", date_format)
     problems.add_where(rows, date > pd.Timestamp(today), "date", "date is in the future")
     is_value, is_ratio = known & (kind == "value"), known & (kind == "ratio")
-    allow = (
-        metric.map(dict(zip(metrics["name"], metrics[ALLOW_NEGATIVE], strict=True)))
-        if ALLOW_NEGATIVE in metrics
-        else pd.Series(False, index=rows.index)
-    )
-    value = _check_number(
-        problems, rows, "value", is_value, "a value metric needs a value", allow.fillna(False)
-    )
+    allow = per_metric(metric, metrics, ALLOW_NEGATIVE, False).astype(bool)
+    value = _check_number(problems, rows, "value", is_value, "a value metric needs a value", allow)
     numerator = _check_number(
         problems, rows, "numerator", is_ratio, "a ratio metric needs a numerator"
     )
@@ -952,11 +968,24 @@ def validate_values(
             "denominator": denominator.where(is_ratio),
         }
     )
-    _check_conflicts(
+    repeated = _check_conflicts(
         problems, frame, rows["line"], ["metric", "date"], ["value", "numerator", "denominator"]
     )
     problems.raise_if_any(len(rows))
-    return frame.drop_duplicates(["metric", "date"]).reset_index(drop=True)
+    if repeated.any():
+        frame = frame.drop_duplicates(["metric", "date"])
+    return frame.reset_index(drop=True)
+
+
+def per_metric(metric: pd.Series, metrics: pd.DataFrame, column: str, default: object) -> pd.Series:
+    """Each row's ``metrics[column]`` for its metric (``default`` where unknown or absent).
+
+    One lookup per distinct metric, then a take: a file has millions of rows but few metrics.
+    """
+    codes, uniques = pd.factorize(metric)
+    table = dict(zip(metrics["name"], metrics[column], strict=True)) if column in metrics else {}
+    values = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
+    return pd.Series(values[codes], index=metric.index)  # code -1 (unknown) takes the default
 
 
 def _format_hint(date_format: str) -> str:
@@ -981,7 +1010,7 @@ def _check_metric_names(problems: Problems, rows: pd.DataFrame, metrics: pd.Data
     unknown = metric.isna()
     names = rows.loc[unknown, "metric"].astype(str)
     hints = {n: "unknown metric" + closest(n, metrics["name"]) for n in names.unique() if n}
-    reasons = names.map(hints).fillna("metric name is empty")
+    reasons = names.map(lambda n: hints.get(n, "metric name is empty"))
     problems.add_where(rows, unknown, "metric", reasons.reindex(rows.index))
     return metric
 
@@ -995,6 +1024,8 @@ def _check_number(
     allow_negative: pd.Series | None = None,
 ) -> pd.Series:
     """Parse ``column`` where ``needed``; record empty, non-numeric, NaN/infinite and negative cells."""
+    if not needed.any():  # e.g. the numerators of a file of value metrics only
+        return pd.Series(np.nan, index=rows.index)
     text = rows[column]
     decimal_comma = rows.attrs.get("decimal_comma", False)
     blank = text == ""
@@ -1017,7 +1048,7 @@ def _check_number(
     problems.add_where(rows, infinite, column, "infinity is not a value")
     negative = needed & (number < 0) & ~infinite
     if allow_negative is None:
-        reason = f"{column}s count cases and cannot be negative"
+        reason = f"{column}s count cases and cannot be negative; check the sign"
         problems.add_where(rows, negative, column, reason)
     else:
         problems.add_where(rows, negative & ~allow_negative.astype(bool), column, NEGATIVE_REFUSED)
@@ -1042,17 +1073,20 @@ def _not_a_number(decimal_comma: bool) -> str:
 
 def _check_conflicts(
     problems: Problems, frame: pd.DataFrame, lines: pd.Series, keys: list[str], values: list[str]
-) -> None:
-    """Flag rows that share ``keys`` with another row of the file but differ in ``values``."""
+) -> pd.Series:
+    """Flag rows that share ``keys`` with another row of the file but differ in ``values``.
+
+    Returns the mask of rows whose keys repeat (valid ones only).
+    """
     valid = frame[keys].notna().all(axis=1)
     repeated = frame.duplicated(keys, keep=False) & valid
     subset = frame[repeated].assign(line=lines[repeated])
     if subset.empty:
-        return
+        return repeated
     distinct = subset.drop_duplicates(keys + values).groupby(keys, dropna=False).size()
     clashing = distinct[distinct > 1].index
     if len(clashing) == 0:
-        return
+        return repeated
     key_index = (
         pd.MultiIndex.from_frame(subset[keys]) if len(keys) > 1 else pd.Index(subset[keys[0]])
     )
@@ -1071,6 +1105,7 @@ def _check_conflicts(
                 f"lines {rest} give a different value for the same {' and '.join(keys)} "
                 "(a time of day does not count: one value per metric and day); keep one",
             )
+    return repeated
 
 
 def _plain(value: object) -> object:

@@ -6,14 +6,13 @@ reading the number as it prints (its shortest repr), so what you see is what a h
 
 from __future__ import annotations
 
-import json
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pandas as pd
 
+from . import score_files
 from .catalog import CITYWIDE
-from .score import SCORE_COLUMNS
 
 NO_SCORE = "—"
 
@@ -38,21 +37,17 @@ def round_half_even(value: float | None, places: int = 2) -> str:
 
 
 def scores_csv(scores: pd.DataFrame) -> str:
-    """CSV with exactly ``as_of,metric,period,value,target,score,status,note``; full precision."""
-    out = scores[SCORE_COLUMNS].copy()
-    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, lineterminator="\n")
+    """CSV with exactly ``as_of,metric,period,value,target,score,status,note``; full precision.
+
+    Floats print as Python prints them (shortest round-trip digits), missing values as empty
+    cells, labels quoted only where they hold a comma, a quote or a line break.
+    """
+    return b"".join(score_files.csv_chunks(scores)).decode("utf-8")
 
 
 def scores_json(scores: pd.DataFrame) -> str:
-    """A JSON list of score rows (``null`` for no score)."""
-    out = scores[SCORE_COLUMNS].copy()
-    out["as_of"] = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
-    records = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in out.astype(object).where(out.notna(), None).to_dict("records")
-    ]
-    return json.dumps(records, indent=1, ensure_ascii=False)
+    """A JSON list of score rows (``null`` for no score), one key per line (``indent=1``)."""
+    return b"".join(score_files.json_chunks(scores)).decode("utf-8")
 
 
 def scoreboard(scores: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

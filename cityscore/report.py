@@ -372,7 +372,7 @@ def headline_html(daily: DailyData, city_name: str) -> str:
         f'<h1 id="headline-title" class="city">{_e(city_name)} · CityScore for '
         f"{_e(daily.as_of.strftime('%A, %B %d, %Y'))}</h1>"
         f'<p class="big {status_class(day["status"])}">{_e(round_half_even(day["score"]))}</p>'
-        f'<p class="status">{status_html(day["status"])} · {_e(day["note"])}</p>'
+        f'<p class="status-line">{status_html(day["status"])} · {_e(day["note"])}</p>'
         f'<p class="periods">{others}</p>'
         f'<p class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
         f"({int(day['below_one'])} of {int(day['scored'])})</p>"
@@ -385,19 +385,22 @@ def leaders_html(daily: DailyData) -> str:
     from .display import table_html
 
     columns = {"metric": "Metric", "score": "Week score", "status": "Status"}
-    return (
-        '<div class="pair">'
-        + table_html(
+    return _pair(
+        table_html(
             daily.exceeding, columns, caption="Exceeding", empty="no metric has a week score"
-        )
-        + table_html(
+        ),
+        table_html(
             daily.follow_up,
             columns,
             caption="Needs follow-up",
             empty="no other metric has a week score",
-        )
-        + "</div>"
+        ),
     )
+
+
+def _pair(*tables: str) -> str:
+    """Tables side by side (each with its note), wrapping under each other on a narrow screen."""
+    return '<div class="pair">' + "".join(f'<div class="list">{t}</div>' for t in tables) + "</div>"
 
 
 def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
@@ -409,23 +412,21 @@ def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
     gaps = fresh[(fresh["missing_days"] > 0) & ~fresh["stale"]].sort_values(
         "missing_days", ascending=False
     )
-    return (
-        '<div class="pair">'
-        + table_html(
+    return _pair(
+        table_html(
             stale,
             {"metric": "Metric", "last_date": "Latest data", "days_since": "Days old"},
             caption="Stale data",
             empty="every metric has recent data",
             max_rows=max_rows,
-        )
-        + table_html(
+        ),
+        table_html(
             gaps,
             {"metric": "Metric", "missing_days": "Missing days (last 90)"},
             caption="Missing days",
             empty="no missing days in the last 90",
             max_rows=max_rows,
-        )
-        + "</div>"
+        ),
     )
 
 

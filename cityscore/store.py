@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from . import audit, columnar, writes
 from .catalog import empty_metrics
 from .config import database_url, redact_url
+from .dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from .errors import StoreError
 from .schema import (
     METRIC_FIELDS,
@@ -26,11 +27,11 @@ from .schema import (
     as_date,
     batches_table,
     make_engine,
-    meta,
     metrics_table,
     observations_table,
     superseded_values_table,
     targets_table,
+    upgrade,
 )
 from .writes import ImportPlan, ImportResult
 
@@ -50,11 +51,13 @@ class Store:
 
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
-        meta.create_all(self.engine)
+        with mapped_errors(self.url):
+            upgrade(self.engine)
         self._has_schema = True
 
     def is_initialised(self) -> bool:
-        return sa.inspect(self.engine).has_table("metrics")
+        with mapped_errors(self.url):
+            return sa.inspect(self.engine).has_table("metrics")
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
@@ -62,16 +65,30 @@ class Store:
 
         Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
         """
+        with mapped_errors(self.url), self._transaction(write) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self, write: bool) -> Iterator[Connection]:
         if not self._has_schema:
+            missing = missing_sqlite_file(self.url)  # reading must not create an empty file
+            if missing is not None:
+                raise missing
             if not self.is_initialised():
                 msg = f"database {redact_url(self.url)} has no CityScore tables; run `cityscore init` first"
                 raise StoreError(msg)
+            upgrade(self.engine)  # a database from an older kit gets the newer columns
             self._has_schema = True
         with self.engine.connect().execution_options(write=write) as conn:
             trans = conn.begin()
             try:
                 if write and conn.dialect.name == "postgresql":
                     # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                    # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
+                    conn.execute(
+                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                        {"ms": f"{int(lock_timeout() * 1000)}ms"},
+                    )
                     conn.execute(
                         sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                     )
@@ -112,7 +129,7 @@ class Store:
             frame = pd.DataFrame(conn.execute(query).all(), columns=METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
-        return frame.astype({"trend": bool, "weight": float})
+        return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
 
     def targets(self) -> pd.DataFrame:
         """Every target in effect at some time: ``metric, effective_from, target``."""

@@ -118,6 +118,9 @@ def _read_yaml(path: Path) -> Any:
     if not path.exists():
         msg = f"sync configuration {path} not found; copy templates/sources.yml and edit it"
         raise ConfigError(msg)
+    if path.is_dir():
+        msg = f"{path} is a folder; give the sync configuration file, e.g. {path / 'sources.yml'}"
+        raise ConfigError(msg)
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -7,6 +7,7 @@ Every write records an import batch. A value or target that is overwritten is co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from . import columnar
 from .catalog import EARLIEST
 from .errors import CatalogError
 from .schema import (
@@ -24,6 +26,7 @@ from .schema import (
     metrics_table,
     now,
     observations_table,
+    superseded_metrics_table,
     superseded_targets_table,
     superseded_values_table,
     targets_table,
@@ -103,7 +106,8 @@ def write_metrics(
     """
     catalog_target = dict(zip(targets["metric"], targets["target"].astype(float), strict=True))
     rows = [
-        {**r, "catalog_target": catalog_target.get(r["name"])} for r in metrics.to_dict("records")
+        {"allow_negative": False, **r, "catalog_target": catalog_target.get(r["name"])}
+        for r in metrics.to_dict("records")
     ]
     fields = [*METRIC_FIELDS[1:], "catalog_target"]
     existing = frame(conn, sa.select(metrics_table))
@@ -127,7 +131,8 @@ def write_metrics(
         return ImportResult("metrics", source, 0, 0, unchanged, None)
     batch = new_batch(conn, "metrics", source)
     if new_rows:
-        conn.execute(metrics_table.insert(), new_rows)
+        conn.execute(metrics_table.insert(), [{**r, "batch_id": batch} for r in new_rows])
+    keep_definitions(conn, [metric_id for metric_id, _, _ in changed], batch)
     ids = metric_ids(conn)
     for row in new_rows:
         if row["catalog_target"] is not None:
@@ -135,7 +140,7 @@ def write_metrics(
     for metric_id, row, old in changed:
         conn.execute(
             metrics_table.update().where(metrics_table.c.id == metric_id),
-            {f: row[f] for f in fields},
+            {**{f: row[f] for f in fields}, "batch_id": batch},
         )
         if row["catalog_target"] is not None and differs(
             old["catalog_target"], row["catalog_target"]
@@ -144,6 +149,24 @@ def write_metrics(
             put_target(conn, metric_id, when, row["catalog_target"], batch)
     finish_batch(conn, batch, len(new_rows), len(changed), unchanged)
     return ImportResult("metrics", source, len(new_rows), len(changed), unchanged, batch)
+
+
+def keep_definitions(conn: Connection, metric_ids: list[int], batch: int) -> None:
+    """Copy metric definitions to ``superseded_metrics`` before ``batch`` changes or removes them."""
+    if not metric_ids:
+        return
+    m = metrics_table
+    kept = [c for c in m.c if c.name != "id"]
+    rows = conn.execute(sa.select(m.c.id, *kept).where(m.c.id.in_(metric_ids))).mappings().all()
+    stamp = now()
+    conn.execute(
+        superseded_metrics_table.insert(),
+        [
+            {**{c.name: r[c.name] for c in kept}, "metric_id": r["id"], "superseded_at": stamp,
+             "superseded_by": batch}
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> ImportResult:
@@ -205,62 +228,98 @@ def put_target(conn: Connection, metric_id: int, when: dt.date, target: float, b
 def write_observations(
     conn: Connection, observations: pd.DataFrame, source: str, kind: str = "values"
 ) -> ImportResult:
-    """Insert new days, update changed ones (keeping the old value), skip identical ones."""
+    """Insert new days, update changed ones (keeping the old value), skip identical ones.
+
+    Set-based: new rows go in as one bulk insert (``COPY`` on PostgreSQL); changed rows are
+    loaded into a temporary table, their stored versions copied to ``superseded_values`` and the
+    observations updated from it, one statement each.
+    """
     merged, is_new, is_changed = compare(conn, observations)
     inserted, updated = int(is_new.sum()), int(is_changed.sum())
     unchanged = len(merged) - inserted - updated
     if not inserted and not updated:
         return ImportResult(kind, source, 0, 0, unchanged, None)
     batch = new_batch(conn, kind, source)
-    stamp = now()
-    changed = merged[is_changed]
-    if len(changed):
-        conn.execute(
-            superseded_values_table.insert(),
-            [
-                {
-                    "metric_id": int(r.metric_id),
-                    "date": r.date,
-                    "value": none(r.value_old),
-                    "numerator": none(r.numerator_old),
-                    "denominator": none(r.denominator_old),
-                    "batch_id": none(r.batch_id_old),
-                    "source": r.source_old,
-                    "superseded_at": stamp,
-                    "superseded_by": batch,
-                }
-                for r in changed.itertuples(index=False)
-            ],
-        )
-        conn.execute(
-            observations_table.update().where(observations_table.c.id == sa.bindparam("obs")),
-            [
-                {
-                    "obs": int(r.obs_id),
-                    **{f: none(getattr(r, f)) for f in VALUE_FIELDS},
-                    "batch_id": batch,
-                    "source": source,
-                }
-                for r in changed.itertuples(index=False)
-            ],
-        )
-    fresh = merged[is_new]
-    if len(fresh):
-        conn.execute(
-            observations_table.insert(),
-            [
-                {
-                    "metric_id": int(r.metric_id),
-                    "date": r.date,
-                    **{f: none(getattr(r, f)) for f in VALUE_FIELDS},
-                    "batch_id": batch,
-                    "source": source,
-                }
-                for r in fresh.itertuples(index=False)
-            ],
-        )
+    if updated:
+        _replace_changed(conn, merged.loc[is_changed, ["obs_id", *VALUE_FIELDS]], batch, source)
+    if inserted:
+        fresh = merged.loc[is_new, ["metric_id", "date", *VALUE_FIELDS]]
+        bulk_insert(conn, observations_table, fresh.assign(batch_id=batch, source=source))
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult(kind, source, inserted, updated, unchanged, batch)
+
+
+def _replace_changed(conn: Connection, changed: pd.DataFrame, batch: int, source: str) -> None:
+    """Keep the stored versions of ``changed`` rows (``obs_id`` + values) and write the new ones."""
+    o, s = observations_table, superseded_values_table
+    changes = sa.Table(
+        "cityscore_changes",
+        sa.MetaData(),
+        sa.Column("obs_id", sa.Integer, primary_key=True),
+        *[sa.Column(f, sa.Float) for f in VALUE_FIELDS],
+        prefixes=["TEMPORARY"],
+    )
+    changes.create(conn)  # inside the write transaction: a rollback takes it away too
+    bulk_insert(conn, changes, changed.astype({"obs_id": "int64"}))
+    kept = ["metric_id", "date", *VALUE_FIELDS, "batch_id", "source"]
+    stamp = sa.literal(now(), sa.DateTime)
+    conn.execute(
+        s.insert().from_select(
+            [*kept, "superseded_at", "superseded_by"],
+            sa.select(*[o.c[k] for k in kept], stamp, sa.literal(batch, sa.Integer)).join(
+                changes, changes.c.obs_id == o.c.id
+            ),
+        )
+    )
+    new_values = {f: changes.c[f] for f in VALUE_FIELDS}
+    conn.execute(
+        o.update()
+        .values(**new_values, batch_id=batch, source=source)
+        .where(o.c.id == changes.c.obs_id)
+    )
+    changes.drop(conn)
+
+
+def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Insert ``frame``'s rows (columns named as ``table``'s) in one go: COPY, else executemany."""
+    columns = list(frame.columns)
+    if conn.dialect.name == "postgresql":
+        rows = _tuples(frame, iso_dates=True)
+        names = ", ".join(columns)
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if conn.dialect.name == "sqlite":  # SQLAlchemy keeps SQLite dates as ISO text
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        cursor = conn.connection.driver_connection.cursor()  # the transaction's own connection
+        try:
+            cursor.executemany(sql, _tuples(frame, iso_dates=True))
+        finally:
+            cursor.close()
+        return
+    rows = _tuples(frame, iso_dates=False)
+    conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _tuples(frame: pd.DataFrame, iso_dates: bool) -> Iterator[tuple]:
+    """Rows of plain Python values, None for missing: what a DB-API driver binds fastest."""
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_dtype(column.dtype):
+            days = column.to_numpy().astype("datetime64[D]")
+            columns.append(np.datetime_as_string(days) if iso_dates else days.astype(object))
+        elif pd.api.types.is_float_dtype(column.dtype):
+            values = column.to_numpy(dtype=float)
+            columns.append(np.where(np.isnan(values), None, values.astype(object)))
+        elif pd.api.types.is_integer_dtype(column.dtype):
+            columns.append(column.to_numpy())
+        else:
+            columns.append(column.astype(object).where(column.notna(), None).to_numpy())
+    return zip(*[c.tolist() for c in columns], strict=True)
 
 
 def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -269,7 +328,6 @@ def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str,
     ``update`` rows also show the stored value they would replace (``*_old``, ``source_old``).
     """
     merged, is_new, is_changed = compare(conn, observations)
-    merged = merged.assign(date=pd.to_datetime(merged["date"]))
     shown = ["metric", "date", *VALUE_FIELDS]
     old = [f"{f}_old" for f in VALUE_FIELDS] + ["source_old"]
     return {
@@ -282,54 +340,51 @@ def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str,
 def compare(
     conn: Connection, observations: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Incoming rows merged with the stored ones; masks of new rows and of changed rows."""
+    """Incoming rows merged with the stored ones; masks of new rows and of changed rows.
+
+    Two values are the same when both are missing or both are the same number.
+    """
     ids = metric_ids(conn)
     incoming = observations.assign(
-        metric_id=observations["metric"].map(ids),
-        date=pd.to_datetime(observations["date"]).dt.date,
+        metric_id=observations["metric"].map(ids).astype("int64"),
+        date=pd.to_datetime(observations["date"]).astype("datetime64[s]"),
     )
     current = existing_observations(conn, incoming)
     merged = incoming.merge(current, on=["metric_id", "date"], how="left", suffixes=("", "_old"))
     is_new = merged["obs_id"].isna()
     same = np.ones(len(merged), dtype=bool)
     for field in VALUE_FIELDS:
-        same &= ~np.array(
-            [differs(a, b) for a, b in zip(merged[field], merged[f"{field}_old"], strict=True)],
-            dtype=bool,
-        )
+        new = merged[field].to_numpy(dtype=float)
+        old = merged[f"{field}_old"].to_numpy(dtype=float)
+        same &= (new == old) | (np.isnan(new) & np.isnan(old))
     return merged, is_new, ~is_new & ~same
 
 
 def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
-    """The stored rows an import of ``incoming`` could touch (its metrics, within its dates)."""
+    """The stored rows an import of ``incoming`` could touch (its metrics, within its dates).
+
+    Read as columns (see ``columnar``): what is committed, which inside a write transaction that
+    has written nothing yet is what that transaction sees.
+    """
     o = observations_table
-    columns = [
-        "obs_id",
-        "metric_id",
-        "date",
-        *[f"{f}_old" for f in VALUE_FIELDS],
-        "batch_id_old",
-        "source_old",
-    ]
-    if incoming.empty:
-        return pd.DataFrame(columns=columns)
+    old = {f"{f}_old": o.c[f] for f in [*VALUE_FIELDS, "batch_id", "source"]}
     query = sa.select(
-        o.c.id,
+        o.c.id.label("obs_id"),
         o.c.metric_id,
         o.c.date,
-        o.c.value,
-        o.c.numerator,
-        o.c.denominator,
-        o.c.batch_id,
-        o.c.source,
-    ).where(
-        o.c.metric_id.in_(sorted({int(i) for i in incoming["metric_id"]})),
-        o.c.date >= min(incoming["date"]),
-        o.c.date <= max(incoming["date"]),
+        *[column.label(name) for name, column in old.items()],
     )
-    found = pd.DataFrame(conn.execute(query).all(), columns=columns)
-    found["date"] = [as_date(d) for d in found["date"]]
-    return found
+    if len(incoming):
+        query = query.where(
+            o.c.metric_id.in_(np.unique(incoming["metric_id"]).tolist()),
+            o.c.date >= incoming["date"].min().date(),
+            o.c.date <= incoming["date"].max().date(),
+        )
+    else:
+        query = query.where(sa.false())
+    types = {"obs_id": "int", "metric_id": "int", "date": "date"}
+    types |= {f"{f}_old": "float" for f in VALUE_FIELDS} | {"batch_id_old": "int"}
+    return columnar.read_frame(conn, query, types | {"source_old": "str"})
 
 
 # --- helpers -------------------------------------------------------------------------------

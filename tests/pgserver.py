@@ -30,10 +30,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_postgres() -> Iterator[str]:
+def running_postgres(password: str | None = None) -> Iterator[str]:
     """A fresh server for the duration of the block; yields its base URL (no database name).
 
-    Raises FileNotFoundError when no PostgreSQL server binaries are installed.
+    With ``password``, TCP connections need it (scram-sha-256) for the ``postgres`` user; the URL
+    yielded still holds no password. Raises FileNotFoundError when no server binaries are installed.
     """
     bindir = pg_bin()
     if bindir is None:
@@ -46,8 +47,15 @@ def running_postgres() -> Iterator[str]:
         as_user = ["runuser", "-u", "postgres", "--"]
     port, data = free_port(), root / "data"
     pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
+    auth = ["-A", "trust"]
+    if password is not None:
+        pwfile = root / "pwfile"
+        pwfile.write_text(password + "\n", encoding="utf-8")
+        if as_user:
+            shutil.chown(pwfile, user="postgres")
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}"]
     subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-N"],
+        [*as_user, str(bindir / "initdb"), "-D", str(data), *auth, "-U", "postgres", "-N"],
         check=True,
         capture_output=True,
     )

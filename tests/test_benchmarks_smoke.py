@@ -90,3 +90,16 @@ def test_table_and_goals_render(capsys: pytest.CaptureFixture[str]) -> None:
     printed = capsys.readouterr().out
     assert "L peak memory < 4096 MB" in printed and "MISS" in printed
     assert "M full history < 5 s" in printed and "not measured" in printed
+
+
+def test_cli_benchmark_runs_the_commands_users_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make bench`'s CLI part on the tiny city, SQLite only: every command succeeds, DuckDB agrees."""
+    from benchmarks import bench_cli
+
+    assert bench_cli.main(["--sizes", "XS", "--db", "sqlite", "--no-report"]) == 0
+    printed = capsys.readouterr().out
+    table = printed.split("\n\n")[1].splitlines()
+    assert table[0].split()[:3] == ["size", "db", "value"]
+    assert table[1].split()[:2] == ["XS", "sqlite"] and "failed" not in table[1]
+    assert "XS on sqlite, CLI vs DuckDB: agree" in printed  # row by row, on the tiny sizes
+    assert "M import (values import) < 5 s: not measured" in printed

@@ -245,6 +245,11 @@ BAD_CONFIGS = [
         'database = "postgresql://city:hunter22@db/cityscore"',
         ["'database' has a password", "${VAR}"],
     ),
+    (
+        'database = "sqlite:///cityscore.db"',
+        'database = "postgresql://db/cityscore?user=city&password=hunter22"',
+        ["'database' has a password"],
+    ),
 ]
 
 

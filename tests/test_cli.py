@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -185,3 +186,58 @@ def test_cap_limits_metric_scores(db: Path, tmp_path: Path) -> None:
     day_capped = [r for r in json.loads(capped) if r["metric"] == "A" and r["period"] == "day"]
     assert day[0]["score"] == 2.5 and day_capped[0]["score"] == 1.25
     assert run(db, "score", "--cap", "0", check=False).returncode == 1
+
+
+def test_default_date_is_not_captured_by_one_early_value(
+    demo_db_file: Path, tmp_path: Path
+) -> None:
+    """The demo city plus one metric whose only value is dated after every other metric's."""
+    from cityscore import Kit
+    from cityscore.notebooks import copy_sqlite
+
+    db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
+    late = (DEMO_END + dt.timedelta(days=9)).isoformat()
+    metrics = "name,category,direction,kind,target\nEarly Bird,X,higher,value,1\n"
+    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
+    run(
+        db,
+        "values",
+        "import",
+        str(write(tmp_path / "v.csv", f"metric,date,value\nEarly Bird,{late},2\n")),
+    )
+    kit = Kit(f"sqlite:///{db}")
+    assert kit.latest_date().isoformat() == late
+    assert kit.default_as_of() == DEMO_END
+    table = run(db, "score").stdout
+    assert table.startswith(f"CityScore as of {DEMO_END}:")
+    # As many metrics are scored as on the demo city alone that day (not "1 of 21").
+    alone = Kit(f"sqlite:///{demo_db_file}").scores(DEMO_END)
+    note = alone.loc[(alone["metric"] == "CityScore") & (alone["period"] == "day"), "note"].iloc[0]
+    scored = int(note.split()[0])
+    assert scored > 10 and f"{scored} of {len(kit.metrics())} metrics scored" in table
+    assert f"Not shown: values after {DEMO_END} of 1 metric: Early Bird ({late})" in table
+    rows = list(csv.DictReader(io.StringIO(run(db, "score", "--format", "csv").stdout)))
+    assert {r["as_of"] for r in rows} == {DEMO_END.isoformat()}  # the CSV contract is unchanged
+    assert f"CityScore as of {late}:" in run(db, "score", "--date", late).stdout
+
+
+@pytest.mark.parametrize(
+    ("last_dates", "expected"),
+    [
+        # Two of three metrics reach the 20th: "most" is at least half.
+        ({"A": "2026-03-20", "B": "2026-03-20", "C": "2026-03-10"}, "2026-03-20"),
+        ({"A": "2026-03-20", "B": "2026-03-10", "C": "2026-03-10"}, "2026-03-10"),
+        # A metric silent for more than a quarter is not active and does not hold the date back.
+        ({"A": "2026-03-20", "B": "2025-06-01", "C": "2025-06-01"}, "2026-03-20"),
+    ],
+)
+def test_default_date_rule(db: Path, tmp_path: Path, last_dates: dict, expected: str) -> None:
+    from cityscore import Kit
+
+    metrics = "name,category,direction,kind,target\n" + "".join(
+        f"{m},X,higher,value,1\n" for m in last_dates
+    )
+    run(db, "metrics", "import", str(write(tmp_path / "m.csv", metrics)))
+    values = "metric,date,value\n" + "".join(f"{m},{d},1\n" for m, d in last_dates.items())
+    run(db, "values", "import", str(write(tmp_path / "v.csv", values)))
+    assert Kit(f"sqlite:///{db}").default_as_of().isoformat() == expected

@@ -19,12 +19,13 @@ from cityscore.export import BOSTON_COLUMNS
 
 from .conftest import DEMO_END
 
-NAMES = ['Repairs, "on time"', "Plain", "Zeilen\nbruch"]
+# A line break in a name is refused at import (issue 10); a semicolon and quotes must survive.
+NAMES = ['Repairs, "on time"', "Plain", "Zeilen; 'bruch'"]
 METRICS = (
     "name,direction,kind,target\n"
     '"Repairs, ""on time""",higher,ratio,0.9\n'
     "Plain,lower,value,6\n"
-    '"Zeilen\nbruch",higher,value,1\n'
+    "Zeilen; 'bruch',higher,value,1\n"
 )
 
 
@@ -34,7 +35,7 @@ def city(kit: Kit) -> Kit:
     kit.import_values(
         b'metric,date,value,numerator,denominator\n"Repairs, ""on time""",2026-01-01,,9,10\n'
         b"Plain,2026-01-01,0.1,,\nPlain,2026-01-02,1e-07,,\n"
-        b'"Zeilen\nbruch",2026-01-02,3,,\n'
+        b"Zeilen; 'bruch',2026-01-02,3,,\n"
     )
     return kit
 
@@ -108,3 +109,67 @@ def test_cli_export(tmp_path: Path, demo_db_file: Path) -> None:
     frame = pd.read_csv(out)
     published = (DEMO_END + dt.timedelta(days=1)).isoformat() + "T00:00:00"
     assert frame["score_calculated_ts"].unique().tolist() == [published]
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rCR", "＝1+1"]
+
+
+def test_no_cell_is_a_spreadsheet_formula(city: Kit, demo_db_file: Path, tmp_path: Path) -> None:
+    """Names stored before import rejected them still export as text: a leading ' (OWASP)."""
+    import sqlalchemy as sa
+
+    from cityscore import export, render
+
+    names = {}
+    with city.store.engine.begin() as conn:  # names stored before imports refused them
+        renames = (("Plain", FORMULAS[0]), ("Zeilen\nbruch", FORMULAS[3]), (NAMES[0], "\rCR"))
+        for old, new in renames:
+            conn.execute(
+                sa.text("UPDATE metrics SET name = :new WHERE name = :old"),
+                {"new": new, "old": old},
+            )
+            names[new] = "'" + new
+    values = list(csv.DictReader(io.StringIO(city.export_values(), newline="")))
+    assert {r["metric"] for r in values} >= set(names.values())
+    scores = list(csv.DictReader(io.StringIO(city.export_scores(start="2026-01-02"), newline="")))
+    boston = list(
+        csv.DictReader(io.StringIO(city.export_scores(start="2026-01-02", layout="boston")))
+    )
+    assert {r["metric"] for r in scores} >= set(names.values())
+    assert {r["metric_name"] for r in boston} >= set(names.values())
+    for rows in (values, scores, boston):
+        for row in rows:
+            assert not any(
+                str(cell).startswith(export.FORMULA_START)
+                for cell in row.values()
+                if not _number(cell)
+            )
+    # Each dangerous start, and numbers (a negative value is a number, not a formula) left alone.
+    frame = pd.DataFrame(
+        {"metric": FORMULAS, "date": pd.Timestamp("2026-01-01"), "value": -5.0, "numerator": None,
+         "denominator": None, "source": "-file.csv"}
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(export.values_csv(frame), newline="")))[1:]
+    assert [r[0] for r in rows] == ["'" + name for name in FORMULAS]
+    assert {r[2] for r in rows} == {"-5"} and {r[5] for r in rows} == {"'-file.csv"}
+    # The demo city's names: byte for byte what the scores CSV always was.
+    demo = Kit(f"sqlite:///{demo_db_file}")
+    demo_scores = demo.scores(DEMO_END)
+    assert export.scores_csv(demo_scores) == render.scores_csv(demo_scores)
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {**os.environ, "CITYSCORE_DB": city.store.url}
+    out = subprocess.run(
+        [cli, "score", "--date", "2026-01-02", "--format", "csv"],
+        capture_output=True, env=env, timeout=120, check=True,
+    ).stdout.decode()  # fmt: skip
+    assert set(names.values()) <= {
+        r["metric"] for r in csv.DictReader(io.StringIO(out, newline=""))
+    }
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True

@@ -151,10 +151,15 @@ def test_bad_date_fails_names_the_cell_and_keeps_the_previous_report(
     out = tmp_path / "reports"
     shutil.copytree(published["out"], out)
     before = files_under(out)
-    run = run_report(published["url"], out, "--date", "2031-01-01")
-    assert run.returncode != 0
-    assert "cell" in run.stderr and "report.daily_data(" in run.stderr
-    assert "no data for report date 2031-01-01" in run.stderr
+    # The command checks the date before a kernel starts (a future one is a usage error) ...
+    early = run_report(published["url"], out, "--date", "2031-01-01")
+    assert early.returncode == 2 and "in the future" in early.stderr
+    assert files_under(out) == before
+    # ... and a notebook that fails anyway names the cell and is kept, the report left as it was.
+    with pytest.raises(report.ReportError) as run:
+        report.publish(out, {"report_date": "2031-01-01"}, db=published["url"])
+    assert "cell" in str(run.value) and "report.daily_data(" in str(run.value)
+    assert "no data for report date 2031-01-01" in str(run.value)
     failed = list((out / "failed").glob("*.ipynb"))
     assert len(failed) == 1 and "2031-01-01" in failed[0].read_text()
     after = files_under(out)
@@ -172,9 +177,12 @@ def test_postgres_password_never_reaches_reports(
     ok = run_report(with_password, out, "--date", DAY)
     assert ok.returncode == 0, ok.stderr
     broken = with_password.rsplit("/", 1)[0] + "/no_such_database"
-    failed = run_report(broken, out, "--date", DAY)
-    assert failed.returncode != 0
-    assert "cell" in failed.stderr and password not in failed.stderr
+    failed = run_report(broken, out, "--date", DAY)  # refused before a kernel starts
+    assert failed.returncode == 1 and "does not exist" in failed.stderr
+    assert password not in failed.stderr + failed.stdout
+    with pytest.raises(report.ReportError) as in_kernel:  # the same failure inside the notebook
+        report.publish(out, {"report_date": DAY}, db=broken, secrets=[password])
+    assert "cell" in str(in_kernel.value) and password not in str(in_kernel.value)
     assert list((out / "failed").glob("*.ipynb"))
     leaked = [name for name, data in files_under(out).items() if password.encode() in data]
     assert leaked == []
@@ -363,3 +371,24 @@ def test_daily_data_defaults_to_latest_and_validates(
         report.daily_data(kit, periods=["weekly"])
     with pytest.raises(report.ConfigError, match="no data for report date 2031-01-01"):
         report.daily_data(kit, "2031-01-01")
+
+
+def test_chart_descriptions_state_the_headline_numbers(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    kit, history = demo_history
+    city = summary.citywide(history)
+    spec = charts.citywide_chart(city).to_dict()
+    day = city[city["period"] == "day"].dropna(subset=["score"])
+    low, last = day.loc[day["score"].idxmin()], day.iloc[-1]
+    assert (
+        f"lowest {round_half_even(low['score'])} on {low['as_of']:%Y-%m-%d}" in spec["description"]
+    )
+    assert f"{round_half_even(last['score'])} on the last day" in spec["description"]
+    assert spec["config"]["mark"]["aria"] is False  # marks are described by the chart as a whole
+    chosen = ["Shootings", "Homicides"]
+    panels = charts.small_multiples_chart(history, kit.targets(), metrics=chosen).to_dict()
+    assert {r["metric"] for r in _datasets(panels)} == set(chosen)
+    assert panels["spec"]["layer"][0]["mark"]["type"] == "line"
+    assert panels["facet"]["sort"] == chosen
+    assert "for 2 metrics" in panels["description"]

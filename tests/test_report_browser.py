@@ -104,9 +104,10 @@ def test_policy_blocks_injected_handlers_and_network(
 ) -> None:
     # Second wall behind escaping: even markup that slipped through could neither run nor fetch.
     page_text = hostile_report.read_text(encoding="utf-8")
+    assert page_text.index("<body>") < page_text.index("<main")  # the page's own body tag
     injected = '<img id="probe" src="missing.png" onerror="window.ran = true"><img src="https://example.org/x.png">'
     tampered = tmp_path / "tampered.html"
-    tampered.write_text(page_text.replace("<main>", "<main>" + injected, 1), encoding="utf-8")
+    tampered.write_text(page_text.replace("<body>", "<body>" + injected, 1), encoding="utf-8")
     page = browser.new_page()
     violations: list[str] = []
     page.on("console", lambda msg: violations.append(msg.text) if msg.type == "error" else None)

@@ -93,3 +93,9 @@ def test_arrow_read_equals_rows_on_postgres(pg_kit: Kit) -> None:
 
     pg_kit.load_demo(DEMO_END)
     assert_same_reads(pg_kit)
+
+
+def test_bulk_import_keeps_every_version_on_postgres(pg_kit: Kit) -> None:
+    from .test_bulk_writes import assert_bulk_import_keeps_every_version
+
+    assert_bulk_import_keeps_every_version(pg_kit)

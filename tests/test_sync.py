@@ -289,3 +289,87 @@ def test_sqlite_source_table_mode_and_read_only(city: Kit, tmp_path: Path) -> No
     with engine.connect() as conn:
         assert conn.execute(sa.text('SELECT count(*) FROM "daily ems"')).scalar() == 2
     engine.dispose()
+
+
+def sqlite_source(path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE ems (day TEXT, minutes REAL)"))
+        conn.execute(sa.text("INSERT INTO ems VALUES ('2026-01-01', 5.5), ('2026-01-02', 6.0)"))
+    engine.dispose()
+
+
+def test_sqlite_sources_never_create_a_file(city: Kit, tmp_path: Path) -> None:
+    """Opened read-only: a mistyped path is an error, and ATTACH / VACUUM INTO cannot make files."""
+    source = tmp_path / "source.db"
+    sqlite_source(source)
+    typo = tmp_path / "sorce.db"
+    cfg = {"sources": {"local": {"url": f"sqlite:///{typo}"}}, "metrics": {"EMS Response": {}}}
+    cfg["metrics"]["EMS Response"] = {
+        "table": "ems",
+        "columns": {"date": "day", "value": "minutes"},
+    }
+    with pytest.raises(ConfigError, match=r"sorce\.db not found"):
+        city.sync(cfg, end="2026-01-31")
+    with pytest.raises(ConfigError, match=r"sorce\.db"):
+        city.test_connection(f"sqlite:///{typo}")
+    assert not typo.exists()
+    made = tmp_path / "made.db"
+    bind = "substr(:start, 1, 0) || substr(:end, 1, 0)"  # the bound days, as every query must use
+    for query in (f"ATTACH '{made}' || {bind} AS other", f"VACUUM INTO '{made}' || {bind}"):
+        cfg = {
+            "sources": {"local": {"url": f"sqlite:///{source}"}},
+            "metrics": {"EMS Response": {"query": query, "start": "2026-01-01"}},
+        }
+        with pytest.raises(StoreError, match="read-only"):
+            city.sync(cfg, end="2026-01-31")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db") == [
+        "city.db",
+        "source.db",
+    ]
+    assert city.observations().empty
+
+
+def test_a_query_without_a_mapped_column_names_it(city: Kit, tmp_path: Path) -> None:
+    source = tmp_path / "source.db"
+    sqlite_source(source)
+    query = "SELECT day AS d, minutes FROM ems WHERE day BETWEEN :start AND :end"
+    spec = {"query": query, "start": "2026-01-01", "columns": {"date": "day", "value": "minutes"}}
+    cfg = {"sources": {"local": {"url": f"sqlite:///{source}"}}, "metrics": {"EMS Response": spec}}
+    with pytest.raises(ConfigError) as info:
+        city.sync(cfg, end="2026-01-31")
+    assert "no column 'day' (for date)" in str(info.value) and "'d'" in str(info.value)
+    assert "not a valid date" not in str(info.value)
+    spec["query"] = "SELECT day, minutes AS m FROM ems WHERE day BETWEEN :start AND :end"
+    with pytest.raises(ConfigError, match=r"no column 'minutes' \(for value\)"):
+        city.sync(cfg, end="2026-01-31")
+    assert city.observations().empty
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("sources: {db: 'sqlite://'}\nmetrics: [A, B]\n", "`metrics:` must be a mapping"),
+        ("sources: [db]\nmetrics: {A: {query: x}}\n", "`sources:` must be a mapping"),
+        ("sources: {db: 'sqlite://'}\nmetrics: {A: [query]}\n", "metric 'A' must be a mapping"),
+        ("sources: {db: {url: [x]}}\nmetrics: {A: {}}\n", "`url:` must be text"),
+        ("sources: {db: 'sqlite://'}\nmetrics: {A: {query: {a: 1}}}\n", "`query:` must be text"),
+        (
+            "sources: {db: 'sqlite://'}\nmetrics: {A: {table: t, columns: [day, v]}}\n",
+            "`columns:` must be a mapping",
+        ),
+        ("sources: {db: 'sqlite://'}\ndefaults: [7]\nmetrics: {A: {}}\n", "`defaults:`"),
+    ],
+)
+def test_sources_yml_of_the_wrong_shape_through_the_cli(
+    kit: Kit, tmp_path: Path, text: str, needle: str
+) -> None:
+    path = tmp_path / "sources.yml"
+    path.write_text(text, encoding="utf-8")
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {**os.environ, "CITYSCORE_DB": kit.store.url}
+    result = subprocess.run(
+        [cli, "sync", "--config", str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("cityscore: error: ") and needle in result.stderr

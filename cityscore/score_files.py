@@ -1,0 +1,251 @@
+"""Score frames as files: CSV and JSON text built column by column in Arrow, and Parquet.
+
+The text is exactly what ``DataFrame.to_csv`` and ``json.dumps`` wrote before (the tests compare
+them), but each column is formatted with vectorised Arrow kernels, each label (metric, period,
+status, note, date) once, and rows are written in chunks formatted on every core, so ten years of
+two thousand metrics stream to a file without ever being one string in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .score import SCORE_COLUMNS
+
+CHUNK_ROWS = 200_000
+PLAIN_HIGH = 1e16  # Python prints whole numbers below this as digits and ".0"
+ARROW_LOW, ARROW_HIGH = 1e-4, 1e9  # Arrow prints other floats here as Python does (tested)
+FORMATS = ("csv", "json", "parquet")
+
+
+def _csv_label(value: object) -> str:
+    """One field as pandas' ``to_csv`` writes it: through the csv module, quoted where needed."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow([value, ""])  # a second field: "" stays bare
+    return line.getvalue()[: -len(",\n")]
+
+
+def _json_label(value: object) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """How a row is spelled: cell texts, the text around each cell, and between cells."""
+
+    label: Callable[[object], str]  # a label, or a float outside Arrow's range
+    missing: str
+    separator: str
+    prefixes: tuple[str, ...]  # before each column's cell
+    end: str  # after the last cell
+
+
+CSV = _Style(_csv_label, "", ",", ("",) * len(SCORE_COLUMNS), "\n")
+JSON = _Style(
+    _json_label,
+    "null",
+    ",\n  ",
+    tuple((" {\n  " if i == 0 else "") + f"{json.dumps(c)}: " for i, c in enumerate(SCORE_COLUMNS)),
+    "\n },\n",
+)
+
+
+def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
+    """``as_of,metric,period,value,target,score,status,note`` rows as UTF-8 bytes, chunk by chunk."""
+    yield (",".join(SCORE_COLUMNS) + "\n").encode()
+    yield from _chunks(scores, CSV)
+
+
+def json_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
+    """A JSON list of score rows (``null`` for no score), as ``json.dumps(rows, indent=1)`` prints it."""
+    opened = False
+    for records in _chunks(scores, JSON):
+        yield (b",\n" if opened else b"[\n") + records[: -len(b",\n")]
+        opened = True
+    yield b"\n]" if opened else b"[]"
+
+
+def write_scores(scores: pd.DataFrame, path: Path, fmt: str) -> None:
+    """Write ``scores`` to ``path`` as ``csv``, ``json`` or ``parquet``, streaming the text formats.
+
+    The file appears whole or not at all (written beside it, then renamed); a folder or a path that
+    cannot be written is a ``ConfigError`` naming it.
+    """
+    path = Path(path)
+    if path.is_dir():
+        msg = f"{path} is a folder; give a file name to write to, e.g. {path / f'scores.{fmt}'}"
+        raise ConfigError(msg)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(scores, partial, fmt)
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        msg = f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder you can write to"
+        raise ConfigError(msg) from None
+
+
+def _write(scores: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(parquet_table(scores), path)
+        return
+    chunks = {"csv": csv_chunks, "json": json_chunks}[fmt](scores)
+    with path.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+
+
+def parquet_table(scores: pd.DataFrame):
+    """The score columns as an Arrow table: ``as_of`` a date, labels dictionary-encoded text."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(scores[SCORE_COLUMNS], preserve_index=False)
+    labels = pa.dictionary(pa.int32(), pa.string())
+    types = {name: labels for name in ("metric", "period", "status", "note")}
+    types |= {name: pa.float64() for name in ("value", "target", "score")}
+    types["as_of"] = pa.date32()
+    return table.cast(pa.schema([pa.field(name, types[name]) for name in SCORE_COLUMNS]))
+
+
+# --- chunks of rows -----------------------------------------------------------------------------
+
+
+def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
+    """The rows of ``scores`` in ``style``, chunk by chunk, formatted on a few threads in order."""
+    frame = scores[SCORE_COLUMNS]
+    last = len(SCORE_COLUMNS) - 1
+    cells = [
+        _cells(
+            pd.to_datetime(frame[name]) if name == "as_of" else frame[name],
+            style,
+            style.prefixes[i],
+            style.end if i == last else "",
+        )
+        for i, name in enumerate(SCORE_COLUMNS)
+    ]
+
+    def rows(start: int) -> bytes:
+        chunk = slice(start, start + CHUNK_ROWS)
+        return _joined([cell(chunk) for cell in cells], style.separator)
+
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:  # Arrow's kernels release the GIL
+        pending: deque = deque()
+        for start in range(0, len(frame), CHUNK_ROWS):
+            pending.append(pool.submit(rows, start))
+            if len(pending) > workers:  # a few chunks ahead, never the whole file
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _joined(columns: list, separator: str) -> bytes:
+    """Cells joined row by row, all rows as one run of UTF-8 bytes."""
+    import pyarrow.compute as pc
+
+    joined = pc.binary_join_element_wise(*columns, separator)
+    _, offsets, data = joined.buffers()
+    if data is None:
+        return b""
+    bounds = np.frombuffer(offsets, dtype=np.int32)[joined.offset : joined.offset + len(joined) + 1]
+    return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])).to_pybytes()
+
+
+# --- cells of one column ------------------------------------------------------------------------
+
+Cells = Callable[[slice], object]
+
+
+def _cells(column: pd.Series, style: _Style, prefix: str, suffix: str) -> Cells:
+    """A function from a slice of rows to their cells of ``column`` (Arrow strings, no nulls)."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return _float_cells(
+            column.to_numpy(dtype=np.float64, na_value=np.nan), style, prefix, suffix
+        )
+    if pd.api.types.is_datetime64_dtype(column.dtype):
+        codes, uniques = pd.factorize(column)
+        labels = [style.label(day) for day in uniques.strftime("%Y-%m-%d")]
+    elif isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        labels = [style.label(c) for c in column.cat.categories]
+    else:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        labels = [style.label(u) for u in uniques]
+    return _dictionary_cells(labels, codes, style.missing, prefix, suffix)
+
+
+def _dictionary_cells(
+    labels: list[str] | object, codes: np.ndarray, missing: str, prefix: str, suffix: str
+) -> Cells:
+    """Cells ``prefix + labels[code] + suffix``; code -1 is ``missing``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.array(labels, type=pa.string()) if isinstance(labels, list) else labels
+    texts = pc.fill_null(texts, missing)
+    texts = pa.concat_arrays([texts, pa.array([missing], type=pa.string())])
+    if prefix or suffix:
+        texts = pc.binary_join_element_wise(prefix, texts, suffix, "")
+    indices = np.where(codes < 0, len(texts) - 1, codes).astype(np.int32)
+    return lambda rows: texts.take(pa.array(indices[rows]))
+
+
+def _float_cells(values: np.ndarray, style: _Style, prefix: str, suffix: str) -> Cells:
+    import pyarrow.compute as pc
+
+    sample = values[:: max(1, len(values) // 10_000)]
+    if 2 * len(np.unique(sample)) <= len(sample):  # few distinct values (targets): each once
+        codes, uniques = pd.factorize(values)
+        text = _float_text(uniques, style.label)
+        return _dictionary_cells(text, codes, style.missing, prefix, suffix)
+
+    def cells(rows: slice):
+        text = pc.fill_null(_float_text(values[rows], style.label), style.missing)
+        return pc.binary_join_element_wise(prefix, text, suffix, "") if prefix or suffix else text
+
+    return cells
+
+
+def _float_text(values: np.ndarray, number: Callable[[float], str]):
+    """Each float as Python prints it (``repr``, or through ``number``), null for NaN.
+
+    Whole numbers are printed as integers plus ".0"; others between ``ARROW_LOW`` and ``ARROW_HIGH``
+    by Arrow's cast, which gives ``repr``'s shortest digits there (outside that range it switches
+    to exponent notation at other points than Python); the rare rest by ``number`` itself.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    size = np.abs(values)
+    finite = np.isfinite(values)
+    negative_zero = (values == 0) & np.signbit(values)
+    whole = finite & (values == np.floor(values)) & (size < PLAIN_HIGH) & ~negative_zero
+    plain = finite & ~whole & (size >= ARROW_LOW) & (size < ARROW_HIGH)
+    rest = ~np.isnan(values) & ~whole & ~plain
+    text = pc.cast(pa.array(values, mask=~plain), pa.string())
+    if whole.any():
+        digits = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string())
+        text = pc.replace_with_mask(text, whole, pc.binary_join_element_wise(digits, ".0", ""))
+    if rest.any():
+        printed = pa.array([number(float(v)) for v in values[rest]], type=pa.string())
+        text = pc.replace_with_mask(text, rest, printed)
+    return text
