@@ -2,10 +2,10 @@
 
     python benchmarks/bench_cli.py [--sizes S,M] [--db sqlite,postgres] [--markdown] [--no-report]
 
-For each size (``benchmarks/data.py``; L is 2,000 metrics x 10 years, opt-in) the synthetic city is
-written once as metrics.csv, targets.csv and values.csv (``benchmarks/files.py``, kept in the
-temporary folder for the next run), imported into a fresh database, and these commands are timed, each a fresh
-process as a user or cron starts it:
+For each size (``benchmarks/data.py``; L is 2,000 metrics x 10 years, opt-in) the synthetic city
+is written once as metrics.csv, targets.csv and values.csv (``benchmarks/files.py``, kept in the
+temporary folder for the next run) and imported into a fresh database; these commands are timed,
+each a fresh process as a user or cron starts it:
 
 - ``cityscore values import values.csv``
 - ``cityscore score --from FIRST --to LAST --format csv --out full.csv`` (every date of the data)

@@ -152,7 +152,7 @@ class Store:
     ) -> pd.DataFrame:
         """Observations (``metric, date, value, numerator, denominator``), optionally within dates."""
         with self.transaction() as conn:
-            return columnar.read_observations(self.engine, conn, start, end, with_source)
+            return columnar.read_observations(conn, start, end, with_source)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""
