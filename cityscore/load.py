@@ -86,7 +86,8 @@ def source_name(source: Source) -> str:
         name = Path(source).name
     else:
         name = getattr(source, "name", None) or "<upload>"
-    return str(name)[:200]  # the store keeps a batch's source in String(500)
+    # Control characters escaped (it is printed and stored); the store keeps it in String(500).
+    return printable(name)[:200]
 
 
 def decode(data: bytes) -> str:

@@ -225,10 +225,11 @@ def _dictionary_cells(
 def _float_cells(values: np.ndarray, style: _Style, prefix: str, suffix: str) -> Cells:
     import pyarrow.compute as pc
 
-    sample = values[:: max(1, len(values) // 10_000)]
+    bits = values.view(np.int64)  # factorise the bit patterns: 0.0 and -0.0 print differently
+    sample = bits[:: max(1, len(bits) // 10_000)]
     if 2 * len(np.unique(sample)) <= len(sample):  # few distinct values (targets): each once
-        codes, uniques = pd.factorize(values)
-        text = _float_text(uniques, style.label)
+        codes, uniques = pd.factorize(bits)
+        text = _float_text(np.asarray(uniques).view(np.float64), style.label)
         return _dictionary_cells(text, codes, style.missing, prefix, suffix)
 
     def cells(rows: slice):
