@@ -24,8 +24,9 @@ from .schema import (
 from .writes import ImportResult, finish_batch, keep_definitions, metric_ids, new_batch
 
 
-def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
-    """Every version of one day's value, oldest first: superseded ones and the current one."""
+def history(conn: Connection, metric: str, date: dt.date, area: str = "") -> pd.DataFrame:
+    """Every version of one day's value (of ``area``, citywide by default), oldest first:
+    superseded ones and the current one."""
     o, s, m, b = observations_table, superseded_values_table, metrics_table, batches_table
     shown = [
         *VALUE_FIELDS,
@@ -45,7 +46,7 @@ def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
             o.c.value, o.c.numerator, o.c.denominator, o.c.source, o.c.batch_id, b.c.created_at
         )
         .join(b, b.c.id == o.c.batch_id, isouter=True)
-        .where(o.c.metric_id == metric_id, o.c.date == date)
+        .where(o.c.metric_id == metric_id, o.c.area == area, o.c.date == date)
     ).all()
     old = conn.execute(
         sa.select(
@@ -59,7 +60,7 @@ def history(conn: Connection, metric: str, date: dt.date) -> pd.DataFrame:
             s.c.superseded_by,
         )
         .join(b, b.c.id == s.c.batch_id, isouter=True)
-        .where(s.c.metric_id == metric_id, s.c.date == date)
+        .where(s.c.metric_id == metric_id, s.c.area == area, s.c.date == date)
         .order_by(s.c.id)
     ).all()
     rows = [(*r[:6], "superseded", r[6], r[7]) for r in old] + [
@@ -144,7 +145,7 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
         "targets": (targets_table, superseded_targets_table, "effective_from", ["target"]),
     }[kind]
     mine = table.c.batch_id == batch_id
-    kept = ["metric_id", key, *fields]
+    kept = ["metric_id", "area", key, *fields]
     written = conn.execute(
         old_table.insert().from_select(
             [*kept, "batch_id", "superseded_at", "superseded_by"],
@@ -166,6 +167,7 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
             mine,
             replaced,
             old_table.c.metric_id == table.c.metric_id,
+            old_table.c.area == table.c.area,
             old_table.c[key] == table.c[key],
         )
     ).rowcount

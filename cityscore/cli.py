@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="last day of demo data (default: yesterday)",
     )
+    demo.add_argument(
+        "--areas",
+        action="store_true",
+        help="add ten invented neighbourhoods (citywide numbers unchanged); see `score --by area`",
+    )
 
     for noun, help_text in [
         (
@@ -140,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument(
         "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
+    )
+    score.add_argument(
+        "--by",
+        choices=["area"],
+        help="also score each area (neighbourhood): adds an area column; citywide rows have none",
     )
     _add_command_modules(commands)
     defer_defaults(commands)  # options a city's settings fill in when not given
@@ -258,7 +268,7 @@ def _run(args: argparse.Namespace) -> int:
         kit.init()
         print(f"database ready: {redact_url(kit.store.url)}")
     elif args.command == "demo":
-        for result in kit.load_demo(args.end):
+        for result in kit.load_demo(args.end, areas=args.areas):
             print(result)
     elif args.command == "metrics":
         print(kit.import_metrics(args.file, fmt=args.fmt, dry_run=args.dry_run))
@@ -356,13 +366,14 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         raise ConfigError(msg)
     bands = Bands.parse(args.bands)
     note = ""
+    options = {"bands": bands, "cap": args.cap, "by": args.by}
     if args.start or args.end:
-        scores = kit.scores(start=args.start, end=args.end, bands=bands, cap=args.cap)
+        scores = kit.scores(start=args.start, end=args.end, **options)
     elif args.date:
-        scores = kit.scores(args.date, bands=bands, cap=args.cap)
+        scores = kit.scores(args.date, **options)
     else:
         choice = kit.as_of_choice()  # the default date, and what a board for it leaves out
-        scores = kit.scores(choice.as_of, bands=bands, cap=args.cap)
+        scores = kit.scores(choice.as_of, **options)
         note = choice.note()
     if args.out and args.format != "table":  # streamed to the file, never one string in memory
         if args.format == "csv":
@@ -371,8 +382,7 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         print(f"wrote {len(scores)} score rows to {args.out}")
         return
     if args.format == "table":
-        shown = scores.assign(metric=scores["metric"].map(printable))
-        text = scores_table(shown) + (f"\n{printable(note)}\n" if note else "")
+        text = _area_tables(scores) + (f"\n{printable(note)}\n" if note else "")
     elif args.format == "csv":
         text = export.scores_csv(scores, kit.metrics())
     else:
@@ -382,6 +392,18 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         print(f"wrote {len(scores)} score rows to {args.out}")
     else:
         sys.stdout.write(text)
+
+
+def _area_tables(scores: pd.DataFrame) -> str:
+    """The terminal scoreboard; by area, one titled board per area after the citywide one."""
+    if "area" not in scores:
+        return scores_table(scores.assign(metric=scores["metric"].map(printable)))
+    blocks = []
+    for area, rows in scores.groupby("area", observed=True, sort=False):
+        title = f"== {printable(area)} ==" if area else "== Citywide =="
+        shown = rows.drop(columns="area").assign(metric=rows["metric"].map(printable))
+        blocks.append(f"{title}\n{scores_table(shown)}")
+    return "\n".join(blocks)
 
 
 if __name__ == "__main__":

@@ -27,18 +27,27 @@ COLUMNS = ["metric", "date", *VALUE_FIELDS]
 SOURCE_COLUMNS = ["source", "batch_id"]
 
 
-def observations_query(start: dt.date | None, end: dt.date | None, with_source: bool) -> sa.Select:
-    """Observations by metric name and date, optionally within dates."""
+def observations_query(
+    start: dt.date | None, end: dt.date | None, with_source: bool, areas: bool = False
+) -> sa.Select:
+    """Observations by metric name and date, optionally within dates.
+
+    Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
+    """
     o, m = observations_table, metrics_table
     columns = [m.c.name.label("metric"), o.c.date, o.c.value, o.c.numerator, o.c.denominator]
+    if areas:
+        columns.insert(2, o.c.area)
     if with_source:
         columns += [o.c.source, o.c.batch_id]
     query = sa.select(*columns).join(m, m.c.id == o.c.metric_id)
+    if not areas:
+        query = query.where(o.c.area == "")
     if start is not None:
         query = query.where(o.c.date >= start)
     if end is not None:
         query = query.where(o.c.date <= end)
-    return query.order_by(m.c.name, o.c.date)
+    return query.order_by(m.c.name, o.c.area, o.c.date)
 
 
 def read_observations(
@@ -48,12 +57,19 @@ def read_observations(
     with_source: bool = False,
     *,
     arrow: bool = True,
+    areas: bool = False,
 ) -> pd.DataFrame:
-    """Observations (``metric, date, value, numerator, denominator``), optionally within dates."""
+    """Observations (``metric, date, value, numerator, denominator``), optionally within dates.
+
+    Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
+    """
     types = {"metric": "str", "date": "date", **dict.fromkeys(VALUE_FIELDS, "float")}
+    if areas:
+        types["area"] = "str"
     if with_source:
         types |= {"source": "str", "batch_id": "int"}
-    return read_frame(conn, observations_query(start, end, with_source), types, arrow=arrow)
+    query = observations_query(start, end, with_source, areas)
+    return read_frame(conn, query, types, arrow=arrow)
 
 
 def read_frame(

@@ -314,7 +314,10 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
 
 
 def has_literal_password(url: str) -> bool:
-    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference)."""
+    """True if ``url`` has a password written in it (anything but a ``${VAR}`` reference).
+
+    Both places count: the user-info part and the query string (``?password=``).
+    """
     return any(not _ENV_REF.fullmatch(secret) for secret in url_secrets(url))
 
 

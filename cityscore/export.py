@@ -94,7 +94,9 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 
 
 def values_csv(observations: pd.DataFrame) -> str:
-    """values.csv text for stored observations (``metric, date, value, numerator, denominator, source``)."""
+    """values.csv text for stored observations (``metric, date, value, numerator, denominator,
+    source``, and ``area`` when some rows belong to an area)."""
+    with_area = "area" in observations and bool((observations["area"] != "").any())
     rows = [
         [
             spreadsheet_safe(r.metric),
@@ -103,10 +105,11 @@ def values_csv(observations: pd.DataFrame) -> str:
             number_text(r.numerator),
             number_text(r.denominator),
             spreadsheet_safe(getattr(r, "source", "") or ""),
+            *([spreadsheet_safe(r.area)] if with_area else []),
         ]
         for r in observations.itertuples(index=False)
     ]
-    return _csv(VALUES_EXPORT_COLUMNS, rows)
+    return _csv(VALUES_EXPORT_COLUMNS + (["area"] if with_area else []), rows)
 
 
 def scores_csv(
@@ -124,13 +127,14 @@ def scores_csv(
     if layout == "kit":
         from .render import scores_csv as kit_csv
 
-        safe = safe_text_columns(scores, ["metric", "status", "note"])
+        text_columns = ["metric", "status", "note", *(["area"] if "area" in scores else [])]
+        safe = safe_text_columns(scores, text_columns)
         if not any("\r" in str(name) for name in safe["metric"].unique()):
             return kit_csv(safe)
         # A name holding a carriage return: quote every field, or readers split its row in two.
-        from .score import SCORE_COLUMNS
+        from .score_files import columns_of
 
-        out = safe[SCORE_COLUMNS].assign(
+        out = safe[columns_of(safe)].assign(
             as_of=pd.to_datetime(safe["as_of"]).dt.strftime("%Y-%m-%d")
         )
         return out.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)

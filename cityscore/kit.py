@@ -17,7 +17,7 @@ from . import demo, load
 from .catalog import BASELINE_DAYS, PERIODS
 from .config import DEFAULT_BANDS, Bands, redact_url
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
-from .score import DateLike, as_date, score_range
+from .score import DateLike, as_date, score_by_area, score_range
 from .store import ImportPlan, ImportResult, Store
 
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
@@ -88,15 +88,17 @@ class Kit:
     def metrics(self) -> pd.DataFrame:
         return self.store.metrics()
 
-    def targets(self) -> pd.DataFrame:
-        return self.store.targets()
+    def targets(self, *, areas: bool = False) -> pd.DataFrame:
+        """Citywide targets; with ``areas=True`` the areas' too, with an ``area`` column."""
+        return self.store.targets(areas=areas)
 
     def observations(
-        self, start: DateLike | None = None, end: DateLike | None = None
+        self, start: DateLike | None = None, end: DateLike | None = None, *, areas: bool = False
     ) -> pd.DataFrame:
+        """Citywide values; with ``areas=True`` every row, with an ``area`` column ("" = citywide)."""
         start = as_date(start).date() if start is not None else None
         end = as_date(end).date() if end is not None else None
-        return self.store.observations(start, end)
+        return self.store.observations(start, end, areas=areas)
 
     def latest_date(self) -> dt.date:
         """The latest date with data; a clear error for an empty database."""
@@ -214,8 +216,10 @@ class Kit:
         numerator: float | str | None = None,
         denominator: float | str | None = None,
         source: str = "manual entry",
+        area: str = "",
     ) -> ImportResult:
-        """Save one day's value, validated exactly like a one-row values.csv."""
+        """Save one day's value (citywide, or of ``area``), validated exactly like a one-row
+        values.csv."""
         when = date if isinstance(date, str) else as_date(date).strftime("%Y-%m-%d")
         row = {
             "metric": metric,
@@ -223,6 +227,7 @@ class Kit:
             "value": value,
             "numerator": numerator,
             "denominator": denominator,
+            "area": area,
         }
         rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
         values = load.validate_values(rows, self.metrics(), source)
@@ -302,7 +307,8 @@ class Kit:
         """Every stored value as values.csv text (re-importing it changes nothing)."""
         from . import export
 
-        return export.write(export.values_csv(self.store.observations(with_source=True)), out)
+        observations = self.store.observations(with_source=True, areas=True)
+        return export.write(export.values_csv(observations), out)
 
     def export_scores(
         self,
@@ -328,12 +334,13 @@ class Kit:
             observations = self.observations(first - pd.Timedelta(days=max(PERIODS.values())), last)
         return export.write(export.scores_csv(scores, self.metrics(), layout, observations), out)
 
-    def history(self, metric: str, date: DateLike) -> pd.DataFrame:
-        """Every version of one metric's value on one date: current and superseded, with batch and source."""
+    def history(self, metric: str, date: DateLike, area: str = "") -> pd.DataFrame:
+        """Every version of one metric's value on one date (citywide, or of ``area``): current and
+        superseded, with batch and source."""
         if date is None or metric is None:
             msg = "give both the metric and the date whose versions to show (--metric and --date)"
             raise ConfigError(msg)
-        return self.store.history(metric, as_date(date).date())
+        return self.store.history(metric, as_date(date).date(), area)
 
     def batches(self) -> pd.DataFrame:
         """Every import batch: kind, source, when, counts, and when it was undone."""
@@ -343,8 +350,12 @@ class Kit:
         """Revert a whole batch (restoring the values it replaced); the undo is itself a batch."""
         return self.store.undo(int(batch_id))
 
-    def load_demo(self, end: dt.date | None = None) -> list[ImportResult]:
-        """Load the demo city (idempotent: loading it twice changes nothing)."""
+    def load_demo(self, end: dt.date | None = None, *, areas: bool = False) -> list[ImportResult]:
+        """Load the demo city (idempotent: loading it twice changes nothing).
+
+        ``areas=True`` adds its ten invented neighbourhoods (values and area targets); the
+        citywide numbers are the same either way.
+        """
         end = end or dt.date.today() - dt.timedelta(days=1)
         if end > dt.date.today():
             msg = f"the demo cannot end on {end}, in the future; give a date up to today ({dt.date.today()})"
@@ -355,6 +366,13 @@ class Kit:
         results.append(self.store.write_targets(demo.demo_target_change(end), "demo city targets"))
         values = demo.demo_observations(end)
         results.append(self.store.write_observations(values, "demo city values", kind="demo"))
+        if areas:
+            area_targets = demo.demo_area_targets()
+            results.append(self.store.write_targets(area_targets, "demo neighbourhood targets"))
+            area_values = demo.demo_area_observations(end)
+            results.append(
+                self.store.write_observations(area_values, "demo neighbourhood values", kind="demo")
+            )
         return results
 
     # --- scoring ---------------------------------------------------------------------------
@@ -367,11 +385,16 @@ class Kit:
         end: DateLike | None = None,
         bands: Bands = DEFAULT_BANDS,
         cap: float | None = None,
+        by: str | None = None,
     ) -> pd.DataFrame:
         """Scores for one date (default: ``default_as_of()``) or for every date ``start..end``.
 
-        ``cap`` limits each metric's score (none by default).
+        ``cap`` limits each metric's score (none by default). ``by="area"`` adds each area's scores
+        after the citywide ones, with an ``area`` column (see ``cityscore.score.score_by_area``).
         """
+        if by not in (None, "area"):
+            msg = f"scores can be broken down by 'area' only; got by={by!r}"
+            raise ConfigError(msg)
         if start is not None or end is not None:
             if start is None or end is None:
                 msg = "give both the start and the end of the range (--from and --to)"
@@ -381,10 +404,27 @@ class Kit:
             first = last = (
                 as_date(as_of) if as_of is not None else pd.Timestamp(self.default_as_of())
             )
-        observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last)
-        return score_range(
-            observations, self.metrics(), self.targets(), first, last, bands=bands, cap=cap
-        )
+        # Area rows too: a ratio or sum metric's citywide day may have to be added up from them.
+        observations = self.observations(first - pd.Timedelta(days=LOOKBACK_DAYS), last, areas=True)
+        scorer = score_by_area if by == "area" else score_range
+        targets = self.targets(areas=by == "area")
+        return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)
+
+    def equity(
+        self,
+        as_of: DateLike | None = None,
+        *,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        bands: Bands = DEFAULT_BANDS,
+        cap: float | None = None,
+    ) -> pd.DataFrame:
+        """Per metric and period: the best and worst area, the gap (worst / best) and the share of
+        areas below 1 (see ``cityscore.summary.equity``); empty for a city without areas."""
+        from .summary import equity
+
+        scores = self.scores(as_of, start=start, end=end, bands=bands, cap=cap, by="area")
+        return equity(scores)
 
 
 @dataclass(frozen=True)

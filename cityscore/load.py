@@ -86,7 +86,8 @@ def source_name(source: Source) -> str:
         name = Path(source).name
     else:
         name = getattr(source, "name", None) or "<upload>"
-    return str(name)[:200]  # the store keeps a batch's source in String(500)
+    # Control characters escaped (it is printed and stored); the store keeps it in String(500).
+    return printable(name)[:200]
 
 
 def decode(data: bytes) -> str:
@@ -680,7 +681,7 @@ def load_targets(
     source: Source, metrics: pd.DataFrame, date_format: str = "%Y-%m-%d"
 ) -> pd.DataFrame:
     """Read and validate a targets.csv against the catalog ``metrics``."""
-    rows = read_rows(source, required=TARGET_COLUMNS)
+    rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA])
     return validate_targets(rows, metrics, source_name(source), date_format=date_format)
 
 
@@ -708,7 +709,8 @@ def validate_targets(
     )
     problems.add_where(rows, np.isinf(target), "target", "target must be a finite number")
     frame = pd.DataFrame({"metric": metric, "effective_from": when, "target": target})
-    _check_conflicts(problems, frame, rows["line"], ["metric", "effective_from"], ["target"])
+    frame, keys = _with_area(problems, rows, frame, ["metric", "effective_from"])
+    _check_conflicts(problems, frame, rows["line"], keys, ["target"])
     problems.raise_if_any(len(rows))
     return frame.drop_duplicates().reset_index(drop=True)
 
@@ -743,7 +745,7 @@ def read_value_rows(source: Source, fmt: str = "auto") -> pd.DataFrame:
         return read_rows(
             source, BOSTON_VALUE_COLUMNS, VALUE_COLUMNS, text=text, header=BOSTON_VALUE_COLUMNS
         )
-    return read_rows(source, ["metric", "date"], VALUE_COLUMNS[2:], text=text)
+    return read_rows(source, ["metric", "date"], [*VALUE_COLUMNS[2:], AREA], text=text)
 
 
 # --- the Boston toolkit's formats --------------------------------------------------------------
@@ -968,12 +970,13 @@ def validate_values(
             "denominator": denominator.where(is_ratio),
         }
     )
+    frame, keys = _with_area(problems, rows, frame, ["metric", "date"])
     repeated = _check_conflicts(
-        problems, frame, rows["line"], ["metric", "date"], ["value", "numerator", "denominator"]
+        problems, frame, rows["line"], keys, ["value", "numerator", "denominator"]
     )
     problems.raise_if_any(len(rows))
     if repeated.any():
-        frame = frame.drop_duplicates(["metric", "date"])
+        frame = frame.drop_duplicates(keys)
     return frame.reset_index(drop=True)
 
 
@@ -986,6 +989,22 @@ def per_metric(metric: pd.Series, metrics: pd.DataFrame, column: str, default: o
     table = dict(zip(metrics["name"], metrics[column], strict=True)) if column in metrics else {}
     values = np.array([table.get(u, default) for u in uniques] + [default], dtype=object)
     return pd.Series(values[codes], index=metric.index)  # code -1 (unknown) takes the default
+
+
+AREA = "area"  # optional column: the area (neighbourhood) a row belongs to; empty = citywide
+AREA_MAX_LENGTH = 200
+
+
+def _with_area(
+    problems: Problems, rows: pd.DataFrame, frame: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """(frame, its key columns) with an ``area`` column when any row names an area."""
+    area = rows[AREA].fillna("").astype(str).str.strip() if AREA in rows else None
+    if area is None or not (area != "").any():
+        return frame, keys
+    too_long = area.str.len() > AREA_MAX_LENGTH
+    problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
+    return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
 
 
 def _format_hint(date_format: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .catalog import empty_metrics
 from .config import database_url, redact_url
@@ -65,7 +65,8 @@ targets_table = sa.Table(
     sa.Column("effective_from", sa.Date, nullable=False),
     sa.Column("target", sa.Float, nullable=False),
     sa.Column("batch_id", sa.ForeignKey("import_batches.id"), nullable=True),
-    sa.UniqueConstraint("metric_id", "effective_from"),
+    sa.Column("area", sa.String(200), nullable=False, default="", server_default=""),
+    sa.UniqueConstraint("metric_id", "area", "effective_from"),
 )
 
 observations_table = sa.Table(
@@ -79,7 +80,8 @@ observations_table = sa.Table(
     sa.Column("denominator", sa.Float, nullable=True),
     sa.Column("batch_id", sa.ForeignKey("import_batches.id"), nullable=True),
     sa.Column("source", sa.String(500), nullable=False, default=""),
-    sa.UniqueConstraint("metric_id", "date"),
+    sa.Column("area", sa.String(200), nullable=False, default="", server_default=""),
+    sa.UniqueConstraint("metric_id", "area", "date"),
 )
 
 superseded_values_table = sa.Table(
@@ -95,6 +97,7 @@ superseded_values_table = sa.Table(
     sa.Column("source", sa.String(500), nullable=False, default=""),
     sa.Column("superseded_at", sa.DateTime, nullable=False),
     sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
+    sa.Column("area", sa.String(200), nullable=False, default="", server_default=""),
 )
 
 superseded_targets_table = sa.Table(
@@ -107,6 +110,7 @@ superseded_targets_table = sa.Table(
     sa.Column("batch_id", sa.Integer, nullable=True),
     sa.Column("superseded_at", sa.DateTime, nullable=False),
     sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
+    sa.Column("area", sa.String(200), nullable=False, default="", server_default=""),
 )
 
 # A metric definition as it was before a metrics batch changed it (or removed it, by an undo).
@@ -127,6 +131,63 @@ sa.Index("ix_observations_date", observations_table.c.date)
 METRIC_FIELDS = list(empty_metrics().columns)
 WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers
 VALUE_FIELDS = ["value", "numerator", "denominator"]
+# Tables that gained an ``area`` column (``""`` = citywide) in issue 13; the first two also gained it
+# in their unique key, which SQLite can only change by rebuilding the table.
+AREA_TABLES = {
+    "observations": observations_table,
+    "targets": targets_table,
+    "superseded_values": superseded_values_table,
+    "superseded_targets": superseded_targets_table,
+}
+REKEYED = ("observations", "targets")
+
+
+def missing_area_columns(conn: Connection) -> list[str]:
+    """The tables of a database made before areas that still lack the ``area`` column."""
+    inspector = sa.inspect(conn)
+    return [
+        name
+        for name in AREA_TABLES
+        if inspector.has_table(name)
+        and "area" not in {c["name"] for c in inspector.get_columns(name)}
+    ]
+
+
+def add_area_columns(conn: Connection, tables: list[str]) -> None:
+    """Bring a database made before areas up to date, keeping every row (as citywide).
+
+    Audit tables just gain the column; ``observations`` and ``targets`` also need ``area`` in their
+    unique key: PostgreSQL swaps the constraint, SQLite rebuilds the table and copies the rows.
+    """
+    for name in tables:
+        table = AREA_TABLES[name]
+        if name not in REKEYED:
+            conn.execute(
+                sa.text(f"ALTER TABLE {name} ADD COLUMN area VARCHAR(200) NOT NULL DEFAULT ''")
+            )
+        elif conn.dialect.name == "sqlite":
+            _rebuild_sqlite(conn, table)
+        else:
+            old_keys = sa.inspect(conn).get_unique_constraints(name)
+            conn.execute(
+                sa.text(f"ALTER TABLE {name} ADD COLUMN area VARCHAR(200) NOT NULL DEFAULT ''")
+            )
+            for key in old_keys:
+                conn.execute(sa.text(f'ALTER TABLE {name} DROP CONSTRAINT "{key["name"]}"'))
+            (unique,) = [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+            columns = ", ".join(c.name for c in unique.columns)
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD UNIQUE ({columns})"))
+
+
+def _rebuild_sqlite(conn: Connection, table: sa.Table) -> None:
+    old = f"{table.name}_before_areas"
+    for index in table.indexes:
+        conn.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
+    conn.execute(sa.text(f"ALTER TABLE {table.name} RENAME TO {old}"))
+    table.create(conn)
+    kept = ", ".join(c.name for c in table.columns if c.name != "area")
+    conn.execute(sa.text(f"INSERT INTO {table.name} ({kept}) SELECT {kept} FROM {old}"))
+    conn.execute(sa.text(f"DROP TABLE {old}"))
 
 
 def now() -> dt.datetime:
@@ -155,12 +216,24 @@ def upgrade(engine: Engine) -> None:
     meta.create_all(engine)
     have = {c["name"] for c in sa.inspect(engine).get_columns("metrics")}
     missing = [c for c in metrics_table.c if c.name not in have]
-    if not missing:
-        return
-    with engine.begin() as conn:
-        for column in missing:
-            spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
-            conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
+    if missing:
+        with engine.begin() as conn:
+            for column in missing:
+                spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
+    _upgrade_areas(engine)
+
+
+def _upgrade_areas(engine: Engine) -> None:
+    """Add the ``area`` column to a database made before areas (its rows stay citywide)."""
+    with engine.connect() as conn:
+        if not missing_area_columns(conn):
+            return
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        # Checked again under the lock: another process may have just done it.
+        add_area_columns(conn, missing_area_columns(conn))
 
 
 def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:

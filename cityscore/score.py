@@ -179,25 +179,23 @@ def _score(
     grid.fill(observations)
     fixed_target = grid.fixed_targets(targets)
     base_target, base_ok = grid.baselines()
+    daily_target, target_note = _daily_targets(grid, fixed_target, base_target, base_ok)
+    del fixed_target, base_target, base_ok
     period_names = list(periods)
     shape = (grid.n_out, layout.width, len(period_names))
-    values, target_out, scores = (
-        np.full(shape, np.nan),
-        np.full(shape, np.nan),
-        np.full(shape, np.nan),
-    )
+    values, target_out, scores = np.empty(shape), np.empty(shape), np.empty(shape)
     notes = np.zeros(shape, dtype=np.int16)
     note_texts = AREA_NOTES if by_area else NOTES
     group_offsets = layout.group_note_offsets(len(note_texts))
     for p, name in enumerate(period_names):
-        v, t, s, note = _score_period(grid, periods[name], fixed_target, base_target, base_ok)
+        v, t, s, note = _score_period(grid, periods[name], daily_target, target_note)
         if cap is not None:
             s = np.minimum(s, cap)  # NaN (no score) stays NaN
-        at = layout.positions
-        values[:, at, p], target_out[:, at, p], scores[:, at, p], notes[:, at, p] = v, t, s, note
         group_scores, n_scored = _group_means(s, layout)
-        scores[:, layout.group_positions, p] = group_scores
-        notes[:, layout.group_positions, p] = group_offsets + n_scored
+        groups = layout.group_positions
+        v[:, groups], t[:, groups], s[:, groups] = np.nan, np.nan, group_scores
+        note[:, groups] = group_offsets + n_scored
+        values[:, :, p], target_out[:, :, p], scores[:, :, p], notes[:, :, p] = v, t, s, note
     return _assemble(
         grid,
         period_names,
@@ -242,11 +240,10 @@ def _area_codes(frame: pd.DataFrame, areas: pd.Index) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Which columns the grid scores and where each lands in the result.
+    """The grid's columns, which are the result's columns, in order: the citywide CityScore, each
+    catalog metric citywide, then per area its CityScore and its ``area_metrics`` (catalog indices).
 
-    Grid columns: the ``m`` catalog metrics citywide, then for each area the ``area_metrics`` (indices
-    into the catalog). Result columns per area block: its CityScore, then its metrics; the citywide
-    block comes first.
+    A CityScore column holds no data; the weighted mean of its block is written into it.
     """
 
     metrics: pd.DataFrame
@@ -284,36 +281,29 @@ class _Layout:
         return len(self.area_metrics)
 
     @property
-    def n_columns(self) -> int:
-        return self.m + self.n_areas * self.per_area
-
-    @property
     def width(self) -> int:
         return 1 + self.m + self.n_areas * (1 + self.per_area)
 
     @property
+    def group_positions(self) -> np.ndarray:
+        """The CityScore columns: citywide, then each area's."""
+        return np.concatenate([[0], 1 + self.m + np.arange(self.n_areas) * (1 + self.per_area)])
+
+    @property
+    def group_sizes(self) -> np.ndarray:
+        return np.array([self.m] + [self.per_area] * self.n_areas)
+
+    @property
     def column_metric(self) -> np.ndarray:
-        """Catalog index of each grid column."""
-        return np.concatenate([np.arange(self.m), np.tile(self.area_metrics, self.n_areas)])
+        """Catalog index of each column (-1 for a CityScore column)."""
+        block = np.concatenate([[-1], self.area_metrics])
+        return np.concatenate([[-1], np.arange(self.m), np.tile(block, self.n_areas)])
 
     @property
     def column_area(self) -> np.ndarray:
-        """Area index of each grid column (-1 citywide)."""
-        return np.concatenate(
-            [np.full(self.m, -1), np.repeat(np.arange(self.n_areas), self.per_area)]
-        )
-
-    @property
-    def positions(self) -> np.ndarray:
-        """Result column of each grid column."""
-        city = 1 + np.arange(self.m)
-        block = 1 + self.m + np.arange(self.n_areas)[:, None] * (1 + self.per_area)
-        return np.concatenate([city, (block + 1 + np.arange(self.per_area)).ravel()])
-
-    @property
-    def group_positions(self) -> np.ndarray:
-        """Result column of each CityScore: citywide, then each area's."""
-        return np.concatenate([[0], 1 + self.m + np.arange(self.n_areas) * (1 + self.per_area)])
+        """Area index of each column (-1 citywide)."""
+        area = np.repeat(np.arange(self.n_areas), 1 + self.per_area)
+        return np.concatenate([np.full(1 + self.m, -1), area])
 
     def group_note_offsets(self, first: int) -> np.ndarray:
         """Per CityScore, the note code of "no metric has a score" (k scored adds k)."""
@@ -328,17 +318,28 @@ class _Layout:
         return texts
 
     def pair_columns(self, metric: np.ndarray, area: np.ndarray) -> np.ndarray:
-        """Grid column of each (catalog index, area index) pair; -1 where the grid has none."""
+        """Column of each (catalog index, area index) pair; -1 where there is none."""
         # Rows: catalog metrics, then a pad row for unknown metrics (-1). Columns: the areas, a pad
         # for areas not in the layout, then the city (-1).
         lookup = np.full((self.m + 1, self.n_areas + 2), -1, dtype=np.intp)
-        lookup[: self.m, -1] = np.arange(self.m)
+        lookup[: self.m, -1] = 1 + np.arange(self.m)
         if self.n_areas:
-            cols = self.m + np.arange(self.n_areas)[:, None] * self.per_area
-            lookup[self.area_metrics[None, :], np.arange(self.n_areas)[:, None]] = cols + np.arange(
-                self.per_area
+            first = self.group_positions[1:, None] + 1
+            lookup[self.area_metrics[None, :], np.arange(self.n_areas)[:, None]] = (
+                first + np.arange(self.per_area)
             )
         return lookup[metric, area]
+
+
+@dataclass(frozen=True)
+class _Sums:
+    """The grid's numbers as the windows read them: no data as 0 (NaN for medians), running counts."""
+
+    primary: np.ndarray
+    denominator: np.ndarray
+    counts: np.ndarray
+    median_cols: np.ndarray
+    median: np.ndarray
 
 
 class _Grid:
@@ -362,19 +363,21 @@ class _Grid:
         self.n = (end - self.origin).days + 1
         self.n_out = (end - start).days + 1
         self.out_dates = pd.date_range(start, end, freq="D")
+        # Per column; a CityScore column (-1) reads the pad: a mean metric with no data.
         col = layout.column_metric
         self.col_metric = col
         is_ratio = (self.metrics["kind"] == "ratio").to_numpy()
         # Ratio metrics are always sum(numerators) / sum(denominators): their aggregation is ignored.
         agg = np.where(is_ratio, "", self.metrics["aggregation"].fillna("").astype(str))
-        self.is_ratio = is_ratio[col]
-        self.agg = agg[col]
-        self.higher = (self.metrics["direction"] == "higher").to_numpy()[col]
-        self.trend = self.metrics["trend"].astype(bool).to_numpy()[col]
-        self.history = (self.metrics["baseline"] == "history").to_numpy()[col]
-        self.weights = self.metrics["weight"].astype(float).to_numpy()[col]
+        self.is_ratio = np.append(is_ratio, False)[col]
+        self.agg = np.append(agg, "mean")[col]
+        self.higher = np.append((self.metrics["direction"] == "higher").to_numpy(), True)[col]
+        self.trend = np.append(self.metrics["trend"].astype(bool).to_numpy(), False)[col]
+        self.history = np.append((self.metrics["baseline"] == "history").to_numpy(), False)[col]
         # A city's target for a count is no area's target: area sum columns need one of their own.
         self.area_sum = (layout.column_area >= 0) & (self.agg == "sum")
+        self.city = slice(1, 1 + self.m)  # the catalog metrics' citywide columns
+        self._sums: _Sums | None = None
         # Citywide values an area total can stand in for: ratios and sums.
         self.derivable = is_ratio | (agg == "sum")
 
@@ -398,14 +401,13 @@ class _Grid:
 
         cols = self.layout.pair_columns(metric, area)
         placed = cols >= 0
-        k = self.layout.n_columns
+        k = self.layout.width
         self.primary = np.full((self.n, k), np.nan)  # value, or numerator for ratio metrics
         self.denominator = np.full((self.n, k), np.nan)
         self.primary[rows[placed], cols[placed]] = primary[placed]
         self.denominator[rows[placed], cols[placed]] = denominator[placed]
-        present = ~np.isnan(self.primary)
-        present[:, self.is_ratio] &= ~np.isnan(self.denominator[:, self.is_ratio])
-        self.present = present
+        # Elementwise over every column (no gather of the ratio columns): a ratio needs both numbers.
+        self.present = ~np.isnan(self.primary) & (~self.is_ratio | ~np.isnan(self.denominator))
         self._derive_citywide(rows, metric, area, primary, denominator, row_present)
 
     def _derive_citywide(
@@ -427,12 +429,30 @@ class _Grid:
         total = np.bincount(flat, weights=primary[use], minlength=size).reshape(self.n, self.m)
         den = np.nan_to_num(denominator[use])
         den_total = np.bincount(flat, weights=den, minlength=size).reshape(self.n, self.m)
-        city = slice(0, self.m)
+        city = self.city
         derive = (count > 0) & ~self.present[:, city]
         self.primary[:, city][derive] = total[derive]
         ratio = derive & self.is_ratio[city]
         self.denominator[:, city][ratio] = den_total[ratio]
         self.present[:, city] |= derive
+
+    def sums(self) -> _Sums:
+        """What every window needs, computed once for all periods."""
+        if self._sums is None:
+            median_cols = np.flatnonzero(self.agg == "median")
+            self._sums = _Sums(
+                primary=np.where(self.present, self.primary, 0.0),
+                denominator=np.where(self.present & self.is_ratio, self.denominator, 0.0),
+                counts=np.concatenate(
+                    [
+                        np.zeros((1, self.present.shape[1]), np.int32),
+                        self.present.cumsum(axis=0, dtype=np.int32),
+                    ]
+                ),
+                median_cols=median_cols,
+                median=np.where(self.present[:, median_cols], self.primary[:, median_cols], np.nan),
+            )
+        return self._sums
 
     def daily(self) -> np.ndarray:
         """Each day's own value: the value, or numerator/denominator for ratio metrics."""
@@ -453,16 +473,17 @@ class _Grid:
         area = _area_codes(targets, layout.areas)
         cols = layout.pair_columns(metric, area)
         wide = self._effective(targets, cols)
-        if layout.n_areas:
-            city = wide[:, : self.m]
-            areas = wide[:, self.m :]
-            borrow = np.isnan(areas) & ~self.area_sum[self.m :]
-            areas[borrow] = city[:, self.col_metric[self.m :]][borrow]
+        pairs = np.flatnonzero((layout.column_area >= 0) & (self.col_metric >= 0))
+        if len(pairs):
+            own = wide[:, pairs]
+            borrow = np.isnan(own) & ~self.area_sum[pairs]
+            own[borrow] = wide[:, 1 + self.col_metric[pairs]][borrow]
+            wide[:, pairs] = own
         wide[:, self.history] = np.nan
         return wide
 
     def _effective(self, targets: pd.DataFrame, cols: np.ndarray) -> np.ndarray:
-        wide = np.full((self.n, self.layout.n_columns), np.nan)
+        wide = np.full((self.n, self.layout.width), np.nan)
         ok = cols >= 0
         if ok.any():
             t = targets[ok].assign(effective_from=pd.to_datetime(targets["effective_from"][ok]))
@@ -479,8 +500,8 @@ class _Grid:
 
         Target = mean - std (higher is better) or mean + std (lower is better), population std.
         """
-        target = np.full((self.n, self.layout.n_columns), np.nan)
-        enough = np.zeros((self.n, self.layout.n_columns), dtype=bool)
+        target = np.full((self.n, self.layout.width), np.nan)
+        enough = np.zeros((self.n, self.layout.width), dtype=bool)
         cols = np.flatnonzero(self.history)
         if len(cols):
             series = pd.DataFrame(self.daily()[:, cols])
@@ -494,77 +515,98 @@ class _Grid:
 
 
 def _window_sum(x: np.ndarray, w: int, first: int) -> np.ndarray:
-    """Sum of the last ``w`` rows (NaN counted as 0) for each row from ``first`` on.
+    """Sum of the last ``w`` rows (no data held as 0) for each row from ``first`` on.
 
     A direct sum per window, not a difference of running totals, so a window of zeros sums to exactly 0
     and a large value long ago cannot leak rounding error into today.
     """
-    x = np.nan_to_num(x[first - w + 1 :], nan=0.0)
+    x = x[first - w + 1 :]
     if w == 1:
-        return x
+        return x.copy()
     return sliding_window_view(x, w, axis=0).sum(axis=-1)
 
 
-def _window_count(present: np.ndarray, w: int, first: int) -> np.ndarray:
-    """How many of the last ``w`` days had data, per row from ``first`` on (exact integer running sums)."""
-    counts = np.concatenate([np.zeros((1, present.shape[1]), np.int64), present.cumsum(axis=0)])
+def _window_count(counts: np.ndarray, w: int, first: int) -> np.ndarray:
+    """How many of the last ``w`` days had data, per row from ``first`` on, from running counts
+    (exact integers, with a leading row of zeros)."""
     return counts[first + 1 :] - counts[first + 1 - w : len(counts) - w]
 
 
-def _score_period(
-    grid: _Grid, w: int, fixed_target: np.ndarray, base_target: np.ndarray, base_ok: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(value, target, score, note code) for one window length, for the output rows."""
-    first = grid.lookback
-    count = _window_count(grid.present, w, first)
-    primary = np.where(grid.present, grid.primary, np.nan)
-    total = _window_sum(primary, w, first)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(grid.agg == "sum", total, total / count)
-        if grid.is_ratio.any():
-            den = _window_sum(np.where(grid.present, grid.denominator, np.nan), w, first)
-            value = np.where(grid.is_ratio, total / den, value)
-        else:
-            den = np.ones_like(total)
-        median_cols = np.flatnonzero(grid.agg == "median")
-        if len(median_cols) and w > 1:
-            rolled = pd.DataFrame(primary[first - w + 1 :, median_cols]).rolling(w, min_periods=1)
-            value[:, median_cols] = rolled.median().to_numpy()[w - 1 :]
-        elif len(median_cols):
-            value[:, median_cols] = primary[first:, median_cols]
-    value[count == 0] = np.nan
+def _daily_targets(
+    grid: _Grid, fixed_target: np.ndarray, base_target: np.ndarray, base_ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(daily target, note code of the target's reason for no score) for the output rows.
 
-    scale = np.where(grid.agg == "sum", float(w), 1.0)
-    target = np.where(grid.history, base_target[first:], fixed_target[first:]) * scale
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(grid.higher, value / target, target / value)
-    ratio_den_zero = grid.is_ratio & (den == 0)
+    Neither depends on the window: a period's target is the daily one times 1 or the window's days.
+    """
+    first = grid.lookback
+    target = np.where(grid.history, base_target[first:], fixed_target[first:])
     no_target = ~grid.history & np.isnan(target)
     # (condition, note code), the first that holds wins.
     conditions = [
-        (count == 0, 1),
-        (ratio_den_zero, 2),
         (no_target & grid.area_sum, AREA_NOTES.index(NO_AREA_TARGET)),
         (no_target, 3),
         (grid.history & ~base_ok[first:], 4),
         (target <= 0, 5),
-        (grid.trend & (value == 0), 6),
-        (~grid.higher & (value == 0), 7),
     ]
-    note = np.select([c for c, _ in conditions], [k for _, k in conditions], 0).astype(np.int16)
+    note = np.zeros(target.shape, dtype=np.int16)
+    for condition, code in reversed(conditions):
+        note[condition] = code
+    return target, note
+
+
+def _score_period(
+    grid: _Grid, w: int, daily_target: np.ndarray, target_note: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(value, target, score, note code) for one window length, for the output rows."""
+    first = grid.lookback
+    sums = grid.sums()
+    count = _window_count(sums.counts, w, first)
+    total = _window_sum(sums.primary, w, first)
+    is_sum = grid.agg == "sum"
+    den = _window_sum(sums.denominator, w, first) if grid.is_ratio.any() else None
+    # One division: sum / 1 (exactly the sum), sum / days with data, or numerators / denominators.
+    divisor = np.where(is_sum, 1.0, count)
+    if den is not None:
+        divisor = np.where(grid.is_ratio, den, divisor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.divide(total, divisor, out=total)
+        median_cols = sums.median_cols
+        if len(median_cols) and w > 1:
+            rolled = pd.DataFrame(sums.median[first - w + 1 :]).rolling(w, min_periods=1)
+            value[:, median_cols] = rolled.median().to_numpy()[w - 1 :]
+        elif len(median_cols):
+            value[:, median_cols] = sums.median[first:]
+    no_data = count == 0
+    value[no_data] = np.nan
+
+    target = daily_target * np.where(is_sum, float(w), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(grid.higher, value / target, target / value)
+    # The first reason that holds wins: no data, a zero denominator, the target's reasons, then a
+    # zero value of a trend metric, then of a lower-is-better one.
+    note = target_note.copy()
+    zero = (value == 0) & (note == 0)
+    if not grid.higher.all():
+        note[zero & ~grid.higher] = 7
+    if grid.trend.any():
+        note[zero & grid.trend] = 6
+    if den is not None:
+        ratio_den_zero = grid.is_ratio & (den == 0)
+        note[ratio_den_zero] = 2
+        value[ratio_den_zero] = np.nan
+    note[no_data] = 1
     score[note != 0] = np.nan
-    value[ratio_den_zero] = np.nan
     return value, target, score, note
 
 
 def _group_means(scores: np.ndarray, layout: _Layout) -> tuple[np.ndarray, np.ndarray]:
     """(weighted mean of the scores that exist, how many exist) for the city, then each area."""
     weights = layout.metrics["weight"].astype(float).to_numpy()
-    blocks = [(slice(0, layout.m), weights)]
-    for a in range(layout.n_areas):
-        first = layout.m + a * layout.per_area
-        blocks.append((slice(first, first + layout.per_area), weights[layout.area_metrics]))
-    results = [_citywide(scores[:, cols], w) for cols, w in blocks]
+    results = []
+    for first, size in zip(layout.group_positions + 1, layout.group_sizes, strict=True):
+        cols = layout.column_metric[first : first + size]
+        results.append(_citywide(scores[:, first : first + size], weights[cols]))
     return np.stack([r[0] for r in results], axis=1), np.stack([r[1] for r in results], axis=1)
 
 
@@ -603,8 +645,7 @@ def _assemble(
     n_out, width, n_periods = scores.shape
     per_date = width * n_periods
     # The catalog index (+1, 0 = CityScore) and the area (+1, 0 = citywide) of each result column.
-    column_metric = np.zeros(width, dtype=np.int32)
-    column_metric[layout.positions] = layout.column_metric + 1
+    column_metric = (layout.column_metric + 1).astype(np.int32)
     # Small code dtypes, and no copy of the value arrays: at 2,000 metrics x 10 years the frame has
     # 29 M rows, and int64 codes plus copied columns added 1.3 GB to the peak.
     metric_codes = np.tile(np.repeat(column_metric, n_periods), n_out)
@@ -626,10 +667,7 @@ def _assemble(
         "note": pd.Categorical.from_codes(note_codes, categories=list(unique_texts)),
     }
     if by_area:
-        column_area = np.zeros(width, dtype=np.int32)
-        for a in range(layout.n_areas):
-            block = layout.group_positions[1 + a]
-            column_area[block : block + 1 + layout.per_area] = a + 1
+        column_area = (layout.column_area + 1).astype(np.int32)
         area_codes = np.tile(np.repeat(column_area, n_periods), n_out)
         columns = {
             "as_of": columns.pop("as_of"),

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .score import SCORE_COLUMNS
+from .score import AREA_SCORE_COLUMNS, SCORE_COLUMNS
 
 CHUNK_ROWS = 200_000
 PLAIN_HIGH = 1e16  # Python prints whole numbers below this as digits and ".0"
@@ -55,26 +55,37 @@ class _Style:
     end: str  # after the last cell
 
 
-CSV = _Style(_csv_label, "", ",", ("",) * len(SCORE_COLUMNS), "\n")
-JSON = _Style(
-    _json_label,
-    "null",
-    ",\n  ",
-    tuple((" {\n  " if i == 0 else "") + f"{json.dumps(c)}: " for i, c in enumerate(SCORE_COLUMNS)),
-    "\n },\n",
-)
+def columns_of(scores: pd.DataFrame) -> list[str]:
+    """``SCORE_COLUMNS``, or ``AREA_SCORE_COLUMNS`` for scores by area."""
+    return AREA_SCORE_COLUMNS if "area" in scores else SCORE_COLUMNS
+
+
+def _csv_style(columns: list[str]) -> _Style:
+    return _Style(_csv_label, "", ",", ("",) * len(columns), "\n")
+
+
+def _json_style(columns: list[str]) -> _Style:
+    prefixes = tuple(
+        (" {\n  " if i == 0 else "") + f"{json.dumps(c)}: " for i, c in enumerate(columns)
+    )
+    return _Style(_json_label, "null", ",\n  ", prefixes, "\n },\n")
+
+
+CSV = _csv_style(SCORE_COLUMNS)
+JSON = _json_style(SCORE_COLUMNS)
 
 
 def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
     """``as_of,metric,period,value,target,score,status,note`` rows as UTF-8 bytes, chunk by chunk."""
-    yield (",".join(SCORE_COLUMNS) + "\n").encode()
-    yield from _chunks(scores, CSV)
+    columns = columns_of(scores)
+    yield (",".join(columns) + "\n").encode()
+    yield from _chunks(scores, _csv_style(columns))
 
 
 def json_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
     """A JSON list of score rows (``null`` for no score), as ``json.dumps(rows, indent=1)`` prints it."""
     opened = False
-    for records in _chunks(scores, JSON):
+    for records in _chunks(scores, _json_style(columns_of(scores))):
         yield (b",\n" if opened else b"[\n") + records[: -len(b",\n")]
         opened = True
     yield b"\n]" if opened else b"[]"
@@ -118,12 +129,13 @@ def parquet_table(scores: pd.DataFrame):
     """The score columns as an Arrow table: ``as_of`` a date, labels dictionary-encoded text."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(scores[SCORE_COLUMNS], preserve_index=False)
+    columns = columns_of(scores)
+    table = pa.Table.from_pandas(scores[columns], preserve_index=False)
     labels = pa.dictionary(pa.int32(), pa.string())
-    types = {name: labels for name in ("metric", "period", "status", "note")}
+    types = {name: labels for name in ("area", "metric", "period", "status", "note")}
     types |= {name: pa.float64() for name in ("value", "target", "score")}
     types["as_of"] = pa.date32()
-    return table.cast(pa.schema([pa.field(name, types[name]) for name in SCORE_COLUMNS]))
+    return table.cast(pa.schema([pa.field(name, types[name]) for name in columns]))
 
 
 # --- chunks of rows -----------------------------------------------------------------------------
@@ -131,8 +143,9 @@ def parquet_table(scores: pd.DataFrame):
 
 def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
     """The rows of ``scores`` in ``style``, chunk by chunk, formatted on a few threads in order."""
-    frame = scores[SCORE_COLUMNS]
-    last = len(SCORE_COLUMNS) - 1
+    columns = columns_of(scores)
+    frame = scores[columns]
+    last = len(columns) - 1
     cells = [
         _cells(
             pd.to_datetime(frame[name]) if name == "as_of" else frame[name],
@@ -140,7 +153,7 @@ def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
             style.prefixes[i],
             style.end if i == last else "",
         )
-        for i, name in enumerate(SCORE_COLUMNS)
+        for i, name in enumerate(columns)
     ]
 
     def rows(start: int) -> bytes:

@@ -131,28 +131,38 @@ class Store:
             return empty_metrics()
         return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
 
-    def targets(self) -> pd.DataFrame:
-        """Every target in effect at some time: ``metric, effective_from, target``."""
+    def targets(self, areas: bool = False) -> pd.DataFrame:
+        """Every target in effect at some time: ``metric, effective_from, target``.
+
+        Citywide targets only, unless ``areas``: then every target, with an ``area`` column.
+        """
         t, m = targets_table, metrics_table
+        columns = ["metric", "effective_from", "target", *(["area"] if areas else [])]
         query = (
             sa.select(m.c.name.label("metric"), t.c.effective_from, t.c.target)
             .join(m, m.c.id == t.c.metric_id)
-            .order_by(m.c.name, t.c.effective_from)
+            .order_by(m.c.name, t.c.area, t.c.effective_from)
         )
+        query = query.add_columns(t.c.area) if areas else query.where(t.c.area == "")
         with self.transaction() as conn:
-            frame = pd.DataFrame(
-                conn.execute(query).all(), columns=["metric", "effective_from", "target"]
-            )
+            frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
         frame["effective_from"] = pd.to_datetime(frame["effective_from"])
         frame["target"] = frame["target"].astype(float)
         return frame
 
     def observations(
-        self, start: dt.date | None = None, end: dt.date | None = None, with_source: bool = False
+        self,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        with_source: bool = False,
+        areas: bool = False,
     ) -> pd.DataFrame:
-        """Observations (``metric, date, value, numerator, denominator``), optionally within dates."""
+        """Observations (``metric, date, value, numerator, denominator``), optionally within dates.
+
+        Citywide rows only, unless ``areas``: then every row, with an ``area`` column.
+        """
         with self.transaction() as conn:
-            return columnar.read_observations(conn, start, end, with_source)
+            return columnar.read_observations(conn, start, end, with_source, areas=areas)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""
@@ -224,10 +234,10 @@ class Store:
 
     # --- audit: history and undo ------------------------------------------------------------
 
-    def history(self, metric: str, date: dt.date) -> pd.DataFrame:
-        """Every version of one day's value, oldest first: superseded ones and the current one."""
+    def history(self, metric: str, date: dt.date, area: str = "") -> pd.DataFrame:
+        """Every version of one day's value (citywide, or of ``area``), oldest first."""
         with self.transaction() as conn:
-            return audit.history(conn, metric, date)
+            return audit.history(conn, metric, date, area)
 
     def undo(self, batch_id: int) -> ImportResult:
         """Revert a whole batch in one transaction, recorded as a batch of kind ``undo``."""

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import date_argument, expand_env, redact_url, scrub, url_secrets
+from .config import (
+    date_argument,
+    expand_env,
+    has_literal_password,
+    redact_url,
+    scrub,
+    url_secrets,
+)
 from .errors import ConfigError, StoreError
 
 if TYPE_CHECKING:  # imported lazily: every `cityscore` call builds the parser from this module
@@ -134,18 +141,13 @@ def _source(name: str, spec: Any, from_file: bool) -> Source:
         msg = f"source {name!r} needs `url: dialect+driver://user:${{PASSWORD_VAR}}@host/db`"
         raise ConfigError(msg)
     password = spec.get("password") if isinstance(spec, dict) else None
-    if from_file and (password is not None or _literal_password(url)):
+    if from_file and (password is not None or has_literal_password(url)):
         msg = (
             f"source {name!r}: a password is written in the file; put it in an environment variable "
             "and write ${VAR} in the url instead (files end up in git, passwords must not)"
         )
         raise ConfigError(msg)
     return Source(name, url, password)
-
-
-def _literal_password(url: str) -> bool:
-    """True when the URL holds a password that is not a ``${VAR}`` reference (user-info or query)."""
-    return any(not re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", s) for s in url_secrets(url))
 
 
 def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -> MetricQuery:

@@ -174,14 +174,14 @@ def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> Impor
     ids = metric_ids(conn)
     t = targets_table
     existing = {
-        (mid, as_date(when)): value
-        for mid, when, value in conn.execute(
-            sa.select(t.c.metric_id, t.c.effective_from, t.c.target)
+        (mid, area, as_date(when)): value
+        for mid, area, when, value in conn.execute(
+            sa.select(t.c.metric_id, t.c.area, t.c.effective_from, t.c.target)
         )
     }
     plan = []
-    for row in targets.itertuples(index=False):
-        key = (ids[row.metric], pd.Timestamp(row.effective_from).date())
+    for row in with_area(targets).itertuples(index=False):
+        key = (ids[row.metric], row.area, pd.Timestamp(row.effective_from).date())
         if key not in existing:
             plan.append(("insert", key, float(row.target)))
         elif differs(existing[key], row.target):
@@ -192,26 +192,35 @@ def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> Impor
     if not plan:
         return ImportResult("targets", source, 0, 0, unchanged, None)
     batch = new_batch(conn, "targets", source)
-    for _, (metric_id, when), target in plan:
-        put_target(conn, metric_id, when, target, batch)
+    for _, (metric_id, area, when), target in plan:
+        put_target(conn, metric_id, when, target, batch, area)
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult("targets", source, inserted, updated, unchanged, batch)
 
 
-def put_target(conn: Connection, metric_id: int, when: dt.date, target: float, batch: int) -> None:
+def put_target(
+    conn: Connection, metric_id: int, when: dt.date, target: float, batch: int, area: str = ""
+) -> None:
     t = targets_table
-    where = (t.c.metric_id == metric_id) & (t.c.effective_from == when)
+    where = (t.c.metric_id == metric_id) & (t.c.area == area) & (t.c.effective_from == when)
     old = conn.execute(sa.select(t.c.target, t.c.batch_id).where(where)).first()
     if old is None:
         conn.execute(
             t.insert(),
-            {"metric_id": metric_id, "effective_from": when, "target": target, "batch_id": batch},
+            {
+                "metric_id": metric_id,
+                "area": area,
+                "effective_from": when,
+                "target": target,
+                "batch_id": batch,
+            },
         )
         return
     conn.execute(
         superseded_targets_table.insert(),
         {
             "metric_id": metric_id,
+            "area": area,
             "effective_from": when,
             "target": old.target,
             "batch_id": old.batch_id,
@@ -243,7 +252,7 @@ def write_observations(
     if updated:
         _replace_changed(conn, merged.loc[is_changed, ["obs_id", *VALUE_FIELDS]], batch, source)
     if inserted:
-        fresh = merged.loc[is_new, ["metric_id", "date", *VALUE_FIELDS]]
+        fresh = merged.loc[is_new, ["metric_id", "area", "date", *VALUE_FIELDS]]
         bulk_insert(conn, observations_table, fresh.assign(batch_id=batch, source=source))
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult(kind, source, inserted, updated, unchanged, batch)
@@ -261,7 +270,7 @@ def _replace_changed(conn: Connection, changed: pd.DataFrame, batch: int, source
     )
     changes.create(conn)  # inside the write transaction: a rollback takes it away too
     bulk_insert(conn, changes, changed.astype({"obs_id": "int64"}))
-    kept = ["metric_id", "date", *VALUE_FIELDS, "batch_id", "source"]
+    kept = ["metric_id", "area", "date", *VALUE_FIELDS, "batch_id", "source"]
     stamp = sa.literal(now(), sa.DateTime)
     conn.execute(
         s.insert().from_select(
@@ -328,7 +337,8 @@ def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str,
     ``update`` rows also show the stored value they would replace (``*_old``, ``source_old``).
     """
     merged, is_new, is_changed = compare(conn, observations)
-    shown = ["metric", "date", *VALUE_FIELDS]
+    # The area shows only for a file that has one, so plans of citywide files look as before.
+    shown = ["metric", "date", *(["area"] if "area" in observations else []), *VALUE_FIELDS]
     old = [f"{f}_old" for f in VALUE_FIELDS] + ["source_old"]
     return {
         "insert": merged.loc[is_new, shown].reset_index(drop=True),
@@ -345,12 +355,13 @@ def compare(
     Two values are the same when both are missing or both are the same number.
     """
     ids = metric_ids(conn)
-    incoming = observations.assign(
+    incoming = with_area(observations).assign(
         metric_id=observations["metric"].map(ids).astype("int64"),
         date=pd.to_datetime(observations["date"]).astype("datetime64[s]"),
     )
     current = existing_observations(conn, incoming)
-    merged = incoming.merge(current, on=["metric_id", "date"], how="left", suffixes=("", "_old"))
+    keys = ["metric_id", "area", "date"]
+    merged = incoming.merge(current, on=keys, how="left", suffixes=("", "_old"))
     is_new = merged["obs_id"].isna()
     same = np.ones(len(merged), dtype=bool)
     for field in VALUE_FIELDS:
@@ -371,6 +382,7 @@ def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFr
     query = sa.select(
         o.c.id.label("obs_id"),
         o.c.metric_id,
+        o.c.area,
         o.c.date,
         *[column.label(name) for name, column in old.items()],
     )
@@ -382,12 +394,19 @@ def existing_observations(conn: Connection, incoming: pd.DataFrame) -> pd.DataFr
         )
     else:
         query = query.where(sa.false())
-    types = {"obs_id": "int", "metric_id": "int", "date": "date"}
+    types = {"obs_id": "int", "metric_id": "int", "area": "str", "date": "date"}
     types |= {f"{f}_old": "float" for f in VALUE_FIELDS} | {"batch_id_old": "int"}
     return columnar.read_frame(conn, query, types | {"source_old": "str"})
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def with_area(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with an ``area`` column of text, ``""`` (citywide) where it has none."""
+    if "area" not in frame:
+        return frame.assign(area="")
+    return frame.assign(area=frame["area"].fillna("").astype(str))
 
 
 def metric_ids(conn: Connection) -> dict[str, int]:
@@ -396,7 +415,7 @@ def metric_ids(conn: Connection) -> dict[str, int]:
 
 def has_targets(conn: Connection, metric_id: int) -> bool:
     t = targets_table
-    query = sa.select(t.c.id).where(t.c.metric_id == metric_id).limit(1)
+    query = sa.select(t.c.id).where(t.c.metric_id == metric_id, t.c.area == "").limit(1)
     return conn.execute(query).first() is not None
 
 

@@ -503,3 +503,67 @@ def test_demo_geojson_names_every_neighbourhood_with_a_closed_ring() -> None:
         # Counter-clockwise (RFC 7946): positive shoelace area.
         xs, ys = np.array(ring).T
         assert np.sum(xs[:-1] * ys[1:] - xs[1:] * ys[:-1]) > 0
+
+
+def test_area_benchmark_runs_on_a_tiny_city(capsys: pytest.CaptureFixture) -> None:
+    """benchmarks/bench_areas.py on 12 metrics x 3 areas x 1 year, timing nothing."""
+    from benchmarks import bench_areas
+
+    observations, metrics, *_ = bench_areas.area_city(12, 3, 1)
+    assert set(observations["area"].astype(str)) == {"", "Area 01", "Area 02", "Area 03"}
+    derived = set(metrics["name"]) - set(observations.loc[observations["area"] == "", "metric"])
+    assert derived  # some metrics have area rows only: their citywide values are derived
+    assert bench_areas.main(["--metrics", "12", "--areas", "3", "--years", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "12 metrics x 3 areas x 1 years" in out and "full history" in out
+
+
+# --- cityscore.areas: the frames and the map the report and the explorer can show ----------------
+
+
+def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
+    from cityscore import areas
+
+    d = demo_areas
+    observations = pd.concat([d["city"], d["areas"]], ignore_index=True)
+    scores = score_by_area(observations, d["metrics"], d["targets"], DEMO_END, DEMO_END)
+    rows = areas.area_rows(scores, CITYWIDE, "month")
+    assert rows["area"].tolist() == sorted(demo.AREAS) and list(rows.columns) == areas.AREA_COLUMNS
+    table = areas.heat_table(scores, "month")
+    assert table.index.tolist() == sorted(demo.AREAS) and table.columns[0] == CITYWIDE
+    assert table.loc[demo.LEFT_BEHIND, CITYWIDE] == table[CITYWIDE].min()
+    # Eastmarsh has no score on one metric: it is drawn grey, and named "no score" in the text.
+    rows.loc[rows["area"] == demo.LEFT_BEHIND, ["score", "status"]] = [np.nan, None]
+    spec = areas.area_map(rows, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
+    text = json.dumps({k: v for k, v in spec.items() if k != "$schema"})  # $schema is not fetched
+    assert '"url"' not in text and "http" not in text  # everything inlined: draws offline
+    assert spec["mark"]["type"] == "geoshape" and spec["projection"]["type"] == "identity"
+    assert len(spec["data"]["values"]) == len(demo.AREAS)  # the features, inlined
+    looked_up = spec["transform"][1]["from"]["data"]["values"]
+    assert {r["area"] for r in looked_up} == set(demo.AREAS)
+    assert {"area": demo.LEFT_BEHIND, "score": None, "status": "no score"} in looked_up
+    assert spec["encoding"]["color"]["condition"]["test"] == "isValid(datum.score)"
+    assert spec["encoding"]["color"]["value"] == areas.NO_SCORE_COLOR
+    scale = spec["encoding"]["color"]["condition"]["scale"]
+    assert scale["domainMid"] == 1.0 and sum(scale["domain"]) == pytest.approx(2.0)
+    assert f"{demo.LEFT_BEHIND} no score" in spec["description"]  # a text alternative
+
+
+@pytest.mark.parametrize(
+    ("content", "fix"),
+    [
+        ("{not json", "not a GeoJSON file"),
+        ('{"type": "Feature"}', "FeatureCollection"),
+        ('{"type": "FeatureCollection", "features": [{"properties": {}}]}', "properties.name"),
+    ],
+)
+def test_a_bad_areas_map_says_what_to_fix(tmp_path, content: str, fix: str) -> None:
+    from cityscore import areas
+    from cityscore.errors import ConfigError
+
+    path = tmp_path / "areas.geojson"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=fix):
+        areas.load_geojson(path)
+    with pytest.raises(ConfigError, match="no areas map"):
+        areas.load_geojson(tmp_path / "missing.geojson")

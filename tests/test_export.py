@@ -122,7 +122,7 @@ def test_no_cell_is_a_spreadsheet_formula(city: Kit, demo_db_file: Path, tmp_pat
 
     names = {}
     with city.store.engine.begin() as conn:  # names stored before imports refused them
-        renames = (("Plain", FORMULAS[0]), ("Zeilen\nbruch", FORMULAS[3]), (NAMES[0], "\rCR"))
+        renames = (("Plain", FORMULAS[0]), (NAMES[2], FORMULAS[3]), (NAMES[0], "\rCR"))
         for old, new in renames:
             conn.execute(
                 sa.text("UPDATE metrics SET name = :new WHERE name = :old"),

@@ -552,3 +552,10 @@ def test_switching_to_a_history_baseline_needs_no_target_column(city: Kit) -> No
     city.import_metrics(b"name,baseline\nLibrary Users,history\n")
     row = city.metrics().set_index("name").loc["Library Users"]
     assert (row["baseline"], row["category"]) == ("history", "Culture")
+
+
+def test_a_file_name_with_control_characters_is_printed_escaped(city: Kit, tmp_path: Path) -> None:
+    path = tmp_path / "evil\x1b[2J.csv"
+    path.write_bytes(b"metric,date,value\nLibrary Users,2026-10-01,5\n")
+    result = str(city.import_values(path))
+    assert "\x1b" not in result and "evil\\x1b[2J.csv" in result

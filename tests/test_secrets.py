@@ -148,3 +148,12 @@ def test_a_refused_password_is_named_and_never_shown(password_server: str) -> No
 def test_a_sqlite_path_with_an_at_sign_is_a_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CS_DIR", "/srv/city data")
     assert expand_env("sqlite:///${CS_DIR}/a@b.db") == "sqlite:////srv/city data/a@b.db"
+
+
+def test_a_literal_query_password_in_cityscore_toml_is_refused() -> None:
+    from cityscore.config import has_literal_password
+
+    assert has_literal_password("postgresql://u@db/x?password=hunter2")
+    assert has_literal_password("postgresql://u:hunter2@db/x")
+    assert not has_literal_password("postgresql://u:${PW}@db/x?sslmode=require&password=${PW}")
+    assert not has_literal_password("sqlite:///data/cityscore.db")

@@ -1,0 +1,154 @@
+"""Views of scores by area for the report and the explorer: one metric across the areas, an areas x
+metrics heat table, and a map of the areas drawn from a city's GeoJSON (inlined: works offline).
+
+DataFrame in, DataFrame (or an Altair chart spec) out; the scores come from ``Kit.scores(by="area")``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from .catalog import CITYWIDE
+from .errors import ConfigError
+from .score import DateLike, as_date
+
+AREA_COLUMNS = ["area", "score", "status", "value", "target", "note"]
+NAME_PROPERTY = "name"  # each GeoJSON feature names its area in properties.name
+NO_SCORE_COLOR = "#d9d9d9"
+MIN_SPREAD = 0.1  # the colour scale spans at least 0.9 .. 1.1
+
+
+def area_rows(
+    scores: pd.DataFrame,
+    metric: str = CITYWIDE,
+    period: str = "month",
+    as_of: DateLike | None = None,
+) -> pd.DataFrame:
+    """One metric's rows across the areas (citywide row left out) on ``as_of`` (default: the last
+    date in ``scores``), in area order. Columns: ``AREA_COLUMNS``."""
+    if "area" not in scores:
+        msg = "these scores have no areas; score them with Kit.scores(by='area')"
+        raise ConfigError(msg)
+    day = as_date(as_of) if as_of is not None else pd.Timestamp(scores["as_of"].max())
+    rows = scores[
+        (scores["area"] != "")
+        & (scores["metric"] == metric)
+        & (scores["period"] == period)
+        & (scores["as_of"] == day)
+    ]
+    out = rows[AREA_COLUMNS].reset_index(drop=True)
+    return out.assign(
+        area=out["area"].astype(str),
+        status=out["status"].astype(object),
+        note=out["note"].astype(str),
+    )
+
+
+def heat_table(
+    scores: pd.DataFrame, period: str = "month", as_of: DateLike | None = None
+) -> pd.DataFrame:
+    """Areas (rows) x metrics (columns, the areas' CityScore first) of ``period`` scores."""
+    if "area" not in scores:
+        msg = "these scores have no areas; score them with Kit.scores(by='area')"
+        raise ConfigError(msg)
+    day = as_date(as_of) if as_of is not None else pd.Timestamp(scores["as_of"].max())
+    rows = scores[(scores["area"] != "") & (scores["period"] == period) & (scores["as_of"] == day)]
+    table = rows.pivot_table(
+        index="area", columns="metric", values="score", observed=True, dropna=False, sort=False
+    )
+    table.index = table.index.astype(str)
+    table.columns = table.columns.astype(str)
+    table.index.name = table.columns.name = None
+    return table
+
+
+def load_geojson(path: str | Path) -> dict:
+    """A city's areas as a GeoJSON FeatureCollection whose features name their area in
+    ``properties.name``; a clear error saying what to fix otherwise."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"no areas map at {path}; give the path of the city's areas.geojson"
+        raise ConfigError(msg) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path} is not a GeoJSON file (JSON text): {exc}"
+        raise ConfigError(msg) from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list) or doc.get("type") != "FeatureCollection":
+        msg = f"{path} must be a GeoJSON FeatureCollection (type and features at the top)"
+        raise ConfigError(msg)
+    unnamed = [
+        i
+        for i, f in enumerate(features)
+        if not isinstance(f, dict) or not str((f.get("properties") or {}).get(NAME_PROPERTY, ""))
+    ]
+    if unnamed:
+        msg = (
+            f"{path}: feature(s) {unnamed[:5]} have no properties.{NAME_PROPERTY}; name each "
+            "feature after its area, exactly as the values' area column spells it"
+        )
+        raise ConfigError(msg)
+    return doc
+
+
+def area_map(
+    rows: pd.DataFrame, geojson: dict, *, title: str = "CityScore by area", width: int = 420
+) -> alt.Chart:
+    """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
+    the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
+    the chart draws offline; the identity projection takes coordinates as drawn (any winding)."""
+    records = [
+        {
+            "area": r.area,
+            "score": _number(r.score),
+            "status": "no score" if pd.isna(r.status) else str(r.status),
+        }
+        for r in rows.itertuples(index=False)
+    ]
+    shapes = alt.Data(values=geojson["features"])
+    # Symmetric about 1, so an area just above target is not drawn as the best possible.
+    scored = [abs(r["score"] - 1) for r in records if r["score"] is not None]
+    spread = max([MIN_SPREAD, *scored])
+    # A text alternative for screen readers: every area and its score.
+    description = f"{title}: " + "; ".join(f"{r['area']} {_shown(r['score'])}" for r in records)
+    return (
+        alt.Chart(shapes, title=title, description=description, width=width, height=width * 0.6)
+        .mark_geoshape(stroke="white", strokeWidth=1.5)
+        .transform_calculate(area=f"datum.properties.{NAME_PROPERTY}")
+        .transform_lookup(
+            lookup="area",
+            from_=alt.LookupData(alt.Data(values=records), "area", ["score", "status"]),
+        )
+        .encode(
+            color=alt.condition(
+                "isValid(datum.score)",
+                alt.Color(
+                    "score:Q",
+                    title="score",
+                    scale=alt.Scale(
+                        scheme="redyellowblue", domain=[1 - spread, 1 + spread], domainMid=1.0
+                    ),
+                ),
+                alt.value(NO_SCORE_COLOR),
+            ),
+            tooltip=[
+                alt.Tooltip("area:N", title="area"),
+                alt.Tooltip("score:Q", title="score", format=".2f"),
+                alt.Tooltip("status:N", title="status"),
+            ],
+        )
+        .project(type="identity", reflectY=True)
+    )
+
+
+def _shown(score: float | None) -> str:
+    return "no score" if score is None else f"{score:.2f}"
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
