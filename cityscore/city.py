@@ -25,7 +25,7 @@ STARTER_FILES = ("metrics.csv", "targets.csv", "values.csv", "sources.yml")
 
 # Options whose default comes from the city's settings: command -> {argument: Settings attribute}.
 SETTING_OPTIONS = {
-    "report": {"out": "reports", "city": "city"},
+    "report": {"out": "reports", "city": "city", "bands": "bands_text", "cap": "cap"},
     "score": {"bands": "bands_text", "cap": "cap"},
     "sync": {"config": "sources"},
 }

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import DB_ENV, NOTEBOOKS_DIR, REPORTS_DIR, TEMPLATES_DIR, database_url, environment
+from .config import (
+    DB_ENV,
+    NOTEBOOKS_DIR,
+    REPORTS_DIR,
+    TEMPLATES_DIR,
+    Bands,
+    database_url,
+    environment,
+)
 from .errors import CityScoreError, ConfigError
 
 if TYPE_CHECKING:
@@ -120,6 +128,8 @@ def daily_data(
     stale_after: int = 7,
     periods: list[str] | None = None,
     leaders_period: str = "week",
+    bands: str = "1.0,0.9",
+    cap: float | None = None,
 ) -> DailyData:
     """Scores, history and the derived views for the report date (empty: the latest date with data)."""
     import pandas as pd
@@ -144,7 +154,7 @@ def daily_data(
         msg = f"unknown period(s) {unknown}; choose from {list(PERIODS)}"
         raise ConfigError(msg)
     start = as_of - pd.Timedelta(days=history_days - 1)
-    history = kit.scores(start=start, end=as_of)
+    history = kit.scores(start=start, end=as_of, bands=Bands.parse(bands), cap=cap or None)
     metrics = kit.metrics()
     city = summary.citywide(history)
     contrib = pd.concat(
@@ -452,6 +462,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--city", metavar="NAME", help="city name shown in the report (default: the notebook's)"
     )
+    parser.add_argument(
+        "--bands",
+        metavar="MEETING,NEAR",
+        help="status bands (default 1.0,0.9, or cityscore.toml's)",
+    )
+    parser.add_argument(
+        "--cap", type=float, metavar="X", help="cap each metric's score at X (default: no cap)"
+    )
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
@@ -464,6 +482,10 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     parameters: dict[str, Any] = {"report_date": day.isoformat()}
     if args.city:
         parameters["city_name"] = args.city
+    if args.bands:
+        parameters["bands"] = args.bands
+    if args.cap:
+        parameters["cap"] = args.cap
     db = args.db or os.environ.get(DB_ENV)
     secrets = [s for s in url_secrets(database_url(db)) if len(s) >= MIN_SECRET]
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import tomllib
 from pathlib import Path
 
@@ -218,11 +219,19 @@ def test_report_is_titled_and_filed_in_the_city_folder(
     demo_city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
-    code, _, err = cli("--config", str(demo_city / CONFIG_FILE), "report", capsys=capsys)
+    config = demo_city / CONFIG_FILE
+    # The folder's status bands reach the report: with meeting at 3 the demo city is below.
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("meeting = 1.0", "meeting = 3.0").replace("near = 0.9", "near = 2.0")
+    )
+    code, _, err = cli("--config", str(config), "report", capsys=capsys)
     assert code == 0, err
     page = (demo_city / "reports" / "latest.html").read_text(encoding="utf-8")
     assert "<title>Springfield CityScore 2026-10-31" in page
     assert not (tmp_path / "reports").exists()
+    summary = json.loads((demo_city / "reports" / "2026-10-31" / "summary.json").read_text())
+    assert summary["status"] == "below", summary
 
 
 def test_sync_reads_the_folders_sources_yml(
