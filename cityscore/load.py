@@ -903,7 +903,8 @@ def _json_parse(text: str, problems: Problems) -> object:
     try:
         return json.loads(text, object_pairs_hook=no_repeats)
     except json.JSONDecodeError as exc:
-        shown = text.splitlines()[exc.lineno - 1][:60] if text.splitlines() else ""
+        lines = text.splitlines()  # the error may point past the last line ("[\n")
+        shown = lines[exc.lineno - 1][:60] if 0 < exc.lineno <= len(lines) else ""
         problems.add(exc.lineno, "json", shown, f"not valid JSON: {exc.msg}")
     except ValueError as exc:
         problems.add(1, "json", "", str(exc))
