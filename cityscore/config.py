@@ -11,10 +11,11 @@ folder's ``cityscore.toml`` (``--config FILE``, else ``$CITYSCORE_CONFIG``, else
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -364,3 +365,26 @@ def _folder_url(url: str, folder: Path) -> str:
     if url.startswith("sqlite:///") and path and not path.startswith(("/", ":memory:")):
         return f"sqlite:///{folder / path}"
     return url
+
+
+def write_atomically(path: str | Path, write: Callable[[Path], None], example: str) -> Path:
+    """Call ``write(partial)`` on a file beside ``path``, then rename it to ``path``.
+
+    The file appears whole or not at all; a folder, or a path that cannot be written, is a
+    ``ConfigError`` naming it (``example`` is the file name suggested inside a folder).
+    """
+    path = Path(path)
+    if path.is_dir():
+        msg = f"{path} is a folder; give a file name to write to, e.g. {path / example}"
+        raise ConfigError(msg)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        msg = f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder you can write to"
+        raise ConfigError(msg) from None
+    return path

@@ -10,15 +10,13 @@ city can publish its scores the way Boston does on Analyze Boston.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import date_argument
+from .config import date_argument, write_atomically
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -225,20 +223,7 @@ def write(text: str, out: str | Path | None) -> str:
     """
     if out is None:
         return text
-    path = Path(out)
-    if path.is_dir():
-        msg = f"{path} is a folder; give a file name to write to, e.g. {path / 'scores.csv'}"
-        raise ConfigError(msg)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        msg = f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder you can write to"
-        raise ConfigError(msg) from None
+    write_atomically(out, lambda partial: partial.write_text(text, encoding="utf-8"), "scores.csv")
     return text
 
 

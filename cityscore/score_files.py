@@ -8,7 +8,6 @@ two thousand metrics stream to a file without ever being one string in memory.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .config import write_atomically
 from .score import AREA_SCORE_COLUMNS, SCORE_COLUMNS
 
 CHUNK_ROWS = 200_000
@@ -97,20 +96,7 @@ def write_scores(scores: pd.DataFrame, path: Path, fmt: str) -> None:
     The file appears whole or not at all (written beside it, then renamed); a folder or a path that
     cannot be written is a ``ConfigError`` naming it.
     """
-    path = Path(path)
-    if path.is_dir():
-        msg = f"{path} is a folder; give a file name to write to, e.g. {path / f'scores.{fmt}'}"
-        raise ConfigError(msg)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write(scores, partial, fmt)
-        os.replace(partial, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        msg = f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder you can write to"
-        raise ConfigError(msg) from None
+    write_atomically(path, lambda partial: _write(scores, partial, fmt), f"scores.{fmt}")
 
 
 def _write(scores: pd.DataFrame, path: Path, fmt: str) -> None:
