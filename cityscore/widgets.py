@@ -15,7 +15,7 @@ from collections.abc import Callable
 import ipywidgets as w
 import pandas as pd
 
-from .catalog import AGGREGATIONS, DIRECTIONS, KINDS, METRIC_COLUMNS
+from .catalog import AGGREGATIONS, ALLOW_NEGATIVE, DIRECTIONS, KINDS, METRIC_COLUMNS
 from .errors import CityScoreError, ValidationError
 from .kit import Kit
 from .load import FORMATS
@@ -154,6 +154,7 @@ class MetricEditor:
         )
         self.baseline = w.Dropdown(description="Baseline", options=["target", "history"])
         self.trend = w.Checkbox(description="Trend (sparse counts)")
+        self.allow_negative = w.Checkbox(description="Negative values allowed (net changes)")
         self.weight = w.Text(description="Weight", value="1")
         self.save = w.Button(description="Save metric", button_style="primary")
         self.message = w.HTML()
@@ -169,7 +170,7 @@ class MetricEditor:
         self.change.on_click(self.change_target)
         fields = [getattr(self, f) for f in self.FIELDS]
         self.widget = w.VBox(
-            [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.save, self.message,
+            [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.save, self.message,
              w.HTML("<h4>Change a target from a date on</h4>"), self.target_metric, self.effective_from,
              self.new_target, self.change, self.target_message]
         )  # fmt: skip
@@ -185,6 +186,7 @@ class MetricEditor:
             if field not in ("target", "weight"):
                 getattr(self, field).value = str(row[field])
         self.trend.value = bool(row["trend"])
+        self.allow_negative.value = bool(row.get(ALLOW_NEGATIVE, False))
         self.weight.value = f"{row['weight']:g}"
         self.target.value = "" if target is None else f"{target:g}"
 
@@ -192,6 +194,7 @@ class MetricEditor:
         fields = {f: getattr(self, f).value for f in self.FIELDS}
         fields["baseline"] = "" if fields["baseline"] == "target" else fields["baseline"]
         if _run(self.message, lambda: _ok(str(self.kit.save_metric(self.name.value.strip(), trend=self.trend.value,
+                                                                    allow_negative=self.allow_negative.value,
                                                                     **fields)))):  # fmt: skip
             self.name.options = list(self.kit.metrics()["name"])
             self.target_metric.options = _metric_options(self.kit)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cityscore import Kit
+from cityscore import Kit, ValidationError
 from cityscore.widgets import CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
 
 METRICS = b"""name,category,direction,kind,aggregation,target
@@ -86,6 +86,23 @@ def test_metric_editor_creates_edits_and_changes_targets(city: Kit) -> None:
     editor.new_target.value = "-1"
     editor.change.click()
     assert "greater than 0" in editor.target_message.value
+
+
+def test_metric_editor_sets_allow_negative(city: Kit) -> None:
+    editor = MetricEditor(city)
+    editor.name.value = "Net New Housing Units"
+    editor.direction.value, editor.target.value = "higher", "5"
+    editor.allow_negative.value = True
+    editor.save.click()
+    assert "1 inserted" in editor.message.value, editor.message.value
+    assert bool(city.metrics().set_index("name").loc["Net New Housing Units", "allow_negative"])
+    city.enter("Net New Housing Units", "2026-01-01", value=-3)
+    with pytest.raises(ValidationError, match="negative"):  # a metric without the setting refuses
+        city.enter("EMS Response", "2026-01-01", value=-3)
+    editor.name.value = "EMS Response"
+    assert editor.allow_negative.value is False
+    editor.name.value = "Net New Housing Units"  # loads the stored setting back into the form
+    assert editor.allow_negative.value is True
 
 
 def test_csv_upload_previews_then_imports(city: Kit) -> None:
