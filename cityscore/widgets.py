@@ -28,10 +28,10 @@ def _ok(text: str) -> str:
 
 
 def _error(exc: Exception) -> str:
-    """An error as HTML: a ValidationError becomes a table of every bad row."""
+    """An error as HTML: a ValidationError becomes a table of its bad rows (the first 20)."""
     if isinstance(exc, ValidationError):
         head = html.escape(str(exc).splitlines()[0])
-        table = exc.problems.to_html(index=False, escape=True, border=0)
+        table = _frame_html(exc.problems, "Problems")
         return f'<div style="color:#b42318">&#10007; {head}</div>{table}'
     return f'<div style="color:#b42318">&#10007; {html.escape(str(exc))}</div>'
 
