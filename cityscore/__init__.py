@@ -1,9 +1,16 @@
 """CityScore Kit: score the health of a city's services every day, the way Boston's CityScore does."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from .config import Bands
 from .errors import CatalogError, CityScoreError, ConfigError, StoreError, ValidationError
-from .kit import Kit
-from .score import score_date, score_range
+
+if TYPE_CHECKING:
+    from .kit import Kit
+    from .score import score_date, score_range
 
 __all__ = [
     "Bands",
@@ -17,3 +24,20 @@ __all__ = [
     "score_range",
 ]
 __version__ = "0.1.0"
+
+# Loaded on first use: importing any part of the kit (the CLI's --help, its error paths) should
+# not pay for pandas and SQLAlchemy until something needs them.
+_LAZY = {"Kit": ".kit", "score_date": ".score", "score_range": ".score"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

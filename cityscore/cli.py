@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING
 from .city import apply_settings, city_settings, defer_defaults
 from .config import Bands, database_url, date_argument, redact_url, scrub, url_secrets
 from .errors import CityScoreError, ConfigError, ValidationError
-from .kit import Kit
-from .render import scores_json, scores_table
-from .score_files import write_scores
 
-if TYPE_CHECKING:
+if (
+    TYPE_CHECKING
+):  # loaded where used: `--help` and argument errors need neither pandas nor SQLAlchemy
     import pandas as pd
+
+    from .kit import Kit
 
 DEBUG_ENV = "CITYSCORE_DEBUG"
 
@@ -261,6 +262,8 @@ def _run(args: argparse.Namespace) -> int:
             "(or neither, to list the import batches)"
         )
         raise ConfigError(msg)
+    from .kit import Kit
+
     kit = Kit(args.db) if getattr(args, "needs_kit", True) else None
     if getattr(args, "handler", None) is not None:
         return int(args.handler(kit, args) or 0)
@@ -360,6 +363,8 @@ def _cell_text(value: object, number_text: Callable[[object], str]) -> str:
 
 def _score(kit: Kit, args: argparse.Namespace) -> None:
     from . import export
+    from .render import scores_json
+    from .score_files import write_scores
 
     if args.format == "parquet" and not args.out:
         msg = "--format parquet writes a binary file: give it one with --out FILE.parquet"
@@ -396,6 +401,8 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
 
 def _area_tables(scores: pd.DataFrame) -> str:
     """The terminal scoreboard; by area, one titled board per area after the citywide one."""
+    from .render import scores_table
+
     if "area" not in scores:
         return scores_table(scores.assign(metric=scores["metric"].map(printable)))
     blocks = []

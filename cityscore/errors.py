@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the CLI's help and its error paths need not load pandas
+    import pandas as pd
 
 
 class CityScoreError(Exception):

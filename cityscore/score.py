@@ -230,6 +230,20 @@ def _area_labels(frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return codes, [*labels, ""]
 
 
+def _positions(labels: pd.Series, names: list[str] | pd.Index) -> np.ndarray:
+    """Index of each label in ``names`` (-1 where absent), each distinct label looked up once.
+
+    ``Index.get_indexer`` on millions of text labels hashes each row; factorising first is several
+    times faster and gives the same positions.
+    """
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        codes, uniques = labels.cat.codes.to_numpy(), labels.cat.categories
+    else:
+        codes, uniques = pd.factorize(labels)  # a missing label gets code -1
+    lookup = np.append(pd.Index(names).get_indexer(uniques), -1)
+    return lookup[codes]
+
+
 def _area_codes(frame: pd.DataFrame, areas: pd.Index) -> np.ndarray:
     """Per row: the index of its area in ``areas`` (``len(areas)`` if not there), -1 if citywide."""
     codes, labels = _area_labels(frame)
@@ -263,7 +277,7 @@ class _Layout:
         for frame in (observations, targets):
             codes, frame_labels = _area_labels(frame)
             is_area = np.array([bool(x) for x in frame_labels])[codes]
-            known = names.get_indexer(frame["metric"][is_area])
+            known = _positions(frame["metric"][is_area], names)
             used[known[known >= 0]] = True
             labels |= {frame_labels[c] for c in np.unique(codes[is_area][known >= 0])}
         return cls(metrics, pd.Index(sorted(labels), dtype=object), np.flatnonzero(used))
@@ -386,7 +400,7 @@ class _Grid:
         dates = pd.to_datetime(obs["date"])
         # Before the day after ``end``, so a reading with a time of day on ``end`` still counts.
         keep = ((dates >= self.origin) & (dates < self.end + pd.Timedelta(days=1))).to_numpy()
-        metric = pd.Index(self.names).get_indexer(obs["metric"][keep])
+        metric = _positions(obs["metric"][keep], self.names)
         area = _area_codes(obs[keep], self.layout.areas)
         rows = (dates[keep] - self.origin).dt.days.to_numpy()
         ok = metric >= 0

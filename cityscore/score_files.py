@@ -74,8 +74,9 @@ CSV = _csv_style(SCORE_COLUMNS)
 JSON = _json_style(SCORE_COLUMNS)
 
 
-def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
-    """``as_of,metric,period,value,target,score,status,note`` rows as UTF-8 bytes, chunk by chunk."""
+def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes | memoryview]:
+    """``as_of,metric,period,value,target,score,status,note`` rows as UTF-8 bytes, chunk by chunk
+    (views of Arrow buffers: write them, or ``b"".join`` them)."""
     columns = columns_of(scores)
     yield (",".join(columns) + "\n").encode()
     yield from _chunks(scores, _csv_style(columns))
@@ -85,7 +86,7 @@ def json_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
     """A JSON list of score rows (``null`` for no score), as ``json.dumps(rows, indent=1)`` prints it."""
     opened = False
     for records in _chunks(scores, _json_style(columns_of(scores))):
-        yield (b",\n" if opened else b"[\n") + records[: -len(b",\n")]
+        yield (b",\n" if opened else b"[\n") + records[: -len(b",\n")].tobytes()
         opened = True
     yield b"\n]" if opened else b"[]"
 
@@ -127,7 +128,7 @@ def parquet_table(scores: pd.DataFrame):
 # --- chunks of rows -----------------------------------------------------------------------------
 
 
-def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
+def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[memoryview]:
     """The rows of ``scores`` in ``style``, chunk by chunk, formatted on a few threads in order."""
     columns = columns_of(scores)
     frame = scores[columns]
@@ -142,7 +143,7 @@ def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
         for i, name in enumerate(columns)
     ]
 
-    def rows(start: int) -> bytes:
+    def rows(start: int) -> memoryview:
         chunk = slice(start, start + CHUNK_ROWS)
         return _joined([cell(chunk) for cell in cells], style.separator)
 
@@ -157,16 +158,20 @@ def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[bytes]:
             yield pending.popleft().result()
 
 
-def _joined(columns: list, separator: str) -> bytes:
-    """Cells joined row by row, all rows as one run of UTF-8 bytes."""
+def _joined(columns: list, separator: str) -> memoryview:
+    """Cells joined row by row, all rows as one run of UTF-8 bytes.
+
+    A view of Arrow's own buffer, not a copy: at 2,000 metrics x 10 years copying each chunk into
+    a ``bytes`` cost a second pass over 2.6 GB and a page fault per page of it.
+    """
     import pyarrow.compute as pc
 
     joined = pc.binary_join_element_wise(*columns, separator)
     _, offsets, data = joined.buffers()
     if data is None:
-        return b""
+        return memoryview(b"")
     bounds = np.frombuffer(offsets, dtype=np.int32)[joined.offset : joined.offset + len(joined) + 1]
-    return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])).to_pybytes()
+    return memoryview(data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])))
 
 
 # --- cells of one column ------------------------------------------------------------------------

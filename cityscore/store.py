@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from . import audit, columnar, writes
-from .catalog import empty_metrics
+from .catalog import BASELINE_DAYS, PERIODS, empty_metrics
 from .config import database_url, redact_url
 from .dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from .errors import StoreError
@@ -163,6 +163,20 @@ class Store:
         """
         with self.transaction() as conn:
             return columnar.read_observations(conn, start, end, with_source, areas=areas)
+
+    def scoring_observations(self, first: dt.date, last: dt.date) -> pd.DataFrame:
+        """The observations scores for ``first`` to ``last`` depend on, area rows included.
+
+        Every metric's rows from the longest window (a quarter) before ``first``; a history-baseline
+        metric's from the baseline's year before it. Scores from these equal scores from all rows
+        (a test checks it), and a one-date score of 2,000 metrics reads under half the rows.
+        """
+        window = dt.timedelta(days=max(PERIODS.values()) - 1)
+        history = dt.timedelta(days=BASELINE_DAYS)
+        with self.transaction() as conn:
+            return columnar.read_observations(
+                conn, first - window, last, areas=True, history_from=first - history
+            )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""

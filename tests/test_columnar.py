@@ -84,3 +84,45 @@ def test_which_databases_are_read_through_adbc(url: str, fast: bool) -> None:
     assert (uri is not None) == fast
     if uri and url.startswith("postgresql"):
         assert uri == "postgresql://u:p@localhost:5432/city"  # libpq's own URI
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
+    """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
+    from cityscore.catalog import BASELINE_DAYS, PERIODS
+    from cityscore.score import score_by_area, score_range
+
+    from .conftest import DEMO_END
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'city.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    kit = Kit(url)
+    kit.load_demo(DEMO_END, areas=True)
+    everything = kit.observations(areas=True)
+    metrics, targets = kit.metrics(), kit.targets(areas=True)
+    history = set(metrics.loc[metrics["baseline"] == "history", "name"])
+    assert history and len(history) < len(metrics)
+    end = pd.Timestamp(DEMO_END)
+    window, year = dt.timedelta(days=max(PERIODS.values()) - 1), dt.timedelta(days=BASELINE_DAYS)
+    for first in (end, end - pd.Timedelta(days=40)):
+        read = kit.store.scoring_observations(first.date(), end.date())
+        early = read["date"] < first - window
+        assert early.any() and set(read.loc[early, "metric"]) <= history
+        assert len(read) < len(everything[everything["date"] >= first - year])
+        with kit.store.transaction() as conn:
+            rows = read_observations(
+                conn,
+                first.date() - window,
+                end.date(),
+                areas=True,
+                history_from=first.date() - year,
+                arrow=False,
+            )
+        pd.testing.assert_frame_equal(read, rows)  # the fast read and SQLAlchemy's agree
+        for scorer in (score_range, score_by_area):
+            expected = scorer(everything, metrics, targets, first, end)
+            pd.testing.assert_frame_equal(scorer(read, metrics, targets, first, end), expected)
+        expected = score_range(everything, metrics, kit.targets(), first, end)
+        pd.testing.assert_frame_equal(kit.scores(start=first, end=end), expected)
