@@ -30,6 +30,10 @@ if (
     from .kit import Kit
 
 DEBUG_ENV = "CITYSCORE_DEBUG"
+# NumPy asks the kernel for huge pages for big arrays; where the kernel then compacts memory on
+# each fault (Debian's default "madvise" defrag), scoring 2,000 metrics x 10 years spent about 5 s
+# of system time on it (benchmarks/README.md). A user's own setting wins. Set before NumPy loads.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
 def build_parser() -> argparse.ArgumentParser:
