@@ -1,20 +1,26 @@
 """Views of scores by area for the report and the explorer: one metric across the areas, an areas x
 metrics heat table, and a map of the areas drawn from a city's GeoJSON (inlined: works offline).
 
-DataFrame in, DataFrame (or an Altair chart spec) out; the scores come from ``Kit.scores(by="area")``.
+DataFrame in, DataFrame (or an Altair chart spec, or escaped HTML) out; the scores come from
+``Kit.scores(by="area")``. Altair is imported only to draw the map: ``cityscore report`` checks a
+city's GeoJSON (``load_geojson``) before its kernel starts, and that check stays light.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
 import pandas as pd
 
 from .catalog import CITYWIDE
 from .errors import ConfigError
 from .score import DateLike, as_date
+
+if TYPE_CHECKING:
+    import altair as alt
 
 AREA_COLUMNS = ["area", "score", "status", "value", "target", "note"]
 NAME_PROPERTY = "name"  # each GeoJSON feature names its area in properties.name
@@ -101,7 +107,12 @@ def area_map(
 ) -> alt.Chart:
     """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
     the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
-    the chart draws offline; the identity projection takes coordinates as drawn (any winding)."""
+    the chart draws offline; the identity projection takes coordinates as drawn (any winding).
+    Its marks are hidden from screen readers: the description names every area and its score."""
+    import altair as alt
+
+    from .charts import accessible
+
     records = [
         {
             "area": r.area,
@@ -116,8 +127,8 @@ def area_map(
     spread = max([MIN_SPREAD, *scored])
     # A text alternative for screen readers: every area and its score.
     description = f"{title}: " + "; ".join(f"{r['area']} {_shown(r['score'])}" for r in records)
-    return (
-        alt.Chart(shapes, title=title, description=description, width=width, height=width * 0.6)
+    chart = (
+        alt.Chart(shapes, title=title, width=width, height=width * 0.6)
         .mark_geoshape(stroke="white", strokeWidth=1.5)
         .transform_calculate(area=f"datum.properties.{NAME_PROPERTY}")
         .transform_lookup(
@@ -144,6 +155,66 @@ def area_map(
         )
         .project(type="identity", reflectY=True)
     )
+    return accessible(chart, description)
+
+
+def map_names(geojson: dict) -> list[str]:
+    """The area names of a ``load_geojson`` document, in feature order."""
+    return [str(f["properties"][NAME_PROPERTY]) for f in geojson["features"]]
+
+
+def unmatched(geojson: dict, areas: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(areas in the data with no shape in the map, shapes in the map with no area in the data)."""
+    names, areas = set(map_names(geojson)), set(areas)
+    return sorted(areas - names), sorted(names - areas)
+
+
+def shipped_map(areas: Iterable[str]) -> Path | None:
+    """The demo city's GeoJSON, shipped with the kit, when ``areas`` are exactly the demo's areas."""
+    from .demo import AREAS, AREAS_GEOJSON
+
+    return AREAS_GEOJSON if set(areas) == set(AREAS) and AREAS_GEOJSON.is_file() else None
+
+
+def heat_html(table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str) -> str:
+    """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
+    status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none."""
+    from .display import _board_cell, escape
+
+    head = '<th scope="col">Area</th>' + "".join(
+        f'<th scope="col">{escape(metric)}</th>' for metric in table.columns
+    )
+    body = "".join(
+        f'<tr><th scope="row">{escape(area)}</th>'
+        + "".join(
+            _board_cell(table.at[area, metric], statuses.at[area, metric], "no score")
+            for metric in table.columns
+        )
+        + "</tr>"
+        for area in table.index
+    )
+    return (
+        f'<div class="table-wrap"><table class="heat"><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def heat_frames(
+    scores: pd.DataFrame,
+    metrics: Sequence[str],
+    period: str = "month",
+    as_of: DateLike | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scores, statuses) of ``heat_table`` limited to ``metrics``, in that order."""
+    table = heat_table(scores, period, as_of).reindex(columns=list(metrics))
+    day = as_date(as_of) if as_of is not None else pd.Timestamp(scores["as_of"].max())
+    rows = scores[(scores["area"] != "") & (scores["period"] == period) & (scores["as_of"] == day)]
+    statuses = rows.assign(
+        area=rows["area"].astype(str),
+        metric=rows["metric"].astype(str),
+        status=rows["status"].astype(object),
+    ).pivot(index="area", columns="metric", values="status")
+    return table, statuses.reindex(index=table.index, columns=table.columns)
 
 
 def _shown(score: float | None) -> str:

@@ -240,3 +240,18 @@ def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
             out["scored"] > 0, out["below_one"] / out["scored"], np.nan
         )
     return out.reset_index()[EQUITY_COLUMNS]
+
+
+def widest_gaps(equity_rows: pd.DataFrame, as_of: DateLike, period: str = "month") -> pd.DataFrame:
+    """The metrics (not the CityScore) of an ``equity`` frame on ``as_of`` in ``period``, the widest
+    gap first: lowest worst ÷ best, ties by metric name. Only metrics scored in at least two areas
+    with a best score above 0 have a gap. Columns: ``EQUITY_COLUMNS``, ``metric`` as text."""
+    rows = equity_rows[
+        (equity_rows["as_of"] == as_date(as_of))
+        & (equity_rows["period"].astype(str) == period)
+        & (equity_rows["metric"].astype(str) != CITYWIDE)
+        & (equity_rows["scored"] >= 2)
+        & equity_rows["gap"].notna()
+    ]
+    rows = rows.assign(metric=rows["metric"].astype(str))
+    return rows.sort_values(["gap", "metric"], kind="stable").reset_index(drop=True)
