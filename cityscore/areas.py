@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 AREA_COLUMNS = ["area", "score", "status", "value", "target", "note"]
 NAME_PROPERTY = "name"  # each GeoJSON feature names its area in properties.name
 NO_SCORE_COLOR = "#d9d9d9"
+NO_SCORE_TEST = "!isValid(datum.score)"  # an area without a score, or a shape without an area
 MIN_SPREAD = 0.1  # the colour scale spans at least 0.9 .. 1.1
 
 
@@ -108,6 +109,7 @@ def area_map(
     """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
     the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
     the chart draws offline; the identity projection takes coordinates as drawn (any winding).
+    Shapes with no score are kept (``invalid=None``), not filtered out as Vega-Lite would.
     Its marks are hidden from screen readers: the description names every area and its score."""
     import altair as alt
 
@@ -129,15 +131,17 @@ def area_map(
     description = f"{title}: " + "; ".join(f"{r['area']} {_shown(r['score'])}" for r in records)
     chart = (
         alt.Chart(shapes, title=title, width=width, height=width * 0.6)
-        .mark_geoshape(stroke="white", strokeWidth=1.5)
+        .mark_geoshape(stroke="white", strokeWidth=1.5, invalid=None)
         .transform_calculate(area=f"datum.properties.{NAME_PROPERTY}")
         .transform_lookup(
             lookup="area",
             from_=alt.LookupData(alt.Data(values=records), "area", ["score", "status"]),
         )
         .encode(
+            # The grey test first: Vega-Lite would paint an invalid score with the scale's end.
             color=alt.condition(
-                "isValid(datum.score)",
+                NO_SCORE_TEST,
+                alt.value(NO_SCORE_COLOR),
                 alt.Color(
                     "score:Q",
                     title="score",
@@ -145,7 +149,6 @@ def area_map(
                         scheme="redyellowblue", domain=[1 - spread, 1 + spread], domainMid=1.0
                     ),
                 ),
-                alt.value(NO_SCORE_COLOR),
             ),
             tooltip=[
                 alt.Tooltip("area:N", title="area"),

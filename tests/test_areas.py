@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -542,11 +543,17 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     looked_up = spec["transform"][1]["from"]["data"]["values"]
     assert {r["area"] for r in looked_up} == set(demo.AREAS)
     assert {"area": demo.LEFT_BEHIND, "score": None, "status": "no score"} in looked_up
-    assert spec["encoding"]["color"]["condition"]["test"] == "isValid(datum.score)"
-    assert spec["encoding"]["color"]["value"] == areas.NO_SCORE_COLOR
-    scale = spec["encoding"]["color"]["condition"]["scale"]
+    assert spec["encoding"]["color"]["condition"]["test"] == areas.NO_SCORE_TEST
+    assert spec["encoding"]["color"]["condition"]["value"] == areas.NO_SCORE_COLOR
+    scale = spec["encoding"]["color"]["scale"]
     assert scale["domainMid"] == 1.0 and sum(scale["domain"]) == pytest.approx(2.0)
     assert f"{demo.LEFT_BEHIND} no score" in spec["description"]  # a text alternative
+    # Drawn by Vega itself: every shape, the one without a score in grey (not dropped, not red).
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(spec)
+    fills = re.findall(r'<path [^>]*d="M[^"]*" fill="([^"]+)" stroke="white"', svg)
+    assert len(fills) == len(demo.AREAS) and fills.count(areas.NO_SCORE_COLOR) == 1
 
 
 @pytest.mark.parametrize(
