@@ -82,6 +82,9 @@ def load_geojson(path: str | Path) -> dict:
     except FileNotFoundError:
         msg = f"no areas map at {path}; give the path of the city's areas.geojson"
         raise ConfigError(msg) from None
+    except OSError as exc:  # a folder, no permission, ...
+        msg = f"cannot read the areas map {path}: {exc.strerror}; give the path of the city's areas.geojson"
+        raise ConfigError(msg) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path} is not a GeoJSON file (JSON text): {exc}"
         raise ConfigError(msg) from None

@@ -257,6 +257,8 @@ def test_a_missing_or_bad_areas_map_is_one_line_from_the_cli(tiny: Path, tmp_pat
     assert_clean_failure(
         cli("report", "--out", out, "--areas-map", str(bad), db=url), "bad.geojson"
     )
+    folder = cli("report", "--out", out, "--areas-map", str(tmp_path), db=url)
+    assert_clean_failure(folder, "cannot read the areas map", "Is a directory")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*/*.html"))
 
 
