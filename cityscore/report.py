@@ -523,7 +523,7 @@ def areas_section(
 
 
 def _areas_intro(daily: DailyData, n_areas: int) -> str:
-    from .catalog import CITYWIDE
+    from .catalog import CITYWIDE, PERIODS
     from .render import round_half_even as _r
 
     eq = daily.equity
@@ -533,8 +533,9 @@ def _areas_intro(daily: DailyData, n_areas: int) -> str:
         & (eq["period"].astype(str) == AREA_PERIOD)
     ]
     text = (
-        f"The city's {n_areas} areas scored by the same rules as the city, on their "
-        f"{AREA_PERIOD} scores (the 30 days to {daily.as_of.date()})."
+        f"Each of the city's {n_areas} areas is scored by the same rules as the city; they are "
+        f"compared here on their {AREA_PERIOD} scores (the {PERIODS[AREA_PERIOD]} days to "
+        f"{daily.as_of.date()})."
     )
     if len(city) and city.iloc[0]["scored"] > 0:
         c = city.iloc[0]
