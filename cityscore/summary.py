@@ -207,32 +207,35 @@ def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
     area scores half the best's); ``share_below_one`` = scored areas below 1 ÷ scored areas. Areas
     without a score are counted in ``areas`` only. Columns: ``EQUITY_COLUMNS``.
 
-    Vectorized (group reductions, no sort of the rows): a year of 200 metrics x 25 areas takes about
-    a second.
+    Vectorized (one grouping, then NumPy reductions by group id; no sort of the rows).
     """
     keys = ["as_of", "metric", "period"]
     rows = area_scores.loc[area_scores["area"] != "", [*keys, "area", "score"]]
     grouped = rows.groupby(keys, observed=True, sort=True)
     group = grouped.ngroup().to_numpy()
-    score = pd.Series(rows["score"].to_numpy(dtype=float))
-    by_group = score.groupby(group)
     out = grouped.size().rename("areas").to_frame()
-    out["scored"] = by_group.count().to_numpy()
-    out["below_one"] = (score < 1).groupby(group).sum().to_numpy()
+    n = len(out)
+    score = rows["score"].to_numpy(dtype=float)
+    scored = ~np.isnan(score)
+    out["scored"] = np.bincount(group, weights=scored, minlength=n).astype(np.int64)
+    out["below_one"] = np.bincount(group, weights=scored & (score < 1), minlength=n).astype(
+        np.int64
+    )
     # Areas ranked by name, so that a tie goes to the first area by name.
     codes, labels = pd.factorize(rows["area"])
     names = np.array([str(label) for label in labels] or [""], dtype=object)
     by_name = np.argsort(names.astype(str), kind="stable")
     rank = np.empty(len(names), dtype=np.int64)
     rank[by_name] = np.arange(len(names))
-    area_rank = pd.Series(rank[codes], dtype=float)
-    for label, extreme in (("best", by_group.max()), ("worst", by_group.min())):
-        extreme = extreme.to_numpy()
-        first = area_rank.where(score.to_numpy() == extreme[group]).groupby(group).min().to_numpy()
-        found = ~np.isnan(first)
-        out[f"{label}_area"] = np.where(
-            found, names[by_name[np.nan_to_num(first).astype(int)]], None
-        )
+    area_rank = rank[codes]
+    for label, pick in (("best", np.fmax), ("worst", np.fmin)):
+        extreme = np.full(n, np.nan)
+        pick.at(extreme, group, score)  # fmax / fmin skip NaN: NaN only where none is scored
+        at_extreme = scored & (score == extreme[group])
+        first = np.full(n, len(names))
+        np.minimum.at(first, group[at_extreme], area_rank[at_extreme])
+        found = first < len(names)
+        out[f"{label}_area"] = np.where(found, names[by_name[np.where(found, first, 0)]], None)
         out[f"{label}_score"] = extreme
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gap"] = np.where(out["best_score"] > 0, out["worst_score"] / out["best_score"], np.nan)
