@@ -339,7 +339,6 @@ def test_report_with_a_map_draws_the_areas_offline(
         assert page.get_by_text("with no area in the data (grey): Nowhere").count() == 1
         assert page.locator("script:not([type]), script[type='text/javascript']").count() == 2
         assert_section_is_accessible(page)
-        page.locator("#Across-neighbourhoods").screenshot(path=str(artifacts_dir / "areas-h2.png"))
         page.screenshot(path=str(artifacts_dir / "report-areas-map.png"), full_page=True)
     finally:
         page.context.close()
