@@ -100,6 +100,11 @@ class Kit:
         end = as_date(end).date() if end is not None else None
         return self.store.observations(start, end, areas=areas)
 
+    def areas(self) -> list[str]:
+        """The areas (neighbourhoods) the database has values or targets for, sorted; citywide
+        (the empty area) is left out. Cheap at any size: it never reads the observations."""
+        return self.store.areas()
+
     def latest_date(self) -> dt.date:
         """The latest date with data; a clear error for an empty database."""
         _, last = self.store.date_range()
@@ -259,16 +264,22 @@ class Kit:
         target: float | str,
         *,
         source: str = "metric editor",
+        area: str = "",
     ) -> ImportResult:
-        """Change a metric's target from ``effective_from`` on (past scores before it keep the old one)."""
+        """Change a metric's target from ``effective_from`` on (past scores before it keep the old one);
+        with ``area``, the target of that area only, validated like a one-row targets.csv."""
         when = (
             effective_from
             if isinstance(effective_from, str)
             else as_date(effective_from).strftime("%Y-%m-%d")
         )
-        rows = pd.DataFrame(
-            [{"metric": metric, "effective_from": when, "target": _cell(target)}], dtype=object
-        )
+        row = {
+            "metric": metric,
+            "effective_from": when,
+            "target": _cell(target),
+            "area": _cell(area),
+        }
+        rows = pd.DataFrame([row], dtype=object)
         targets = load.validate_targets(rows.assign(line=1), self.metrics(), source)
         return self.store.write_targets(targets, source)
 

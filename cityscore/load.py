@@ -1005,6 +1005,7 @@ def _with_area(
         return frame, keys
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
+    _check_text(problems, rows.assign(area=area), AREA, formula=True)  # as metric names are checked
     return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
 
 

@@ -64,12 +64,24 @@ def _metric_options(kit: Kit) -> list[tuple[str, str]]:
     return [(f"{r.category} · {r.name}", r.name) for r in metrics.itertuples()]
 
 
+def _area_box(kit: Kit) -> w.Combobox:
+    """An area field: pick a stored area or type a new one; empty = citywide."""
+    return w.Combobox(
+        description="Area",
+        options=kit.areas(),
+        placeholder="empty = citywide; or a neighbourhood",
+        ensure_option=False,
+        layout=WIDE,
+    )
+
+
 def _iso(value: dt.date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
 class ManualEntry:
-    """One day's value for one metric; after saving, that metric's new day and week scores."""
+    """One day's value for one metric (citywide or of one area); after saving, its new day and week
+    scores (the area's when an area is given)."""
 
     def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
         self.kit = kit
@@ -80,13 +92,14 @@ class ManualEntry:
         self.value = w.Text(description="Value", placeholder="e.g. 6.5 or 93%")
         self.numerator = w.Text(description="Numerator", placeholder="e.g. on-time repairs")
         self.denominator = w.Text(description="Denominator", placeholder="e.g. all repairs")
+        self.area = _area_box(kit)
         self.save = w.Button(description="Save", button_style="primary", icon="check")
         self.message = w.HTML()
         self.save.on_click(self.submit)
         self.metric.observe(self._show_fields, names="value")
         self._show_fields()
         self.widget = w.VBox(
-            [w.HTML("<h3>Manual entry</h3>"), self.metric, self.date, self.value, self.numerator,
+            [w.HTML("<h3>Manual entry</h3>"), self.metric, self.date, self.area, self.value, self.numerator,
              self.denominator, self.save, self.message]
         )  # fmt: skip
 
@@ -114,18 +127,21 @@ class ManualEntry:
                 value=None if ratio else self.value.value,
                 numerator=self.numerator.value if ratio else None,
                 denominator=self.denominator.value if ratio else None,
+                area=self.area.value,
             )
-            return _ok(str(result)) + self._scores_html()
+            return _ok(str(result)) + self._scores_html(self.area.value.strip())
 
-        _run(self.message, save)
+        if _run(self.message, save):
+            self.area.options = self.kit.areas()  # a new area can be picked next time
 
-    def _scores_html(self) -> str:
-        scores = self.kit.scores(self.date.value)
-        mine = scores[
-            (scores["metric"] == self.metric.value) & scores["period"].isin(["day", "week"])
-        ]
+    def _scores_html(self, area: str = "") -> str:
+        scores = self.kit.scores(self.date.value, by="area" if area else None)
+        mine = (scores["metric"] == self.metric.value) & scores["period"].isin(["day", "week"])
+        if area:
+            mine &= scores["area"] == area
+        title = f"New scores of {area}" if area else "New scores"
         return _frame_html(
-            mine[["period", "value", "target", "score", "status", "note"]], "New scores"
+            scores.loc[mine, ["period", "value", "target", "score", "status", "note"]], title
         )
 
 
@@ -165,6 +181,7 @@ class MetricEditor:
         )
         self.effective_from = w.DatePicker(description="From", value=dt.date.today())
         self.new_target = w.Text(description="New target")
+        self.target_area = _area_box(kit)
         self.change = w.Button(description="Change target")
         self.target_message = w.HTML()
         self.change.on_click(self.change_target)
@@ -172,7 +189,7 @@ class MetricEditor:
         self.widget = w.VBox(
             [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.save, self.message,
              w.HTML("<h4>Change a target from a date on</h4>"), self.target_metric, self.effective_from,
-             self.new_target, self.change, self.target_message]
+             self.target_area, self.new_target, self.change, self.target_message]
         )  # fmt: skip
 
     def _load(self, _change: object = None) -> None:
@@ -202,11 +219,15 @@ class MetricEditor:
     def change_target(self, _button: object = None) -> None:
         def change() -> str:
             result = self.kit.set_target(
-                self.target_metric.value, _iso(self.effective_from.value), self.new_target.value
+                self.target_metric.value,
+                _iso(self.effective_from.value),
+                self.new_target.value,
+                area=self.target_area.value,
             )
             return _ok(str(result))
 
-        _run(self.target_message, change)
+        if _run(self.target_message, change):
+            self.target_area.options = self.kit.areas()
 
 
 class CsvUpload:
@@ -313,6 +334,7 @@ class SqlServer:
         self.value_column = w.Text(description="value col", value="value")
         self.numerator_column = w.Text(description="numerator col", value="numerator")
         self.denominator_column = w.Text(description="denominator col", value="denominator")
+        self.area_column = w.Text(description="area col", placeholder="empty: every row citywide")
         self.start = w.DatePicker(description="First day", value=default_start)
         self.lookback = w.IntText(description="Look-back", value=7)
         self.preview_button = w.Button(description="Preview")
@@ -323,7 +345,13 @@ class SqlServer:
         self.preview_button.on_click(self.preview)
         self.sync_button.on_click(self.sync)
         columns = w.VBox(
-            [self.date_column, self.value_column, self.numerator_column, self.denominator_column]
+            [
+                self.date_column,
+                self.value_column,
+                self.numerator_column,
+                self.denominator_column,
+                self.area_column,
+            ]
         )
         self.widget = w.VBox(
             [w.HTML("<h3>SQL server</h3>"), self.url, self.password, self.test, self.metric, self.query,
@@ -345,6 +373,8 @@ class SqlServer:
             columns[role] = box.value
         kind = self.kit.metrics().set_index("name")["kind"].get(self.metric.value, "value")
         drop = ("numerator", "denominator") if kind == "value" else ("value",)
+        if self.area_column.value.strip():
+            columns["area"] = self.area_column.value.strip()
         spec: dict = {"source": "server", "columns": {k: v for k, v in columns.items() if k not in drop},
                       "lookback_days": self.lookback.value}  # fmt: skip
         if self.query.value.strip():
