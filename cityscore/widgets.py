@@ -419,10 +419,66 @@ class SqlServer:
         _run(self.message, run)
 
 
+class Audit:
+    """Every version of one day's value (citywide or of one area), and undo of a whole batch."""
+
+    BATCH_COLUMNS = ("id", "kind", "source", "created_at", "inserted", "updated", "unchanged",
+                     "undone_at")  # fmt: skip
+    SHOWN_BATCHES = 20
+
+    def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
+        self.kit = kit
+        self.metric = w.Dropdown(description="Metric", options=_metric_options(kit), layout=WIDE)
+        self.date = w.DatePicker(
+            description="Date", value=default_date or dt.date.today() - dt.timedelta(days=1)
+        )
+        self.area = _area_box(kit)
+        self.show = w.Button(description="Show versions", icon="history")
+        self.versions = w.HTML()
+        self.batch = w.IntText(description="Batch id")
+        self.undo_button = w.Button(description="Undo batch", button_style="warning", icon="undo")
+        self.batches = w.HTML()
+        self.message = w.HTML()
+        self.show.on_click(self.show_versions)
+        self.undo_button.on_click(self.undo)
+        self.show_batches()
+        self.widget = w.VBox(
+            [w.HTML("<h3>Versions of a day's value</h3>"), self.metric, self.date, self.area, self.show,
+             self.versions, w.HTML("<h3>Undo a whole batch</h3>"), self.batches, self.batch,
+             self.undo_button, self.message]
+        )  # fmt: skip
+
+    def show_versions(self, _button: object = None) -> None:
+        """The day's versions, oldest first, each with its area, source and batch."""
+        area = self.area.value.strip()
+
+        def versions() -> str:
+            found = self.kit.history(self.metric.value, self.date.value, area)
+            where = f"in {area}" if area else "citywide"
+            title = f"{self.metric.value} on {_iso(self.date.value)}, {where}"
+            if found.empty:
+                return _ok(f"{title}: no value stored")
+            return _frame_html(found.assign(area=area)[["area", *found.columns]], title)
+
+        _run(self.versions, versions)
+
+    def show_batches(self) -> None:
+        """The latest batches, newest first (an undo is a batch too)."""
+        batches = self.kit.batches()
+        latest = batches.iloc[::-1][list(self.BATCH_COLUMNS)]
+        self.batches.value = _frame_html(latest, "Latest batches", limit=self.SHOWN_BATCHES)
+
+    def undo(self, _button: object = None) -> None:
+        if _run(self.message, lambda: _ok(str(self.kit.undo(self.batch.value)))):
+            self.show_batches()
+            self.area.options = self.kit.areas()  # an undone area may be gone
+
+
 def data_entry(kit: Kit) -> w.Tab:
-    """All four panels in tabs, for a notebook."""
-    panels = [ManualEntry(kit), MetricEditor(kit), CsvUpload(kit), SqlServer(kit)]
+    """All five panels in tabs, for a notebook."""
+    panels = [ManualEntry(kit), MetricEditor(kit), CsvUpload(kit), SqlServer(kit), Audit(kit)]
     tabs = w.Tab(children=[p.widget for p in panels])
-    for i, title in enumerate(["Manual entry", "Metric editor", "CSV upload", "SQL server"]):
+    titles = ["Manual entry", "Metric editor", "CSV upload", "SQL server", "History and undo"]
+    for i, title in enumerate(titles):
         tabs.set_title(i, title)
     return tabs

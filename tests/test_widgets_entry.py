@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from cityscore import Kit, ValidationError
-from cityscore.widgets import CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
+from cityscore.widgets import Audit, CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
 
 METRICS = b"""name,category,direction,kind,aggregation,target
 EMS Response,Safety,lower,value,median,6
@@ -178,11 +179,12 @@ def test_sql_server_panel(city: Kit, postgres_url: str) -> None:
 
 def test_data_entry_tabs(city: Kit) -> None:
     tabs = data_entry(city)
-    assert [tabs.get_title(i) for i in range(4)] == [
+    assert [tabs.get_title(i) for i in range(5)] == [
         "Manual entry",
         "Metric editor",
         "CSV upload",
         "SQL server",
+        "History and undo",
     ]
 
 
@@ -257,7 +259,7 @@ def test_csv_upload_preview_shows_the_area(city: Kit) -> None:
     assert panel.confirm.disabled and "formula" in panel.preview.value
 
 
-def test_sql_server_panel_with_an_area_column(city: Kit, tmp_path) -> None:
+def test_sql_server_panel_with_an_area_column(city: Kit, tmp_path: Path) -> None:
     import sqlalchemy as sa
 
     url = f"sqlite:///{tmp_path / 'source.db'}"
@@ -277,3 +279,31 @@ def test_sql_server_panel_with_an_area_column(city: Kit, tmp_path) -> None:
     panel.sync_button.click()
     assert "2 inserted" in panel.message.value
     assert city.areas() == ["Roxbury"] and city.observations()["value"].tolist() == [6.0]
+
+
+def test_history_and_undo_show_the_area(city: Kit) -> None:
+    city.enter("EMS Response", "2026-01-02", value=5, area="Roxbury")
+    city.enter("EMS Response", "2026-01-02", value=6)  # the citywide day is another value
+    corrected = city.enter("EMS Response", "2026-01-02", value=7, area="Roxbury", source="fix")
+    panel = Audit(city, default_date=dt.date(2026, 1, 2))
+    assert "Latest batches" in panel.batches.value and "fix" in panel.batches.value
+    panel.metric.value, panel.area.value = "EMS Response", "Roxbury"
+    panel.show.click()
+    assert "EMS Response on 2026-01-02, in Roxbury" in panel.versions.value
+    assert "<th>area</th>" in panel.versions.value and panel.versions.value.count("Roxbury") == 3
+    assert "superseded" in panel.versions.value and "6.0" not in panel.versions.value
+    panel.area.value = ""
+    panel.show.click()
+    assert "citywide" in panel.versions.value and "6.0" in panel.versions.value
+    panel.area.value = "Back Bay"
+    panel.show.click()
+    assert "in Back Bay: no value stored" in panel.versions.value
+    panel.batch.value = corrected.batch_id
+    panel.undo_button.click()
+    assert "undo of batch" in panel.message.value and "1 updated" in panel.message.value
+    roxbury = city.observations(areas=True).query("area == 'Roxbury'")
+    assert roxbury["value"].tolist() == [5.0]  # the overwritten area value is back
+    assert "undo of batch" in panel.batches.value  # the list shows the undo as a batch
+    panel.undo_button.click()  # twice: a clear message, nothing changes
+    assert "already undone" in panel.message.value
+    assert city.observations(areas=True).query("area == 'Roxbury'")["value"].tolist() == [5.0]
