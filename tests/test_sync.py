@@ -496,3 +496,36 @@ def test_same_day_twice_in_one_area_is_a_conflict(city: Kit, tmp_path: Path) -> 
     ):
         city.sync(area_config(url), end="2026-01-31")
     assert city.observations(areas=True).empty
+
+
+def test_the_area_example_in_templates_sources_yml_runs(city: Kit, tmp_path: Path) -> None:
+    """The commented example, uncommented and pointed at a SQLite copy of its table, syncs areas."""
+    import yaml
+
+    from cityscore.config import TEMPLATES_DIR
+
+    text = (TEMPLATES_DIR / "sources.yml").read_text(encoding="utf-8")
+    block = text.split("# Areas (neighbourhoods)")[1]
+    example = "\n".join(
+        line.replace("#", "", 1)[1:]
+        for line in block.splitlines()
+        if line.startswith(("  #   ", "  # Community"))
+    )
+    spec = yaml.safe_load(example)["Community Center Visits"]
+    path = tmp_path / "visits.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE center_visits (visit_date TEXT, neighbourhood TEXT)"))
+        conn.execute(sa.text(
+            "INSERT INTO center_visits VALUES ('2026-01-01', 'Riverside'), ('2026-01-01', 'Riverside'),"
+            " ('2026-01-01', 'Old Quarry')"
+        ))  # fmt: skip
+    engine.dispose()
+    city.save_metric("Community Center Visits", direction="higher", baseline="history")
+    cfg = {"sources": {"city311": {"url": f"sqlite:///{path}"}},
+           "metrics": {"Community Center Visits": {**spec, "start": "2026-01-01"}}}  # fmt: skip
+    assert city.sync(cfg, end="2026-01-02")[0].inserted == 2
+    assert sorted(stored_areas(city)) == [
+        ("2026-01-01", "Old Quarry", 1.0),
+        ("2026-01-01", "Riverside", 2.0),
+    ]
