@@ -135,10 +135,8 @@ class ManualEntry:
             self.area.options = self.kit.areas()  # a new area can be picked next time
 
     def _scores_html(self, area: str = "") -> str:
-        scores = self.kit.scores(self.date.value, by="area" if area else None)
-        mine = (scores["metric"] == self.metric.value) & scores["period"].isin(["day", "week"])
-        if area:
-            mine &= scores["area"] == area
+        scores = self.kit.metric_scores(self.metric.value, self.date.value, area=area)
+        mine = scores["period"].isin(["day", "week"])
         title = f"New scores of {area}" if area else "New scores"
         return _frame_html(
             scores.loc[mine, ["period", "value", "target", "score", "status", "note"]], title

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cityscore import Kit, ValidationError
@@ -307,3 +308,22 @@ def test_history_and_undo_show_the_area(city: Kit) -> None:
     panel.undo_button.click()  # twice: a clear message, nothing changes
     assert "already undone" in panel.message.value
     assert city.observations(areas=True).query("area == 'Roxbury'")["value"].tolist() == [5.0]
+
+
+def test_metric_scores_match_the_whole_city_scored_by_area(tmp_path: Path) -> None:
+    """The form's quick one-metric read gives exactly the rows of scoring the whole city by area."""
+    from tests.conftest import DEMO_END
+
+    kit = Kit(f"sqlite:///{tmp_path / 'areas.db'}")
+    kit.load_demo(DEMO_END, areas=True)
+    everything = kit.scores(DEMO_END, by="area")
+    checked = 0
+    for metric in kit.metrics()["name"]:
+        for area in ["", *kit.areas()[:3]]:
+            quick = kit.metric_scores(metric, DEMO_END, area=area)
+            full = everything[(everything["metric"] == metric) & (everything["area"] == area)]
+            pd.testing.assert_frame_equal(  # categoricals of one metric against all of them
+                quick, full.reset_index(drop=True), check_categorical=False
+            )
+            checked += len(quick)
+    assert checked > 100
