@@ -104,7 +104,7 @@ def _sqlite_observations(
 ) -> pd.DataFrame:
     """``read_observations`` on SQLite: the fewest Python objects per row, sorted afterwards.
 
-    Rows come as (metric id, date as Unix seconds, area, three floats) straight into typed NumPy
+    Rows come as (metric id, days since 1970, area, three floats) straight into typed NumPy
     fields, in the table's own order (a scan, no temporary B-tree for ORDER BY; a one-year read
     through the date index, with no sort either); names are joined and rows put in metric, area,
     date order in NumPy. Measured at 2,000 metrics x 10 years: ``benchmarks/README.md``.
@@ -112,7 +112,7 @@ def _sqlite_observations(
     o, m = observations_table, metrics_table
     columns = [
         o.c.metric_id,
-        sa.func.unixepoch(o.c.date),
+        _days(o.c.date),
         o.c.area,
         *(o.c[f] for f in VALUE_FIELDS),
     ]
@@ -138,6 +138,12 @@ def _sqlite_observations(
     return _observation_frame(rows, names, with_source, areas)
 
 
+def _days(date: sa.ColumnElement) -> sa.ColumnElement:
+    """Days since 1970-01-01 of an ISO date, as an integer (``julianday`` exists in every SQLite;
+    a date's Julian day is a whole number plus 0.5, so the difference is exact)."""
+    return sa.cast(sa.func.julianday(date) - 2440587.5, sa.Integer)
+
+
 def _sqlite_records(
     conn: Connection, query: sa.Select | sa.CompoundSelect, record: np.dtype
 ) -> np.ndarray:
@@ -160,14 +166,14 @@ def _sqlite_records(
 def _observation_frame(
     rows: np.ndarray, names: dict[int, str], with_source: bool, areas: bool
 ) -> pd.DataFrame:
-    """Records (metric id, Unix seconds, area, floats...) as the observations frame, in metric
+    """Records (metric id, days since 1970, area, floats...) as the observations frame, in metric
     name, area, date order (as ``observations_query`` sorts: SQLite's binary order is Python's)."""
     by_name = sorted(names, key=names.__getitem__)
     rank = np.full(max(names, default=0) + 1, len(by_name), dtype=np.int64)
     rank[by_name] = np.arange(len(by_name))
     metric = rank[rows["metric_id"]]  # every row's metric exists: a foreign key
     area_codes, area_labels = pd.factorize(rows["area"], sort=True)
-    days = rows["date"] // 86_400
+    days = rows["date"]
     span = int(days.max() - days.min() + 1) if len(days) else 1
     key = (metric * max(len(area_labels), 1) + area_codes) * span + (days - days.min(initial=0))
     if len(key) > 1 and not (key[1:] > key[:-1]).all():
@@ -175,7 +181,7 @@ def _observation_frame(
         rows, metric, area_codes = rows[order], metric[order], area_codes[order]
     frame = {
         "metric": _text_column([names[i] for i in by_name], metric),
-        "date": rows["date"].astype("datetime64[s]"),
+        "date": rows["date"].astype("datetime64[D]").astype("datetime64[s]"),
     }
     if areas:
         frame["area"] = _text_column(list(area_labels), area_codes)

@@ -101,6 +101,9 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
     kit = Kit(url)
     kit.load_demo(DEMO_END, areas=True)
     everything = kit.observations(areas=True)
+    with kit.store.transaction() as conn:  # area rows were stored after the citywide ones
+        rows = read_observations(conn, areas=True, arrow=False)
+    pd.testing.assert_frame_equal(everything, rows)
     metrics, targets = kit.metrics(), kit.targets(areas=True)
     history = set(metrics.loc[metrics["baseline"] == "history", "name"])
     assert history and len(history) < len(metrics)
