@@ -1,6 +1,7 @@
 """Benchmark what users run: `cityscore` commands as fresh processes, beside DuckDB on the same files.
 
     python benchmarks/bench_cli.py [--sizes S,M] [--db sqlite,postgres] [--markdown] [--no-report]
+                                   [--no-duckdb]
 
 For each size (``benchmarks/data.py``; L is 2,000 metrics x 10 years, opt-in) the synthetic city
 is written once as metrics.csv, targets.csv and values.csv (``benchmarks/files.py``, kept in the
