@@ -336,11 +336,7 @@ def bulk_insert(
     frame = frame.assign(**constants)
     columns = list(frame.columns)
     if conn.dialect.name == "postgresql":
-        names = ", ".join(columns)
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in zip(*[c.tolist() for c in _columns(frame, iso_dates=True)], strict=True):
-                copy.write_row(row)
+        _postgres_copy(conn.connection.driver_connection, table.name, frame)
         return
     rows = zip(*[c.tolist() for c in _columns(frame, iso_dates=False)], strict=True)
     conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
@@ -369,6 +365,34 @@ def _sqlite_insert(dbapi, name: str, frame: pd.DataFrame, constants: dict) -> No
             cursor.execute(sql, [*constants.values(), *chunk.ravel().tolist()])
     finally:
         cursor.close()
+
+
+# Rows per block of CSV text handed to PostgreSQL's COPY (a few MB each).
+COPY_ROWS = 100_000
+
+
+def _postgres_copy(dbapi, name: str, frame: pd.DataFrame) -> None:
+    """``COPY … FROM STDIN (FORMAT csv)`` of ``frame``, the text written by Arrow's CSV writer.
+
+    Arrow prints floats in the shortest form that reads back to the same double, quotes every
+    text (so ``""`` stays an empty text) and leaves NULL (NaN, None) unquoted and empty, which is
+    what COPY's CSV format reads as NULL. No Python object per row.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # NaN becomes NULL
+    for at, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(at, field.name, table[field.name].cast(pa.date32()))
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    names = ", ".join(table.column_names)
+    cursor = dbapi.cursor()
+    with cursor, cursor.copy(f"COPY {name} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, table.num_rows, COPY_ROWS):
+            block = pa.BufferOutputStream()
+            pacsv.write_csv(table.slice(start, COPY_ROWS), block, options)
+            copy.write(block.getvalue().to_pybytes())
 
 
 def _columns(frame: pd.DataFrame, iso_dates: bool, nan_as_none: bool = True) -> list[np.ndarray]:
@@ -433,7 +457,7 @@ def compare(
     found = at >= 0
     pick = np.where(found, at, 0)
     merged = incoming.reset_index(drop=True)
-    for name in current.columns.drop(["metric_id", "area", "date"]):
+    for name in current.columns.drop(["metric_id", "area", "date"], errors="ignore"):
         column = current[name].to_numpy()
         if len(column) == 0:
             merged[name] = np.nan if name != "source_old" else None
@@ -455,9 +479,12 @@ def stored_positions(incoming: pd.DataFrame, current: pd.DataFrame) -> np.ndarra
     or -1. Both sides' keys are packed into one int64 each and matched by a sorted search."""
     if current.empty or incoming.empty:
         return np.full(len(incoming), -1, dtype=np.int64)
-    area_codes, areas = pd.factorize(
-        np.concatenate([incoming["area"].to_numpy(object), current["area"].to_numpy(object)])
-    )
+    if "area" in current:
+        area_codes, areas = pd.factorize(
+            np.concatenate([incoming["area"].to_numpy(object), current["area"].to_numpy(object)])
+        )
+    else:  # citywide rows on both sides (see ``existing_observations``)
+        area_codes, areas = np.zeros(len(incoming) + len(current), dtype=np.int64), [""]
     days = [
         f["date"].to_numpy().astype("datetime64[D]").astype(np.int64) for f in (incoming, current)
     ]
@@ -487,10 +514,11 @@ def existing_observations(
     o = observations_table
     fields = [*VALUE_FIELDS, "batch_id", "source"] if detail else VALUE_FIELDS
     old = {f"{f}_old": o.c[f] for f in fields}
+    citywide = not (incoming["area"] != "").any()  # then only citywide rows, without the area
     query = sa.select(
         o.c.id.label("obs_id"),
         o.c.metric_id,
-        o.c.area,
+        *([] if citywide else [o.c.area]),
         o.c.date,
         *[column.label(name) for name, column in old.items()],
     )
@@ -499,12 +527,13 @@ def existing_observations(
             o.c.metric_id.in_(np.unique(incoming["metric_id"]).tolist()),
             o.c.date >= incoming["date"].min().date(),
             o.c.date <= incoming["date"].max().date(),
+            *([o.c.area == ""] if citywide else []),
         )
-        if not (incoming["area"] != "").any():
-            query = query.where(o.c.area == "")
     else:
         query = query.where(sa.false())
-    types = {"obs_id": "int", "metric_id": "int", "area": "str", "date": "date"}
+    types = {"obs_id": "int", "metric_id": "int", "date": "date"}
+    if not citywide:
+        types["area"] = "str"
     types |= {f"{f}_old": "float" for f in VALUE_FIELDS}
     if detail:
         types |= {"batch_id_old": "int", "source_old": "str"}
