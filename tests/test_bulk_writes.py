@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cityscore import Kit
 
@@ -70,10 +71,15 @@ def test_bulk_import_keeps_every_version_on_sqlite(kit: Kit) -> None:
     assert_bulk_import_keeps_every_version(kit)
 
 
-def test_bulk_import_keeps_every_version_on_postgres(postgres_url: str) -> None:
+@pytest.fixture
+def pg_kit(postgres_url: str) -> Kit:
     kit = Kit(postgres_url)
     kit.init()
-    assert_bulk_import_keeps_every_version(kit)
+    return kit
+
+
+def test_bulk_import_keeps_every_version_on_postgres(pg_kit: Kit) -> None:
+    assert_bulk_import_keeps_every_version(pg_kit)
 
 
 # Doubles whose shortest text is long or unusual: the bulk paths (multi-row INSERT on SQLite, COPY
@@ -99,10 +105,8 @@ def test_values_stored_exactly_on_sqlite(kit: Kit) -> None:
     assert_values_stored_exactly(kit)
 
 
-def test_values_stored_exactly_on_postgres(postgres_url: str) -> None:
-    kit = Kit(postgres_url)
-    kit.init()
-    assert_values_stored_exactly(kit)
+def test_values_stored_exactly_on_postgres(pg_kit: Kit) -> None:
+    assert_values_stored_exactly(pg_kit)
 
 
 def sqlite_indexes(kit: Kit) -> set[str]:
