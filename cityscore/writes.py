@@ -346,23 +346,26 @@ def _sqlite_insert(dbapi, name: str, frame: pd.DataFrame, constants: dict) -> No
     """Multi-row ``INSERT … SELECT … FROM (VALUES (…), (…))`` on the transaction's own connection.
 
     The constants are bound once per statement; the statement for a full chunk is compiled once.
+    Python objects exist for one block of rows at a time, so memory stays flat at any size.
     """
     width = len(frame.columns)
     limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(constants)
     per = max(1, min(SQLITE_ROWS_PER_INSERT, limit // max(width, 1)))
-    cells = np.empty((len(frame), width), dtype=object)
-    for at, column in enumerate(_columns(frame, iso_dates=True, nan_as_none=False)):
-        cells[:, at] = column  # numbers become Python ints and floats here, in C
     names = ", ".join([*frame.columns, *constants])
     picked = ", ".join([f"column{i + 1}" for i in range(width)] + ["?"] * len(constants))
     row = "(" + ", ".join("?" * width) + ")"
     cursor = dbapi.cursor()
     try:
-        for start in range(0, len(cells), per):
-            chunk = cells[start : start + per]
-            values = ", ".join([row] * len(chunk))
-            sql = f"INSERT INTO {name} ({names}) SELECT {picked} FROM (VALUES {values})"
-            cursor.execute(sql, [*constants.values(), *chunk.ravel().tolist()])
+        for first in range(0, len(frame), per * 200):
+            block = frame.iloc[first : first + per * 200]
+            cells = np.empty((len(block), width), dtype=object)
+            for at, column in enumerate(_columns(block, iso_dates=True, nan_as_none=False)):
+                cells[:, at] = column  # numbers become Python ints and floats here, in C
+            for start in range(0, len(cells), per):
+                chunk = cells[start : start + per]
+                values = ", ".join([row] * len(chunk))
+                sql = f"INSERT INTO {name} ({names}) SELECT {picked} FROM (VALUES {values})"
+                cursor.execute(sql, [*constants.values(), *chunk.ravel().tolist()])
     finally:
         cursor.close()
 
