@@ -1010,6 +1010,7 @@ def _with_area(
         return frame, keys
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
+    _check_text(problems, rows.assign(area=area), AREA, formula=True)  # as metric names are checked
     return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
 
 
@@ -1072,7 +1073,12 @@ def _check_number(
     if odd.any():
         nan_text = np.zeros(len(rows), dtype=bool)
         nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"]).to_numpy(dtype=bool)
-        where(odd & ~nan_text, _not_a_number(decimal_comma))
+        worded = np.zeros(
+            len(rows), dtype=bool
+        )  # "9 permits": a number with a unit or word after it
+        worded[odd] = text[odd].str.match(r"\s*[-+]?\d[\d.,\s]*[^\W\d_]").to_numpy(dtype=bool)
+        where(odd & ~nan_text & ~worded, _not_a_number(decimal_comma))
+        where(worded, "not a number: type the number only, without a unit")
         where(nan_text, "NaN is not a value; leave the day out instead")
     infinite = need & np.isinf(number)
     where(infinite, "infinity is not a value")
