@@ -560,8 +560,70 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
     return accessible(chart, description)
 
 
+# The area comparison: room for an area's name beside its bar, and for the label after the bar.
+AREA_LABEL_LIMIT = 220
+AREA_STEP = 22
+
+
+def area_comparison_chart(
+    rows: pd.DataFrame, name: str, period: str, description: str
+) -> alt.LayerChart:
+    """One metric (or the CityScore) across the areas: a bar per area, ranked best first, the line
+    at 1.0, and after each bar its status as symbol and word with the score (never colour alone).
+
+    ``rows`` holds ``area, score, status`` in the order to draw (e.g. ``explore.area_ranking``).
+    Rows: one per area, so 25 areas draw 25 bars whatever the number of metrics.
+    """
+    scores = rows["score"].astype(float)
+    data = pd.DataFrame(
+        {
+            "area": rows["area"].astype(str),
+            "score": scores.round(4),
+            "status": _status_label(rows["status"]),
+            "cell": [
+                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {round_half_even(sc)}"
+                if sc == sc
+                else f"{STATUS_SYMBOLS['no score']} no score"
+                for st, sc in zip(rows["status"], scores, strict=True)
+            ],
+        }
+    )
+    top = max([1.2, *scores.dropna().tolist()]) * 1.05
+    x_scale = alt.Scale(domain=[0, math.ceil(top * 10) / 10], nice=False)
+    y = alt.Y(
+        "area:N", sort=data["area"].tolist(), title=None, axis=alt.Axis(labelLimit=AREA_LABEL_LIMIT)
+    )
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(stroke=INK, strokeWidth=0.6).encode(
+        x=alt.X("score:Q", title=f"{period.capitalize()} score (1.0 = on target)", scale=x_scale),
+        color=alt.Color("status:N", scale=STATUS_SCALE, legend=None),
+        tooltip=[
+            alt.Tooltip("area:N", title="Area"),
+            alt.Tooltip("score:Q", format=".2f", title="Score"),
+            alt.Tooltip("status:N", title="Status"),
+        ],
+    )
+    # The labels in a column right of the plot, clear of the bars and of the 1.0 line.
+    labels = base.mark_text(align="left", x=alt.expr("width + 8"), color=INK, fontSize=12).encode(
+        text="cell:N"
+    )
+    line = (
+        alt.Chart(pd.DataFrame({"x": [1.0]}))
+        .mark_rule(color="#555", strokeDash=[5, 4])
+        .encode(x=alt.X("x:Q", scale=x_scale))
+    )
+    chart = alt.layer(bars, line, labels).properties(
+        width=360,
+        height=alt.Step(AREA_STEP),
+        title=f"{name} across the areas ({period})",
+        padding={"left": 12, "top": 8, "right": 130, "bottom": 8},
+    )
+    return accessible(chart, description)
+
+
 __all__ = [
     "NO_SCORE",
+    "area_comparison_chart",
     "citywide_chart",
     "contributions_chart",
     "metric_detail_chart",

@@ -1,0 +1,75 @@
+"""Benchmark the explorer's start-up: ``Explorer(kit)`` (which shows its first view) at N metrics.
+
+    python benchmarks/bench_explorer.py [--metrics 300] [--metrics 2000] [--dir DIR]
+
+Each size is a synthetic city (``benchmarks/data.py``: N metrics, two years of daily data) written
+into ``DIR/city-N.db`` once (kept for the next run). Each measurement is a fresh Python process, as
+``cityscore serve`` starts a fresh kernel: the time to import the explorer, to construct it (its
+first view: scoreboard, metric detail, change, every chart drawn) and to pick another metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from cityscore import Kit
+from cityscore.explore import Explorer
+t1 = time.perf_counter()
+kit = Kit(sys.argv[1])
+explorer = Explorer(kit)
+t2 = time.perf_counter()
+names = list(explorer.metric.options)
+explorer.metric.value = names[len(names) // 2]
+t3 = time.perf_counter()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"import": t1 - t0, "construct": t2 - t1, "pick": t3 - t2, "peak_mb": peak}))
+"""
+
+
+def city(directory: Path, metrics: int) -> Path:
+    path = directory / f"city-{metrics}.db"
+    if not path.exists():
+        sys.path.insert(0, str(ROOT))
+        from benchmarks.bench_report import load_synthetic
+
+        load_synthetic(f"sqlite:///{path}", metrics)
+    return path
+
+
+def measure(db: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, f"sqlite:///{db}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--metrics", type=int, action="append")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "cityscore-bench")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    print("| metrics | import s | Explorer() s (first view) | pick a metric s | peak MB |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in args.metrics or [300, 2000]:
+        r = measure(city(args.dir, n))
+        print(
+            f"| {n} | {r['import']:.1f} | {r['construct']:.1f} | {r['pick']:.2f} | {r['peak_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
