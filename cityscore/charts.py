@@ -37,6 +37,13 @@ MAX_ROWS = 4000
 SMALL_POINTS = 90
 
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=STATUS_COLORS)
+# The board's metric names are cut (with "…") at this width, as measured when the SVG is drawn.
+# A browser may draw them in a wider font than the one measured: name a wide font first (measured
+# where it is installed, and no narrower elsewhere), and keep a margin on the left so a wider
+# drawing still fits inside the picture instead of losing its first letters.
+BOARD_LABEL_LIMIT = 280
+LABEL_FONT = "DejaVu Sans, Verdana, sans-serif"
+BOARD_PADDING = {"left": 16 + BOARD_LABEL_LIMIT // 7, "top": 16, "right": 16, "bottom": 16}
 
 
 def accessible(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
@@ -115,7 +122,12 @@ def scoreboard_chart(
             title=None,
             axis=alt.Axis(orient="top", labelAngle=0, labelFontWeight="bold"),
         ),
-        y=alt.Y("metric:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y(
+            "metric:N",
+            sort="ascending",
+            title=None,
+            axis=alt.Axis(labelLimit=BOARD_LABEL_LIMIT, labelFont=LABEL_FONT),
+        ),
         tooltip=[
             alt.Tooltip("metric:N", title="Metric"),
             alt.Tooltip("period:N", title="Period"),
@@ -153,7 +165,7 @@ def scoreboard_chart(
         .properties(width=alt.Step(84), height=alt.Step(30))
         .facet(row=alt.Row("category:N", header=header, sort="ascending"), spacing=14)
         .resolve_scale(y="independent")
-        .configure(background=BOARD_GREEN, padding=16)
+        .configure(background=BOARD_GREEN, padding=BOARD_PADDING)
         .configure_view(stroke=None)
         .configure_axis(labelColor="white", labelFontSize=13, domain=False, ticks=False)
         .configure_header(labelColor="#f4e9c1", labelFontWeight="bold")
@@ -591,7 +603,10 @@ def area_comparison_chart(
     top = max([1.2, *scores.dropna().tolist()]) * 1.05
     x_scale = alt.Scale(domain=[0, math.ceil(top * 10) / 10], nice=False)
     y = alt.Y(
-        "area:N", sort=data["area"].tolist(), title=None, axis=alt.Axis(labelLimit=AREA_LABEL_LIMIT)
+        "area:N",
+        sort=data["area"].tolist(),
+        title=None,
+        axis=alt.Axis(labelLimit=AREA_LABEL_LIMIT, labelFont=LABEL_FONT),
     )
     base = alt.Chart(data).encode(y=y)
     bars = base.mark_bar(stroke=INK, strokeWidth=0.6).encode(
@@ -616,7 +631,7 @@ def area_comparison_chart(
         width=360,
         height=alt.Step(AREA_STEP),
         title=f"{name} across the areas ({period})",
-        padding={"left": 12, "top": 8, "right": 130, "bottom": 8},
+        padding={"left": 12 + AREA_LABEL_LIMIT // 7, "top": 8, "right": 130, "bottom": 8},
     )
     return accessible(chart, description)
 
