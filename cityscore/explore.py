@@ -642,7 +642,12 @@ class ScoreCache:
         self._years: dict[tuple[str, pd.Timestamp], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     def _score(
-        self, observations: pd.DataFrame, metrics: pd.DataFrame, targets: pd.DataFrame, start, end
+        self,
+        observations: pd.DataFrame,
+        metrics: pd.DataFrame,
+        targets: pd.DataFrame,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
     ) -> pd.DataFrame:
         scorer = score_by_area if self.areas else score_range
         return scorer(observations, metrics, targets, start, end)
@@ -652,8 +657,12 @@ class ScoreCache:
         missing = sorted(set(dates) - set(self._days))
         if missing:
             lookback = pd.Timedelta(days=LOOKBACK_DAYS)
-            obs = self.kit.store.observations(
-                (missing[0] - lookback).date(), missing[-1].date(), areas=True
+            windows = pd.Timedelta(days=max(PERIODS.values()) - 1)
+            obs = read_observations(
+                self.kit.store,
+                missing[0] - lookback,
+                missing[-1],
+                windows_from=missing[0] - windows,
             )
             for day in missing:
                 window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
@@ -668,7 +677,7 @@ class ScoreCache:
         if key not in self._years:
             start = as_of - pd.Timedelta(days=self.history_days - 1)
             first = start - pd.Timedelta(days=LOOKBACK_DAYS)
-            obs = metric_observations(self.kit.store, metric, first, as_of)
+            obs = read_observations(self.kit.store, first, as_of, metric=metric)
             one = self.metrics[self.metrics["name"].astype(str) == metric]
             targets = self.targets[self.targets["metric"] == metric]
             scores = metric_rows(self._score(obs, one, targets, start, as_of))
@@ -692,15 +701,32 @@ def _trim(cache: dict) -> None:
         cache.pop(next(iter(cache)))
 
 
-def metric_observations(
-    store: Store, metric: str, start: pd.Timestamp, end: pd.Timestamp
+def read_observations(
+    store: Store,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    metric: str | None = None,
+    windows_from: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
-    """One metric's stored rows from ``start`` to ``end``, every area, with source and batch."""
+    """Stored rows from ``start`` to ``end``, every area's, with source and batch: of ``metric``
+    only, or of every metric. ``windows_from`` reads metrics scored against a target only from
+    that date (their scores need only the windows; a history baseline needs the whole year)."""
+    import sqlalchemy as sa
+
     from . import columnar
-    from .schema import VALUE_FIELDS, metrics_table
+    from .schema import VALUE_FIELDS, metrics_table, observations_table
 
     query = columnar.observations_query(start.date(), end.date(), True, areas=True)
-    query = query.where(metrics_table.c.name == metric)
+    if metric is not None:
+        query = query.where(metrics_table.c.name == metric)
+    if windows_from is not None:
+        query = query.where(
+            sa.or_(
+                metrics_table.c.baseline == "history",
+                observations_table.c.date >= windows_from.date(),
+            )
+        )
     types = {"metric": "str", "date": "date", "area": "str"}
     types |= {**dict.fromkeys(VALUE_FIELDS, "float"), "source": "str", "batch_id": "int"}
     with store.transaction() as conn:

@@ -524,3 +524,21 @@ def test_a_metric_scored_alone_gets_the_scores_of_the_whole_city(explorer, demo)
             whole.set_index("as_of")["score"].to_numpy(), nan_ok=True
         )
     explorer.period.value = "week"
+
+
+def test_the_board_dates_are_scored_exactly_as_kit_scores(demo, explorer):
+    """Each date is scored alone, reading a year back only for history baselines: same numbers."""
+    explorer.since.value = 30
+    before = AS_OF - pd.Timedelta(days=30)
+    mine = explorer.scores[explorer.scores["as_of"].isin([AS_OF, before])]
+    whole = demo["scores"][demo["scores"]["as_of"].isin([AS_OF, before])]
+    keys = ["as_of", "metric", "period"]
+
+    def table(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.assign(metric=frame["metric"].astype(str), period=frame["period"].astype(str))
+        return out.set_index(keys)[["value", "target", "score"]].sort_index()
+
+    assert len(mine) == len(whole) == 2 * 21 * 4  # 20 metrics and the CityScore, 4 periods
+    pd.testing.assert_frame_equal(table(mine), table(whole), check_exact=False, rtol=1e-12)
+    assert (demo["metrics"]["baseline"] == "history").any()  # the short read is exercised
+    explorer.since.value = 7
