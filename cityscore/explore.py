@@ -663,6 +663,7 @@ class ScoreCache:
                 missing[0] - lookback,
                 missing[-1],
                 windows_from=missing[0] - windows,
+                with_source=False,  # only the chosen metric's rows are shown with their source
             )
             for day in missing:
                 window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
@@ -708,8 +709,9 @@ def read_observations(
     *,
     metric: str | None = None,
     windows_from: pd.Timestamp | None = None,
+    with_source: bool = True,
 ) -> pd.DataFrame:
-    """Stored rows from ``start`` to ``end``, every area's, with source and batch: of ``metric``
+    """Stored rows from ``start`` to ``end``, every area's (with source and batch): of ``metric``
     only, or of every metric. ``windows_from`` reads metrics scored against a target only from
     that date (their scores need only the windows; a history baseline needs the whole year)."""
     import sqlalchemy as sa
@@ -717,7 +719,7 @@ def read_observations(
     from . import columnar
     from .schema import VALUE_FIELDS, metrics_table, observations_table
 
-    query = columnar.observations_query(start.date(), end.date(), True, areas=True)
+    query = columnar.observations_query(start.date(), end.date(), with_source, areas=True)
     if metric is not None:
         query = query.where(metrics_table.c.name == metric)
     if windows_from is not None:
@@ -728,7 +730,9 @@ def read_observations(
             )
         )
     types = {"metric": "str", "date": "date", "area": "str"}
-    types |= {**dict.fromkeys(VALUE_FIELDS, "float"), "source": "str", "batch_id": "int"}
+    types |= dict.fromkeys(VALUE_FIELDS, "float")
+    if with_source:
+        types |= {"source": "str", "batch_id": "int"}
     with store.transaction() as conn:
         return columnar.read_frame(conn, query, types)
 
