@@ -620,6 +620,7 @@ AREAS_INTRO = (
     " CityScore or on the chosen metric.</p>"
 )
 WIDE = {"description_width": "initial"}  # labels in full, never cut off
+NEAR_DAYS = 31  # dates at most this far apart are scored in one pass over the days between them
 CACHE_SIZE = 8  # dates (all metrics) and metric years kept in memory; older ones are read again
 
 
@@ -665,9 +666,15 @@ class ScoreCache:
                 windows_from=missing[0] - windows,
                 with_source=False,  # only the chosen metric's rows are shown with their source
             )
-            for day in missing:
-                window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
-                self._days[day] = self._score(window, self.metrics, self.targets, day, day)
+            if missing[-1] - missing[0] <= pd.Timedelta(days=NEAR_DAYS):
+                # Dates close together (the day or week before): one pass over their range.
+                span = self._score(obs, self.metrics, self.targets, missing[0], missing[-1])
+                for day, rows in span[span["as_of"].isin(missing)].groupby("as_of"):
+                    self._days[day] = rows.reset_index(drop=True)
+            else:
+                for day in missing:
+                    window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
+                    self._days[day] = self._score(window, self.metrics, self.targets, day, day)
             _trim(self._days)
         return pd.concat([self._days[d] for d in dict.fromkeys(dates)], ignore_index=True)
 
