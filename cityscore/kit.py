@@ -100,6 +100,11 @@ class Kit:
         end = as_date(end).date() if end is not None else None
         return self.store.observations(start, end, areas=areas)
 
+    def areas(self) -> list[str]:
+        """The areas (neighbourhoods) the database has values or targets for, sorted; citywide
+        (the empty area) is left out. Cheap at any size: it never reads the observations."""
+        return self.store.areas()
+
     def latest_date(self) -> dt.date:
         """The latest date with data; a clear error for an empty database."""
         _, last = self.store.date_range()
@@ -259,16 +264,22 @@ class Kit:
         target: float | str,
         *,
         source: str = "metric editor",
+        area: str = "",
     ) -> ImportResult:
-        """Change a metric's target from ``effective_from`` on (past scores before it keep the old one)."""
+        """Change a metric's target from ``effective_from`` on (past scores before it keep the old one);
+        with ``area``, the target of that area only, validated like a one-row targets.csv."""
         when = (
             effective_from
             if isinstance(effective_from, str)
             else as_date(effective_from).strftime("%Y-%m-%d")
         )
-        rows = pd.DataFrame(
-            [{"metric": metric, "effective_from": when, "target": _cell(target)}], dtype=object
-        )
+        row = {
+            "metric": metric,
+            "effective_from": when,
+            "target": _cell(target),
+            "area": _cell(area),
+        }
+        rows = pd.DataFrame([row], dtype=object)
         targets = load.validate_targets(rows.assign(line=1), self.metrics(), source)
         return self.store.write_targets(targets, source)
 
@@ -409,6 +420,36 @@ class Kit:
         scorer = score_by_area if by == "area" else score_range
         targets = self.targets(areas=by == "area")
         return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)
+
+    def metric_scores(
+        self,
+        metric: str,
+        as_of: DateLike,
+        *,
+        area: str = "",
+        bands: Bands = DEFAULT_BANDS,
+        cap: float | None = None,
+    ) -> pd.DataFrame:
+        """One metric's scores on one date, citywide or of ``area`` (what the entry form shows after
+        a save): the same rows as ``scores(as_of, by="area")`` gives for it, but only that metric's
+        values are read, so it stays quick in a city of thousands of metrics and dozens of areas."""
+        from . import columnar
+        from .schema import metrics_table
+
+        day = as_date(as_of)
+        first = (day - pd.Timedelta(days=LOOKBACK_DAYS)).date()
+        query = columnar.observations_query(first, day.date(), False, areas=True)
+        types = {"metric": "str", "date": "date", "area": "str"}
+        types |= dict.fromkeys(["value", "numerator", "denominator"], "float")
+        with self.store.transaction() as conn:
+            observations = columnar.read_frame(
+                conn, query.where(metrics_table.c.name == metric), types
+            )
+        catalog = self.metrics().query("name == @metric")
+        targets = self.targets(areas=True).query("metric == @metric")
+        scores = score_by_area(observations, catalog, targets, day, day, bands=bands, cap=cap)
+        mine = (scores["metric"] == metric) & (scores["area"] == area.strip())
+        return scores[mine].reset_index(drop=True)
 
     def equity(
         self,

@@ -1005,6 +1005,7 @@ def _with_area(
         return frame, keys
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
+    _check_text(problems, rows.assign(area=area), AREA, formula=True)  # as metric names are checked
     return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
 
 
@@ -1062,7 +1063,10 @@ def _check_number(
     odd = filled & number.isna()
     nan_text = odd.copy()
     nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"])
-    problems.add_where(rows, odd & ~nan_text, column, _not_a_number(decimal_comma))
+    worded = odd.copy()  # "9 permits": a number with a unit or word typed after it
+    worded[odd] = text[odd].str.match(r"\s*[-+]?\d[\d.,\s]*[^\W\d_]")
+    problems.add_where(rows, odd & ~nan_text & ~worded, column, _not_a_number(decimal_comma))
+    problems.add_where(rows, worded, column, "not a number: type the number only, without a unit")
     problems.add_where(rows, nan_text, column, "NaN is not a value; leave the day out instead")
     infinite = needed & np.isinf(number)
     problems.add_where(rows, infinite, column, "infinity is not a value")

@@ -7,6 +7,9 @@ aggregation runs in the source database (push-down): millions of raw rows never 
 Sync is incremental: a metric is read from the day after its last stored day, minus a look-back of
 ``lookback_days`` so late corrections arrive. Queries run in a read-only transaction where the server
 supports one. Passwords come from the environment (``${VAR}`` in a URL), never from files.
+
+A query (or a table's ``columns: {area: ...}``) may also return an ``area`` column: one row per day
+and area, an empty area being citywide, validated exactly as the ``area`` column of a values.csv.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ if TYPE_CHECKING:  # imported lazily: every `cityscore` call builds the parser f
 HELP = "pull daily values from SQL databases listed in sources.yml (aggregation runs in the source)"
 DEFAULT_LOOKBACK_DAYS = 7
 FIRST_SYNC_DAYS = 365  # a metric with no values yet is read for a year: what a baseline needs
-COLUMN_ROLES = ("date", "value", "numerator", "denominator")
+# ``area`` is optional: a result without it is citywide, as a values.csv without the column.
+COLUMN_ROLES = ("date", "value", "numerator", "denominator", "area")
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,7 @@ def statement(spec: MetricQuery) -> sa.TextClause | sa.Select:
     schema, _, table = spec.table.rpartition(".")
     date = sa.column(spec.columns.get("date", "date"))
     roles = ["value"] if "value" in spec.columns else ["numerator", "denominator"]
+    roles += ["area"] if "area" in spec.columns else []
     return (
         sa.select(date.label("date"), *[sa.column(spec.columns[r]).label(r) for r in roles])
         .select_from(sa.table(table, schema=schema or None))
@@ -317,7 +322,11 @@ def statement(spec: MetricQuery) -> sa.TextClause | sa.Select:
 def read_metric(
     conn: sa.Connection, spec: MetricQuery, start: dt.date, end: dt.date
 ) -> pd.DataFrame:
-    """Rows of text (``metric, date, value, numerator, denominator, line``) for one metric."""
+    """Rows of text (``metric, date, value, numerator, denominator, line``) for one metric.
+
+    An ``area`` column is added when the result has one (the column ``columns: {area: ...}`` names,
+    else ``area``); ``line`` is the row number in the query result.
+    """
     import pandas as pd
 
     result = conn.execute(statement(spec), {"start": start, "end": end})
@@ -326,7 +335,10 @@ def read_metric(
     rows = pd.DataFrame({"metric": spec.metric}, index=frame.index, dtype=object)
     for role in COLUMN_ROLES:
         column = spec.columns.get(role, role) if spec.query else role  # table mode labels by role
-        rows[role] = frame[column].map(_text) if column in frame else ""
+        if column in frame:
+            rows[role] = frame[column].map(_text)
+        elif role != "area":
+            rows[role] = ""
     rows["line"] = range(1, len(rows) + 1)
     return rows.reset_index(drop=True)
 
@@ -336,9 +348,10 @@ def _check_columns(spec: MetricQuery, found: list[str]) -> None:
     if not spec.query:
         return  # table mode selects the mapped columns itself; the database names a missing one
     column = {role: spec.columns.get(role, role) for role in COLUMN_ROLES}
-    needed = [role for role in spec.columns if role != "date"] or ["value"]
+    needed = [role for role in spec.columns if role not in ("date", "area")] or ["value"]
     if "value" not in spec.columns and {"numerator", "denominator"} <= set(found):
         needed = ["numerator", "denominator"]
+    needed += ["area"] if "area" in spec.columns else []  # mapped, so it must be there
     missing = [role for role in ["date", *needed] if column[role] not in found]
     if missing:
         what = ", ".join(f"{column[r]!r} (for {r})" for r in missing)

@@ -64,12 +64,24 @@ def _metric_options(kit: Kit) -> list[tuple[str, str]]:
     return [(f"{r.category} · {r.name}", r.name) for r in metrics.itertuples()]
 
 
+def _area_box(kit: Kit) -> w.Combobox:
+    """An area field: pick a stored area or type a new one; empty = citywide."""
+    return w.Combobox(
+        description="Area",
+        options=kit.areas(),
+        placeholder="empty = citywide; or a neighbourhood",
+        ensure_option=False,
+        layout=WIDE,
+    )
+
+
 def _iso(value: dt.date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
 class ManualEntry:
-    """One day's value for one metric; after saving, that metric's new day and week scores."""
+    """One day's value for one metric (citywide or of one area); after saving, its new day and week
+    scores (the area's when an area is given)."""
 
     def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
         self.kit = kit
@@ -80,13 +92,14 @@ class ManualEntry:
         self.value = w.Text(description="Value", placeholder="e.g. 6.5 or 93%")
         self.numerator = w.Text(description="Numerator", placeholder="e.g. on-time repairs")
         self.denominator = w.Text(description="Denominator", placeholder="e.g. all repairs")
+        self.area = _area_box(kit)
         self.save = w.Button(description="Save", button_style="primary", icon="check")
         self.message = w.HTML()
         self.save.on_click(self.submit)
         self.metric.observe(self._show_fields, names="value")
         self._show_fields()
         self.widget = w.VBox(
-            [w.HTML("<h3>Manual entry</h3>"), self.metric, self.date, self.value, self.numerator,
+            [w.HTML("<h3>Manual entry</h3>"), self.metric, self.date, self.area, self.value, self.numerator,
              self.denominator, self.save, self.message]
         )  # fmt: skip
 
@@ -114,18 +127,19 @@ class ManualEntry:
                 value=None if ratio else self.value.value,
                 numerator=self.numerator.value if ratio else None,
                 denominator=self.denominator.value if ratio else None,
+                area=self.area.value,
             )
-            return _ok(str(result)) + self._scores_html()
+            return _ok(str(result)) + self._scores_html(self.area.value.strip())
 
-        _run(self.message, save)
+        if _run(self.message, save):
+            self.area.options = self.kit.areas()  # a new area can be picked next time
 
-    def _scores_html(self) -> str:
-        scores = self.kit.scores(self.date.value)
-        mine = scores[
-            (scores["metric"] == self.metric.value) & scores["period"].isin(["day", "week"])
-        ]
+    def _scores_html(self, area: str = "") -> str:
+        scores = self.kit.metric_scores(self.metric.value, self.date.value, area=area)
+        mine = scores["period"].isin(["day", "week"])
+        title = f"New scores of {area}" if area else "New scores"
         return _frame_html(
-            mine[["period", "value", "target", "score", "status", "note"]], "New scores"
+            scores.loc[mine, ["period", "value", "target", "score", "status", "note"]], title
         )
 
 
@@ -165,6 +179,7 @@ class MetricEditor:
         )
         self.effective_from = w.DatePicker(description="From", value=dt.date.today())
         self.new_target = w.Text(description="New target")
+        self.target_area = _area_box(kit)
         self.change = w.Button(description="Change target")
         self.target_message = w.HTML()
         self.change.on_click(self.change_target)
@@ -172,7 +187,7 @@ class MetricEditor:
         self.widget = w.VBox(
             [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.save, self.message,
              w.HTML("<h4>Change a target from a date on</h4>"), self.target_metric, self.effective_from,
-             self.new_target, self.change, self.target_message]
+             self.target_area, self.new_target, self.change, self.target_message]
         )  # fmt: skip
 
     def _load(self, _change: object = None) -> None:
@@ -202,11 +217,15 @@ class MetricEditor:
     def change_target(self, _button: object = None) -> None:
         def change() -> str:
             result = self.kit.set_target(
-                self.target_metric.value, _iso(self.effective_from.value), self.new_target.value
+                self.target_metric.value,
+                _iso(self.effective_from.value),
+                self.new_target.value,
+                area=self.target_area.value,
             )
             return _ok(str(result))
 
-        _run(self.target_message, change)
+        if _run(self.target_message, change):
+            self.target_area.options = self.kit.areas()
 
 
 class CsvUpload:
@@ -313,6 +332,7 @@ class SqlServer:
         self.value_column = w.Text(description="value col", value="value")
         self.numerator_column = w.Text(description="numerator col", value="numerator")
         self.denominator_column = w.Text(description="denominator col", value="denominator")
+        self.area_column = w.Text(description="area col", placeholder="empty: every row citywide")
         self.start = w.DatePicker(description="First day", value=default_start)
         self.lookback = w.IntText(description="Look-back", value=7)
         self.preview_button = w.Button(description="Preview")
@@ -323,7 +343,13 @@ class SqlServer:
         self.preview_button.on_click(self.preview)
         self.sync_button.on_click(self.sync)
         columns = w.VBox(
-            [self.date_column, self.value_column, self.numerator_column, self.denominator_column]
+            [
+                self.date_column,
+                self.value_column,
+                self.numerator_column,
+                self.denominator_column,
+                self.area_column,
+            ]
         )
         self.widget = w.VBox(
             [w.HTML("<h3>SQL server</h3>"), self.url, self.password, self.test, self.metric, self.query,
@@ -345,6 +371,8 @@ class SqlServer:
             columns[role] = box.value
         kind = self.kit.metrics().set_index("name")["kind"].get(self.metric.value, "value")
         drop = ("numerator", "denominator") if kind == "value" else ("value",)
+        if self.area_column.value.strip():
+            columns["area"] = self.area_column.value.strip()
         spec: dict = {"source": "server", "columns": {k: v for k, v in columns.items() if k not in drop},
                       "lookback_days": self.lookback.value}  # fmt: skip
         if self.query.value.strip():
@@ -389,10 +417,66 @@ class SqlServer:
         _run(self.message, run)
 
 
+class Audit:
+    """Every version of one day's value (citywide or of one area), and undo of a whole batch."""
+
+    BATCH_COLUMNS = ("id", "kind", "source", "created_at", "inserted", "updated", "unchanged",
+                     "undone_at")  # fmt: skip
+    SHOWN_BATCHES = 20
+
+    def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
+        self.kit = kit
+        self.metric = w.Dropdown(description="Metric", options=_metric_options(kit), layout=WIDE)
+        self.date = w.DatePicker(
+            description="Date", value=default_date or dt.date.today() - dt.timedelta(days=1)
+        )
+        self.area = _area_box(kit)
+        self.show = w.Button(description="Show versions", icon="history")
+        self.versions = w.HTML()
+        self.batch = w.IntText(description="Batch id")
+        self.undo_button = w.Button(description="Undo batch", button_style="warning", icon="undo")
+        self.batches = w.HTML()
+        self.message = w.HTML()
+        self.show.on_click(self.show_versions)
+        self.undo_button.on_click(self.undo)
+        self.show_batches()
+        self.widget = w.VBox(
+            [w.HTML("<h3>Versions of a day's value</h3>"), self.metric, self.date, self.area, self.show,
+             self.versions, w.HTML("<h3>Undo a whole batch</h3>"), self.batches, self.batch,
+             self.undo_button, self.message]
+        )  # fmt: skip
+
+    def show_versions(self, _button: object = None) -> None:
+        """The day's versions, oldest first, each with its area, source and batch."""
+        area = self.area.value.strip()
+
+        def versions() -> str:
+            found = self.kit.history(self.metric.value, self.date.value, area)
+            where = f"in {area}" if area else "citywide"
+            title = f"{self.metric.value} on {_iso(self.date.value)}, {where}"
+            if found.empty:
+                return _ok(f"{title}: no value stored")
+            return _frame_html(found.assign(area=area)[["area", *found.columns]], title)
+
+        _run(self.versions, versions)
+
+    def show_batches(self) -> None:
+        """The latest batches, newest first (an undo is a batch too)."""
+        batches = self.kit.batches()
+        latest = batches.iloc[::-1][list(self.BATCH_COLUMNS)]
+        self.batches.value = _frame_html(latest, "Latest batches", limit=self.SHOWN_BATCHES)
+
+    def undo(self, _button: object = None) -> None:
+        if _run(self.message, lambda: _ok(str(self.kit.undo(self.batch.value)))):
+            self.show_batches()
+            self.area.options = self.kit.areas()  # an undone area may be gone
+
+
 def data_entry(kit: Kit) -> w.Tab:
-    """All four panels in tabs, for a notebook."""
-    panels = [ManualEntry(kit), MetricEditor(kit), CsvUpload(kit), SqlServer(kit)]
+    """All five panels in tabs, for a notebook."""
+    panels = [ManualEntry(kit), MetricEditor(kit), CsvUpload(kit), SqlServer(kit), Audit(kit)]
     tabs = w.Tab(children=[p.widget for p in panels])
-    for i, title in enumerate(["Manual entry", "Metric editor", "CSV upload", "SQL server"]):
+    titles = ["Manual entry", "Metric editor", "CSV upload", "SQL server", "History and undo"]
+    for i, title in enumerate(titles):
         tabs.set_title(i, title)
     return tabs

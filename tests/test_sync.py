@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import CityScoreError, ConfigError, Kit, StoreError
+from cityscore import CityScoreError, ConfigError, Kit, StoreError, ValidationError
 
 SECRET = "S3cret-Pw-never-shown"
 METRICS = b"""name,category,direction,kind,aggregation,target
@@ -373,3 +373,159 @@ def test_sources_yml_of_the_wrong_shape_through_the_cli(
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("cityscore: error: ") and needle in result.stderr
+
+
+# --- areas: a query may return an `area` column ---------------------------------------------------
+
+AREA_ROWS = [
+    ("2026-01-01", "", 6.0),  # an empty area is a citywide row, as in values.csv
+    ("2026-01-01", "Back Bay", 5.0),
+    ("2026-01-01", "Roxbury", 9.0),
+    ("2026-01-02", "Back Bay", 4.5),
+    ("2026-01-02", "Roxbury", 8.0),
+]
+
+
+def area_source(url: str, rows: list[tuple[str, str | None, float]] = AREA_ROWS) -> None:
+    """A daily table with one row per day and neighbourhood (``hood``), on any SQLAlchemy database."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS ems_by_area"))
+        conn.execute(sa.text("CREATE TABLE ems_by_area (day DATE, hood TEXT, minutes FLOAT)"))
+        conn.execute(
+            sa.text("INSERT INTO ems_by_area VALUES (:day, :hood, :minutes)"),
+            [{"day": dt.date.fromisoformat(d), "hood": h, "minutes": m} for d, h, m in rows],
+        )
+    engine.dispose()
+
+
+AREA_QUERY = (
+    "SELECT day AS date, hood AS area, minutes AS value FROM ems_by_area "
+    "WHERE day BETWEEN :start AND :end ORDER BY day, hood"
+)
+
+
+def area_config(url: str, **spec: object) -> dict:
+    spec = {"query": AREA_QUERY, "start": "2026-01-01", **spec}
+    return {"sources": {"db": {"url": url}}, "metrics": {"EMS Response": spec}}
+
+
+def stored_areas(kit: Kit) -> list[tuple[str, str, float]]:
+    obs = kit.observations(areas=True)
+    return [(d.strftime("%Y-%m-%d"), a, v) for d, a, v in obs[["date", "area", "value"]].values]
+
+
+def check_area_sync(city: Kit, url: str, reader_url: str) -> None:
+    """Sync area rows, re-sync (nothing changes), correct one area's day (old value kept)."""
+    area_source(url)
+    first = city.sync(area_config(reader_url), end="2026-01-31")
+    assert (first[0].inserted, first[0].updated) == (5, 0)
+    assert sorted(stored_areas(city)) == sorted(AREA_ROWS)
+    assert city.observations()["value"].tolist() == [6.0]  # citywide rows stay citywide
+    assert city.areas() == ["Back Bay", "Roxbury"]
+    again = city.sync(area_config(reader_url), end="2026-01-31", lookback_days=5)
+    assert (again[0].inserted, again[0].updated, again[0].unchanged) == (0, 0, 5)
+    corrected = [(d, h, 7.5 if (d, h) == ("2026-01-02", "Roxbury") else m) for d, h, m in AREA_ROWS]
+    area_source(url, corrected)
+    fixed = city.sync(area_config(reader_url), end="2026-01-31", lookback_days=5)
+    assert (fixed[0].inserted, fixed[0].updated, fixed[0].unchanged) == (0, 1, 4)
+    history = city.history("EMS Response", "2026-01-02", area="Roxbury")
+    assert history[["value", "status"]].values.tolist() == [[8.0, "superseded"], [7.5, "current"]]
+    assert city.history("EMS Response", "2026-01-02", area="Back Bay")["value"].tolist() == [4.5]
+    city.undo(fixed[0].batch_id)  # the overwritten value comes back
+    assert sorted(stored_areas(city)) == sorted(AREA_ROWS)
+
+
+def test_sqlite_source_with_an_area_column(city: Kit, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    check_area_sync(city, url, url)
+
+
+def test_postgres_source_with_an_area_column(city: Kit, source: str, postgres_url: str) -> None:
+    check_area_sync(city, postgres_url, source)  # the reader logs in with the password from $VAR
+
+
+def test_table_mode_maps_the_area_column(city: Kit, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    area_source(url)
+    spec = {"table": "ems_by_area", "columns": {"date": "day", "value": "minutes", "area": "hood"}}
+    cfg = {
+        "sources": {"db": {"url": url}},
+        "metrics": {"EMS Response": {**spec, "start": "2026-01-01"}},
+    }
+    assert city.sync(cfg, end="2026-01-31")[0].inserted == 5
+    assert sorted(stored_areas(city)) == sorted(AREA_ROWS)
+
+
+def test_a_mapped_area_column_that_is_missing_is_named(city: Kit, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    area_source(url)
+    with pytest.raises(ConfigError, match=r"no column 'district' \(for area\)"):
+        city.sync(area_config(url, columns={"area": "district"}), end="2026-01-31")
+    assert city.observations(areas=True).empty
+
+
+@pytest.mark.parametrize(
+    ("area", "reason"),
+    [
+        ("A" * 201, "area names are at most 200 characters"),
+        ("North\nEnd", "control character"),
+        ("=HYPERLINK(1)", "formula"),
+    ],
+)
+def test_bad_area_values_from_postgres_write_nothing(
+    city: Kit, postgres_url: str, area: str, reason: str
+) -> None:
+    """The loader's own area checks, with the result row as the line; the good rows wait too."""
+    area_source(postgres_url, [*AREA_ROWS[:2], ("2026-01-02", area, 5.0)])
+    with pytest.raises(ValidationError) as info:
+        city.sync(area_config(postgres_url), end="2026-01-31")
+    problems = info.value.problems
+    assert problems[["line", "column"]].values.tolist() == [[3, "area"]]
+    assert reason in problems["reason"].iloc[0]
+    assert "sync EMS Response" in str(info.value)
+    assert city.observations(areas=True).empty and city.areas() == []
+
+
+def test_same_day_twice_in_one_area_is_a_conflict(city: Kit, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    area_source(url, [("2026-01-01", "Back Bay", 5.0), ("2026-01-01", "Back Bay", 6.0),
+                      ("2026-01-01", "Roxbury", 6.0)])  # fmt: skip
+    with pytest.raises(
+        ValidationError, match="different value for the same metric and area and date"
+    ):
+        city.sync(area_config(url), end="2026-01-31")
+    assert city.observations(areas=True).empty
+
+
+def test_the_area_example_in_templates_sources_yml_runs(city: Kit, tmp_path: Path) -> None:
+    """The commented example, uncommented and pointed at a SQLite copy of its table, syncs areas."""
+    import yaml
+
+    from cityscore.config import TEMPLATES_DIR
+
+    text = (TEMPLATES_DIR / "sources.yml").read_text(encoding="utf-8")
+    block = text.split("# Areas (neighbourhoods)")[1]
+    example = "\n".join(
+        line.replace("#", "", 1)[1:]
+        for line in block.splitlines()
+        if line.startswith(("  #   ", "  # Community"))
+    )
+    spec = yaml.safe_load(example)["Community Center Visits"]
+    path = tmp_path / "visits.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE center_visits (visit_date TEXT, neighbourhood TEXT)"))
+        conn.execute(sa.text(
+            "INSERT INTO center_visits VALUES ('2026-01-01', 'Riverside'), ('2026-01-01', 'Riverside'),"
+            " ('2026-01-01', 'Old Quarry')"
+        ))  # fmt: skip
+    engine.dispose()
+    city.save_metric("Community Center Visits", direction="higher", baseline="history")
+    cfg = {"sources": {"city311": {"url": f"sqlite:///{path}"}},
+           "metrics": {"Community Center Visits": {**spec, "start": "2026-01-01"}}}  # fmt: skip
+    assert city.sync(cfg, end="2026-01-02")[0].inserted == 2
+    assert sorted(stored_areas(city)) == [
+        ("2026-01-01", "Old Quarry", 1.0),
+        ("2026-01-01", "Riverside", 2.0),
+    ]

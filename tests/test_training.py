@@ -285,3 +285,17 @@ def test_methodology_worked_examples_hold(kit: Kit):
     # CityScore with weight 2 on Permits: (1.0 + 6/6.3 + 2 * 138/175) / 4
     expected = (1.0 + 6.0 / 6.3 + 2 * 138 / 175) / 4
     assert week.loc["CityScore", "score"] == pytest.approx(expected)
+
+
+def test_lesson_3_unit_after_a_number_gets_a_short_message(
+    demo_kit: Kit, monkeypatch: pytest.MonkeyPatch
+):
+    """'9 permits' is told to drop the unit, not given the decimal-comma advice meant for '6,81'."""
+    monkeypatch.delenv(training.STRICT_ENV, raising=False)
+    with pytest.raises(ValidationError) as caught:
+        demo_kit.import_values(training.csv_with_mistakes(demo_kit).encode())
+    problems = caught.value.problems.set_index("value")["reason"]
+    permits = next(v for v in problems.index if str(v).endswith(" permits"))
+    assert problems[permits] == "not a number: type the number only, without a unit"
+    comma = next(v for v in problems.index if "," in str(v))
+    assert "decimals with a dot" in problems[comma] and "unit" not in problems[comma]

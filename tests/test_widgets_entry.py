@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cityscore import Kit, ValidationError
-from cityscore.widgets import CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
+from cityscore.widgets import Audit, CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
 
 METRICS = b"""name,category,direction,kind,aggregation,target
 EMS Response,Safety,lower,value,median,6
@@ -178,9 +180,150 @@ def test_sql_server_panel(city: Kit, postgres_url: str) -> None:
 
 def test_data_entry_tabs(city: Kit) -> None:
     tabs = data_entry(city)
-    assert [tabs.get_title(i) for i in range(4)] == [
+    assert [tabs.get_title(i) for i in range(5)] == [
         "Manual entry",
         "Metric editor",
         "CSV upload",
         "SQL server",
+        "History and undo",
     ]
+
+
+# --- areas ---------------------------------------------------------------------------------------
+
+
+def test_manual_entry_for_an_area(city: Kit) -> None:
+    city.enter("EMS Response", "2026-01-02", value=5, area="Roxbury")
+    panel = ManualEntry(city, default_date=dt.date(2026, 1, 2))
+    assert panel.area.options == ("Roxbury",)  # stored areas to pick from; free text allowed too
+    assert not panel.area.ensure_option and panel.area.value == ""
+    panel.metric.value = "EMS Response"
+    panel.area.value, panel.value.value = " Back Bay ", "4"
+    panel.save.click()
+    assert "1 inserted" in panel.message.value
+    assert "New scores of Back Bay" in panel.message.value and "1.5" in panel.message.value  # 6 / 4
+    stored = city.observations(areas=True)
+    assert sorted(zip(stored["area"], stored["value"], strict=True)) == [
+        ("Back Bay", 4.0),
+        ("Roxbury", 5.0),
+    ]
+    assert city.observations().empty  # nothing citywide was written
+    assert panel.area.options == ("Back Bay", "Roxbury")  # the new area is offered next time
+    panel.area.value, panel.value.value = "", "6"  # empty area: a citywide value, as before
+    panel.save.click()
+    assert "New scores<" in panel.message.value
+    assert city.observations()["value"].tolist() == [6.0]
+
+
+def test_manual_entry_refuses_a_bad_area_and_writes_nothing(city: Kit) -> None:
+    panel = ManualEntry(city, default_date=dt.date(2026, 1, 2))
+    panel.metric.value = "EMS Response"
+    panel.value.value = "4"
+    for area, reason in [("<b>" + "x" * 200, "at most 200 characters"), ("=1+1", "formula")]:
+        panel.area.value = area
+        panel.save.click()
+        assert reason in panel.message.value and "<b>x" not in panel.message.value
+    assert city.observations(areas=True).empty and panel.area.options == ()
+
+
+def test_metric_editor_sets_an_area_target(city: Kit) -> None:
+    editor = MetricEditor(city)
+    editor.target_metric.value = "EMS Response"
+    editor.effective_from.value = dt.date(2026, 1, 1)
+    editor.target_area.value, editor.new_target.value = "Roxbury", "8"
+    editor.change.click()
+    assert "1 inserted" in editor.target_message.value
+    targets = city.targets(areas=True)
+    assert targets.query("area == 'Roxbury'")["target"].tolist() == [8.0]
+    assert city.targets()["target"].tolist() == [6.0, 0.9]  # the city's targets are untouched
+    assert editor.target_area.options == ("Roxbury",)
+    editor.target_area.value, editor.new_target.value = "North\nEnd", "7"
+    editor.change.click()
+    assert "control character" in editor.target_message.value
+    assert len(city.targets(areas=True)) == 3
+
+
+def test_csv_upload_preview_shows_the_area(city: Kit) -> None:
+    panel = CsvUpload(city)
+    upload(
+        panel,
+        "areas.csv",
+        b"metric,date,area,value\nEMS Response,2026-01-01,,6\nEMS Response,2026-01-01,Roxbury,9\n",
+    )
+    assert "2 to insert" in panel.preview.value and "<th>area</th>" in panel.preview.value
+    assert "Roxbury" in panel.preview.value
+    panel.confirm.click()
+    assert city.areas() == ["Roxbury"] and city.observations()["value"].tolist() == [6.0]
+    upload(panel, "plain.csv", b"metric,date,value\nEMS Response,2026-01-02,5\n")
+    assert "1 to insert" in panel.preview.value and "<th>area</th>" not in panel.preview.value
+    upload(panel, "bad.csv", b"metric,date,area,value\nEMS Response,2026-01-03,=cmd,5\n")
+    assert panel.confirm.disabled and "formula" in panel.preview.value
+
+
+def test_sql_server_panel_with_an_area_column(city: Kit, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE ems (day TEXT, hood TEXT, minutes REAL)"))
+        conn.execute(
+            sa.text("INSERT INTO ems VALUES ('2026-01-01', 'Roxbury', 9), ('2026-01-01', '', 6)")
+        )
+    engine.dispose()
+    panel = SqlServer(city, default_start=dt.date(2026, 1, 1))
+    panel.url.value, panel.metric.value, panel.table.value = url, "EMS Response", "ems"
+    panel.date_column.value, panel.value_column.value = "day", "minutes"
+    panel.area_column.value = "hood"
+    panel.preview_button.click()
+    assert "2 to insert" in panel.message.value and "Roxbury" in panel.message.value
+    panel.sync_button.click()
+    assert "2 inserted" in panel.message.value
+    assert city.areas() == ["Roxbury"] and city.observations()["value"].tolist() == [6.0]
+
+
+def test_history_and_undo_show_the_area(city: Kit) -> None:
+    city.enter("EMS Response", "2026-01-02", value=5, area="Roxbury")
+    city.enter("EMS Response", "2026-01-02", value=6)  # the citywide day is another value
+    corrected = city.enter("EMS Response", "2026-01-02", value=7, area="Roxbury", source="fix")
+    panel = Audit(city, default_date=dt.date(2026, 1, 2))
+    assert "Latest batches" in panel.batches.value and "fix" in panel.batches.value
+    panel.metric.value, panel.area.value = "EMS Response", "Roxbury"
+    panel.show.click()
+    assert "EMS Response on 2026-01-02, in Roxbury" in panel.versions.value
+    assert "<th>area</th>" in panel.versions.value and panel.versions.value.count("Roxbury") == 3
+    assert "superseded" in panel.versions.value and "6.0" not in panel.versions.value
+    panel.area.value = ""
+    panel.show.click()
+    assert "citywide" in panel.versions.value and "6.0" in panel.versions.value
+    panel.area.value = "Back Bay"
+    panel.show.click()
+    assert "in Back Bay: no value stored" in panel.versions.value
+    panel.batch.value = corrected.batch_id
+    panel.undo_button.click()
+    assert "undo of batch" in panel.message.value and "1 updated" in panel.message.value
+    roxbury = city.observations(areas=True).query("area == 'Roxbury'")
+    assert roxbury["value"].tolist() == [5.0]  # the overwritten area value is back
+    assert "undo of batch" in panel.batches.value  # the list shows the undo as a batch
+    panel.undo_button.click()  # twice: a clear message, nothing changes
+    assert "already undone" in panel.message.value
+    assert city.observations(areas=True).query("area == 'Roxbury'")["value"].tolist() == [5.0]
+
+
+def test_metric_scores_match_the_whole_city_scored_by_area(tmp_path: Path) -> None:
+    """The form's quick one-metric read gives exactly the rows of scoring the whole city by area."""
+    from tests.conftest import DEMO_END
+
+    kit = Kit(f"sqlite:///{tmp_path / 'areas.db'}")
+    kit.load_demo(DEMO_END, areas=True)
+    everything = kit.scores(DEMO_END, by="area")
+    checked = 0
+    for metric in kit.metrics()["name"]:
+        for area in ["", *kit.areas()[:3]]:
+            quick = kit.metric_scores(metric, DEMO_END, area=area)
+            full = everything[(everything["metric"] == metric) & (everything["area"] == area)]
+            pd.testing.assert_frame_equal(  # categoricals of one metric against all of them
+                quick, full.reset_index(drop=True), check_categorical=False
+            )
+            checked += len(quick)
+    assert checked > 100
