@@ -297,21 +297,6 @@ def leader_lists(
 # --- areas -------------------------------------------------------------------------------------
 
 
-def city_areas(store: Store) -> list[str]:
-    """The city's areas (every non-empty ``area`` of its values and targets), sorted; [] if none."""
-    import sqlalchemy as sa
-
-    from .schema import observations_table as o
-    from .schema import targets_table as t
-
-    query = sa.union(
-        sa.select(o.c.area).where(o.c.area != "").distinct(),
-        sa.select(t.c.area).where(t.c.area != "").distinct(),
-    )
-    with store.transaction() as conn:
-        return sorted(str(area) for (area,) in conn.execute(query))
-
-
 def area_slice(frame: pd.DataFrame, area: str = CITYWIDE_AREA) -> pd.DataFrame:
     """The rows of one area (``""`` = citywide) without the ``area`` column: the shape every view
     takes. A frame without an ``area`` column is citywide already."""
@@ -637,7 +622,7 @@ class ScoreCache:
         self.kit = kit
         self.metrics = metrics
         self.history_days = history_days
-        self.areas = city_areas(kit.store)
+        self.areas = kit.areas()
         self.targets = kit.targets(areas=bool(self.areas))
         self._days: dict[pd.Timestamp, pd.DataFrame] = {}
         self._years: dict[tuple[str, pd.Timestamp], tuple[pd.DataFrame, pd.DataFrame]] = {}
