@@ -1,6 +1,6 @@
 """Benchmark the explorer's start-up: ``Explorer(kit)`` (which shows its first view) at N metrics.
 
-    python benchmarks/bench_explorer.py [--metrics 300] [--metrics 2000] [--dir DIR]
+    python benchmarks/bench_explorer.py [--metrics 300] [--metrics 2000] [--areas 25] [--dir DIR]
 
 Each size is a synthetic city (``benchmarks/data.py``: N metrics, two years of daily data) written
 into ``DIR/city-N.db`` once (kept for the next run). Each measurement is a fresh Python process, as
@@ -36,20 +36,50 @@ t3, c3 = time.perf_counter(), time.process_time()
 names = list(explorer.metric.options)
 explorer.metric.value = names[len(names) // 2]
 t4 = time.perf_counter()
+if explorer.areas:  # the last area, then the Compare areas tab on the chosen metric
+    explorer.area.value = explorer.areas[-1]
+    explorer.compare.value = "metric"
+t5 = time.perf_counter()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"import": t1 - t0, "altair": t2 - t1, "construct": t3 - t2,
-                  "construct_cpu": c3 - c2, "pick": t4 - t3, "peak_mb": peak}))
+                  "construct_cpu": c3 - c2, "pick": t4 - t3, "area": t5 - t4, "peak_mb": peak}))
 """
 
 
-def city(directory: Path, metrics: int) -> Path:
-    path = directory / f"city-{metrics}.db"
+def city(directory: Path, metrics: int, areas: int = 0) -> Path:
+    path = directory / (f"city-{metrics}.db" if not areas else f"city-{metrics}x{areas}areas.db")
     if not path.exists():
         sys.path.insert(0, str(ROOT))
-        from benchmarks.bench_report import load_synthetic
+        if areas:
+            area_city_db(path, metrics, areas)
+        else:
+            from benchmarks.bench_report import load_synthetic
 
-        load_synthetic(f"sqlite:///{path}", metrics)
+            load_synthetic(f"sqlite:///{path}", metrics)
     return path
+
+
+def area_city_db(path: Path, metrics: int, areas: int, years: int = 2) -> None:
+    """The area benchmark's city (``bench_areas.area_city``) written into SQLite."""
+    import pandas as pd
+
+    from benchmarks.bench_areas import area_city
+    from cityscore import Kit
+
+    obs, catalog, targets, _, end = area_city(metrics, areas, years)
+    kit = Kit(f"sqlite:///{path}")
+    kit.init()
+    none = pd.DataFrame({"metric": [], "target": []})
+    kit.store.write_metrics(catalog, none, "synthetic metrics", today=pd.Timestamp(end).date())
+    when = pd.to_datetime(targets["effective_from"]).dt.date
+    kit.store.write_targets(targets.assign(effective_from=when), "synthetic targets")
+    values = obs.assign(
+        metric=obs["metric"].astype(str),
+        area=obs["area"].astype(str),
+        date=pd.to_datetime(obs["date"]).dt.date,
+    )
+    kit.store.write_observations(values, "synthetic values")
+    kit.store.engine.dispose()
 
 
 def measure(db: Path) -> dict:
@@ -65,20 +95,21 @@ def measure(db: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", type=int, action="append")
+    parser.add_argument("--areas", type=int, default=0, help="areas per metric (default none)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "cityscore-bench")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"load average {os.getloadavg()[0]:.1f}; areas per metric: {args.areas}")
     print(
         "| metrics | import kit s | import Altair s | Explorer() s (first view) | its CPU s "
-        "| pick a metric s | peak MB |"
+        "| pick a metric s | pick an area, compare on the metric s | peak MB |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.metrics or [300, 2000]:
-        r = measure(city(args.dir, n))
+        r = measure(city(args.dir, n, args.areas))
         print(
             f"| {n} | {r['import']:.1f} | {r['altair']:.1f} | {r['construct']:.1f} "
-            f"| {r['construct_cpu']:.1f} | {r['pick']:.2f} | {r['peak_mb']:.0f} |"
+            f"| {r['construct_cpu']:.1f} | {r['pick']:.2f} | {r['area']:.2f} | {r['peak_mb']:.0f} |"
         )
 
 

@@ -8,7 +8,10 @@ text alternative: a caption with its headline numbers and, under "Data behind th
 
 At real sizes (hundreds to thousands of metrics) a search box narrows the metric picker and the
 scoreboard, and the board and change charts draw a bounded number of rows (the lowest, highest or
-largest); the tables and the CSV download keep every row.
+largest); the tables and the CSV download keep every row. ``ScoreCache`` reads and scores only what
+is shown: every metric on the dates the board and the change need, one metric's year when it is
+chosen. A city with areas gets an area picker (every view shows that area's scores) and a tab that
+ranks the areas on the CityScore or on the chosen metric.
 """
 
 from __future__ import annotations
