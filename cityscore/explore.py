@@ -615,10 +615,11 @@ CACHE_SIZE = 8  # dates (all metrics) and metric years kept in memory; older one
 class ScoreCache:
     """Scores read on demand, so the explorer starts in time proportional to what it shows.
 
-    The board, the change and the lists need every metric on one or two dates: ``day`` scores all
-    metrics (and every area) on one date. The metric detail needs one metric's year: ``year`` reads
-    and scores that metric alone, when it is chosen. Both are kept (the last ``CACHE_SIZE``) and
-    give exactly the rows ``Kit.scores`` (``by="area"`` when the city has areas) gives.
+    The board, the change and the lists need every metric on one or two dates: ``days`` scores all
+    metrics on those dates, citywide (``by_area=True``: every area too, only once an area or the
+    area comparison is shown). The metric detail needs one metric's year: ``year`` reads and scores
+    that metric alone (every area of it), when it is chosen. All are kept (the last ``CACHE_SIZE``)
+    and give the rows ``Kit.scores`` (``by="area"``) gives.
     """
 
     def __init__(self, kit: Kit, metrics: pd.DataFrame, history_days: int = HISTORY_DAYS) -> None:
@@ -627,23 +628,29 @@ class ScoreCache:
         self.history_days = history_days
         self.areas = kit.areas()
         self.targets = kit.targets(areas=bool(self.areas))
-        self._days: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._days: dict[tuple[bool, pd.Timestamp], pd.DataFrame] = {}
         self._years: dict[tuple[str, pd.Timestamp], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     def _score(
         self,
         observations: pd.DataFrame,
         metrics: pd.DataFrame,
-        targets: pd.DataFrame,
         start: pd.Timestamp,
         end: pd.Timestamp,
+        by_area: bool,
     ) -> pd.DataFrame:
-        scorer = score_by_area if self.areas else score_range
-        return scorer(observations, metrics, targets, start, end)
+        targets = self.targets[self.targets["metric"].isin(metrics["name"].astype(str))]
+        if by_area and self.areas:
+            return score_by_area(observations, metrics, targets, start, end)
+        # Citywide: the area rows only add up to citywide days that have none (as Kit.scores).
+        city = area_slice(targets) if "area" in targets else targets
+        return score_range(observations, metrics, city, start, end)
 
-    def days(self, dates: list[pd.Timestamp]) -> pd.DataFrame:
-        """Every metric's scores (every area's too) on each of ``dates``, one read for the missing."""
-        missing = sorted(set(dates) - set(self._days))
+    def days(self, dates: list[pd.Timestamp], by_area: bool = False) -> pd.DataFrame:
+        """Every metric's scores on each of ``dates`` (every area's too if ``by_area``); one read
+        for the dates not kept yet."""
+        by_area = by_area and bool(self.areas)
+        missing = sorted({d for d in dates if (by_area, d) not in self._days})
         if missing:
             lookback = pd.Timedelta(days=LOOKBACK_DAYS)
             windows = pd.Timedelta(days=max(PERIODS.values()) - 1)
@@ -656,27 +663,30 @@ class ScoreCache:
             )
             if missing[-1] - missing[0] <= pd.Timedelta(days=NEAR_DAYS):
                 # Dates close together (the day or week before): one pass over their range.
-                span = self._score(obs, self.metrics, self.targets, missing[0], missing[-1])
+                span = self._score(obs, self.metrics, missing[0], missing[-1], by_area)
                 for day, rows in span[span["as_of"].isin(missing)].groupby("as_of"):
-                    self._days[day] = rows.reset_index(drop=True)
+                    self._days[(by_area, day)] = rows.reset_index(drop=True)
             else:
                 for day in missing:
                     window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
-                    self._days[day] = self._score(window, self.metrics, self.targets, day, day)
+                    self._days[(by_area, day)] = self._score(
+                        window, self.metrics, day, day, by_area
+                    )
             _trim(self._days)
-        return pd.concat([self._days[d] for d in dict.fromkeys(dates)], ignore_index=True)
+        return pd.concat(
+            [self._days[(by_area, d)] for d in dict.fromkeys(dates)], ignore_index=True
+        )
 
     def year(self, metric: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(scores, observations with source) of ``metric`` for the year to ``as_of``; the
-        observations reach back far enough for the first day's windows and baseline."""
+        """(scores, observations with source) of ``metric`` for the year to ``as_of``, every area;
+        the observations reach back far enough for the first day's windows and baseline."""
         key = (metric, as_of)
         if key not in self._years:
             start = as_of - pd.Timedelta(days=self.history_days - 1)
             first = start - pd.Timedelta(days=LOOKBACK_DAYS)
             obs = read_observations(self.kit.store, first, as_of, metric=metric)
             one = self.metrics[self.metrics["name"].astype(str) == metric]
-            targets = self.targets[self.targets["metric"] == metric]
-            scores = metric_rows(self._score(obs, one, targets, start, as_of))
+            scores = metric_rows(self._score(obs, one, start, as_of, by_area=True))
             self._years[key] = (scores.reset_index(drop=True), obs)
             _trim(self._years)
         return self._years[key]
@@ -685,7 +695,7 @@ class ScoreCache:
         """(scores, observations) of ``s.area`` for the views: every metric on ``s.as_of`` and the
         date compared with, and the chosen metric's whole year; its observations with source."""
         before = s.as_of - pd.Timedelta(days=s.since_days)
-        day = area_slice(self.days([s.as_of, before]), s.area)
+        day = area_slice(self.days([s.as_of, before], by_area=s.area != ""), s.area)
         scores, obs = self.year(s.metric, s.as_of)
         year = area_slice(scores, s.area)
         day = day[day["metric"].astype(str) != s.metric]
@@ -831,7 +841,7 @@ class Explorer:
             control.observe(self._on_change, names="value")
         self.category.observe(self._on_filter, names="value")
         self.search.observe(self._on_filter, names="value")
-        self.tabs.observe(lambda _: self._clear_link(), names="selected_index")
+        self.tabs.observe(self._on_tab, names="selected_index")
         self.download.on_click(lambda _: self.prepare_download())
         where = [self.as_of, self.period, self.category, *([self.area] if self.areas else [])]
         controls = w.HBox(where, layout=w.Layout(flex_flow="row wrap"))
@@ -899,6 +909,15 @@ class Explorer:
     def _clear_link(self) -> None:
         self.link.value = ""
 
+    def _comparing(self) -> bool:
+        """Is the Compare areas tab open?"""
+        return self.views[self.tabs.selected_index or 0] == AREA_VIEW
+
+    def _on_tab(self, _change: object = None) -> None:
+        self._clear_link()
+        if self._comparing() and "areas" not in self.frames:
+            self.refresh()  # the comparison is computed when its tab is first opened
+
     def prepare_download(self) -> str:
         """Put a link to the open tab's table as CSV next to the button; returns the CSV text."""
         s = self.selection
@@ -929,8 +948,8 @@ class Explorer:
             self.scores, self.observations = self.cache.selection(s)
             targets = area_targets(self.targets, s.metric, s.area)
             self.frames = compute_views(self.scores, self.observations, self.metrics, targets, s)
-            if self.areas:
-                self.frames |= compute_area_views(self.cache.days([s.as_of]), s)
+            if self._comparing():  # every area's scores: only once the tab is open
+                self.frames |= compute_area_views(self.cache.days([s.as_of], by_area=True), s)
         except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
             self.message.value = _status(
                 f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
@@ -961,7 +980,7 @@ class Explorer:
         self.leaders.value = table_html(
             f["leaders"], caption=f"Exceeding and needing follow-up{where}, {s.period} scores"
         )
-        if self.areas:
+        if "areas" in self.frames:
             self.area_table.value = self._area_tables(s)
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
@@ -1005,7 +1024,7 @@ class Explorer:
                 lambda: self._change_figure(s),
             ),
         }
-        if self.areas:
+        if "areas" in self.frames:
             key = (s.as_of, s.period, s.compared)
             charts[self.area_chart] = (key, lambda: self._area_figure(s))
         return charts

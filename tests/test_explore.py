@@ -442,6 +442,8 @@ def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
     scores = areas_kit.scores(by="area")
     explorer = ex.Explorer(areas_kit)
     assert [a for _, a in explorer.area.options][1:] == sorted(scores["area"].unique()[1:])
+    assert "areas" not in explorer.frames  # every area is scored only once the tab is open
+    explorer.tabs.selected_index = 4
     for compare, metric in ((ex.CITYWIDE, ex.CITYWIDE), ("metric", RATIO)):
         explorer.metric.value = RATIO
         explorer.compare.value = compare
@@ -478,6 +480,7 @@ def test_hostile_area_names_are_shown_as_text(tmp_path):
     explorer = ex.Explorer(tiny_city(tmp_path, values))
     assert (hostile, hostile) in explorer.area.options  # a label the front end shows as text
     explorer.area.value = hostile
+    explorer.tabs.selected_index = 4
     explorer.compare.value = "metric"
     explorer.metric.value = "Library Visits"
     shown = [
@@ -493,7 +496,6 @@ def test_hostile_area_names_are_shown_as_text(tmp_path):
         assert "<img" not in text, text[:400]
     assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co&quot;" in explorer.area_table.value
     assert "CityScore of &lt;img" in explorer.message.value
-    explorer.tabs.selected_index = 4
     explorer.prepare_download()
     assert 'download="cityscore-areas-img-src-x-onerror-alert-1-Co-week-2026-10-31.csv"' in (
         explorer.link.value
