@@ -76,6 +76,7 @@ TAB_FRAMES = {
     AREA_VIEW: ("areas", "areas"),
 }
 CITYWIDE_AREA = ""  # the area picker's "Citywide" (as in Kit.scores(by="area"))
+EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
 AREA_RANK_COLUMNS = ["rank", "area", "score", "status", "value", "target", "note"]
 # The board chart draws this many metrics (a readable page at 2,000 metrics); the table lists all.
 BOARD_CHART_ROWS = 30
@@ -616,8 +617,8 @@ class ScoreCache:
     """Scores read on demand, so the explorer starts in time proportional to what it shows.
 
     The board, the change and the lists need every metric on one or two dates: ``days`` scores all
-    metrics on those dates, citywide (``by_area=True``: every area too, only once an area or the
-    area comparison is shown). The metric detail needs one metric's year: ``year`` reads and scores
+    metrics on those dates, citywide, or of one area once it is picked, or of every area once the
+    areas are compared on the CityScore. The metric detail needs one metric's year: ``year`` reads and scores
     that metric alone (every area of it), when it is chosen. All are kept (the last ``CACHE_SIZE``)
     and give the rows ``Kit.scores`` (``by="area"``) gives.
     """
@@ -628,7 +629,7 @@ class ScoreCache:
         self.history_days = history_days
         self.areas = kit.areas()
         self.targets = kit.targets(areas=bool(self.areas))
-        self._days: dict[tuple[bool, pd.Timestamp], pd.DataFrame] = {}
+        self._days: dict[tuple[str, pd.Timestamp], pd.DataFrame] = {}
         self._years: dict[tuple[str, pd.Timestamp], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     def _score(
@@ -646,11 +647,12 @@ class ScoreCache:
         city = area_slice(targets) if "area" in targets else targets
         return score_range(observations, metrics, city, start, end)
 
-    def days(self, dates: list[pd.Timestamp], by_area: bool = False) -> pd.DataFrame:
-        """Every metric's scores on each of ``dates`` (every area's too if ``by_area``); one read
-        for the dates not kept yet."""
-        by_area = by_area and bool(self.areas)
-        missing = sorted({d for d in dates if (by_area, d) not in self._days})
+    def days(self, dates: list[pd.Timestamp], scope: str = CITYWIDE_AREA) -> pd.DataFrame:
+        """Every metric's scores on each of ``dates``: citywide (``scope=""``), of one area (its
+        rows only are read: an area is scored from its own rows and targets), or of ``EVERY_AREA``.
+        One read for the dates not kept yet."""
+        scope = scope if self.areas else CITYWIDE_AREA
+        missing = sorted({d for d in dates if (scope, d) not in self._days})
         if missing:
             lookback = pd.Timedelta(days=LOOKBACK_DAYS)
             windows = pd.Timedelta(days=max(PERIODS.values()) - 1)
@@ -660,22 +662,20 @@ class ScoreCache:
                 missing[-1],
                 windows_from=missing[0] - windows,
                 with_source=False,  # only the chosen metric's rows are shown with their source
+                area=scope if scope not in (CITYWIDE_AREA, EVERY_AREA) else None,
             )
+            by_area = scope != CITYWIDE_AREA
             if missing[-1] - missing[0] <= pd.Timedelta(days=NEAR_DAYS):
                 # Dates close together (the day or week before): one pass over their range.
                 span = self._score(obs, self.metrics, missing[0], missing[-1], by_area)
                 for day, rows in span[span["as_of"].isin(missing)].groupby("as_of"):
-                    self._days[(by_area, day)] = rows.reset_index(drop=True)
+                    self._days[(scope, day)] = rows.reset_index(drop=True)
             else:
                 for day in missing:
                     window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
-                    self._days[(by_area, day)] = self._score(
-                        window, self.metrics, day, day, by_area
-                    )
+                    self._days[(scope, day)] = self._score(window, self.metrics, day, day, by_area)
             _trim(self._days)
-        return pd.concat(
-            [self._days[(by_area, d)] for d in dict.fromkeys(dates)], ignore_index=True
-        )
+        return pd.concat([self._days[(scope, d)] for d in dict.fromkeys(dates)], ignore_index=True)
 
     def year(self, metric: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(scores, observations with source) of ``metric`` for the year to ``as_of``, every area;
@@ -695,7 +695,7 @@ class ScoreCache:
         """(scores, observations) of ``s.area`` for the views: every metric on ``s.as_of`` and the
         date compared with, and the chosen metric's whole year; its observations with source."""
         before = s.as_of - pd.Timedelta(days=s.since_days)
-        day = area_slice(self.days([s.as_of, before], by_area=s.area != ""), s.area)
+        day = area_slice(self.days([s.as_of, before], scope=s.area), s.area)
         scores, obs = self.year(s.metric, s.as_of)
         year = area_slice(scores, s.area)
         day = day[day["metric"].astype(str) != s.metric]
@@ -715,10 +715,12 @@ def read_observations(
     metric: str | None = None,
     windows_from: pd.Timestamp | None = None,
     with_source: bool = True,
+    area: str | None = None,
 ) -> pd.DataFrame:
     """Stored rows from ``start`` to ``end``, every area's (with source and batch): of ``metric``
     only, or of every metric. ``windows_from`` reads metrics scored against a target only from
-    that date (their scores need only the windows; a history baseline needs the whole year)."""
+    that date (their scores need only the windows; a history baseline needs the whole year).
+    ``area`` reads that area's rows only."""
     import sqlalchemy as sa
 
     from . import columnar
@@ -727,6 +729,8 @@ def read_observations(
     query = columnar.observations_query(start.date(), end.date(), with_source, areas=True)
     if metric is not None:
         query = query.where(metrics_table.c.name == metric)
+    if area is not None:
+        query = query.where(observations_table.c.area == area)
     if windows_from is not None:
         query = query.where(
             sa.or_(
@@ -909,6 +913,13 @@ class Explorer:
     def _clear_link(self) -> None:
         self.link.value = ""
 
+    def _compared_scores(self, s: Selection) -> pd.DataFrame:
+        """Every area's scores of what is compared: the CityScore needs every metric of every area
+        on the date; a metric, only its own year (already read for the detail)."""
+        if s.compared == CITYWIDE:
+            return self.cache.days([s.as_of], scope=EVERY_AREA)
+        return self.cache.year(s.metric, s.as_of)[0]
+
     def _comparing(self) -> bool:
         """Is the Compare areas tab open?"""
         return self.views[self.tabs.selected_index or 0] == AREA_VIEW
@@ -948,8 +959,8 @@ class Explorer:
             self.scores, self.observations = self.cache.selection(s)
             targets = area_targets(self.targets, s.metric, s.area)
             self.frames = compute_views(self.scores, self.observations, self.metrics, targets, s)
-            if self._comparing():  # every area's scores: only once the tab is open
-                self.frames |= compute_area_views(self.cache.days([s.as_of], by_area=True), s)
+            if self._comparing():  # the areas' scores: only once the tab is open
+                self.frames |= compute_area_views(self._compared_scores(s), s)
         except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
             self.message.value = _status(
                 f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
