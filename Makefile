@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install the kit with its test tools
 
 $(DB_FILE): | $(STAMP)
-	$(BIN)/cityscore --db sqlite:///$(DB_FILE) demo
+	$(BIN)/cityscore --db sqlite:///$(DB_FILE) demo --areas
 
 demo: $(DB_FILE) ## load the demo city into data/cityscore.db (once)
 

@@ -34,22 +34,27 @@ BIG_YEARS = 2
 
 
 def load_synthetic(url: str, metrics: int, years: int = BIG_YEARS, end: dt.date = DEMO_END) -> None:
-    """Write a synthetic city of ``metrics`` metrics and ``years`` years of days ending ``end``."""
+    """Write a synthetic city of ``metrics`` metrics and ``years`` years of days ending ``end``
+    (``benchmarks/data.py``): the catalog with its first targets, the later target changes, then
+    every daily value, through the kit's own Store. The tests' big cities are made by this too."""
     import pandas as pd
 
     from benchmarks.data import Size, make_city
     from cityscore import Kit
+    from cityscore.catalog import EARLIEST
 
-    city = make_city(Size(f"{metrics}x{years}y", metrics, years), end=end)
+    city = make_city(Size(f"{metrics}x{years}", metrics, years), end=end)
     kit = Kit(url)
     kit.init()
-    no_catalog_targets = pd.DataFrame({"metric": [], "target": []})  # targets.csv-style below
-    kit.store.write_metrics(city.metrics, no_catalog_targets, "synthetic metrics", today=end)
-    kit.store.write_targets(city.targets, "synthetic targets")
+    when = pd.to_datetime(city.targets["effective_from"])
+    first = city.targets[when == pd.Timestamp(EARLIEST)]
+    later = city.targets[when != pd.Timestamp(EARLIEST)]
+    kit.store.write_metrics(city.metrics, first, "synthetic metrics", today=end)
+    kit.store.write_targets(later.assign(effective_from=when[later.index].dt.date), "targets")
     obs = city.observations
-    obs = obs.assign(metric=obs["metric"].astype(str), date=pd.to_datetime(obs["date"]).dt.date)
-    kit.store.write_observations(obs, "synthetic values")
-    kit.store.engine.dispose()
+    values = obs.assign(metric=obs["metric"].astype(str), date=obs["date"].dt.date)
+    kit.store.write_observations(values, "synthetic values")
+    kit.store.engine.dispose()  # close connections so SQLite folds its WAL into the file
 
 
 def _timed(command: list[str], env: dict[str, str]) -> float:

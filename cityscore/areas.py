@@ -1,24 +1,31 @@
 """Views of scores by area for the report and the explorer: one metric across the areas, an areas x
 metrics heat table, and a map of the areas drawn from a city's GeoJSON (inlined: works offline).
 
-DataFrame in, DataFrame (or an Altair chart spec) out; the scores come from ``Kit.scores(by="area")``.
+DataFrame in, DataFrame (or an Altair chart spec, or escaped HTML) out; the scores come from
+``Kit.scores(by="area")``. Altair is imported only to draw the map: ``cityscore report`` checks a
+city's GeoJSON (``load_geojson``) before its kernel starts, and that check stays light.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
 import pandas as pd
 
 from .catalog import CITYWIDE
 from .errors import ConfigError
 from .score import DateLike, as_date
 
+if TYPE_CHECKING:
+    import altair as alt
+
 AREA_COLUMNS = ["area", "score", "status", "value", "target", "note"]
 NAME_PROPERTY = "name"  # each GeoJSON feature names its area in properties.name
 NO_SCORE_COLOR = "#d9d9d9"
+NO_SCORE_TEST = "!isValid(datum.score)"  # an area without a score, or a shape without an area
 MIN_SPREAD = 0.1  # the colour scale spans at least 0.9 .. 1.1
 
 
@@ -75,6 +82,9 @@ def load_geojson(path: str | Path) -> dict:
     except FileNotFoundError:
         msg = f"no areas map at {path}; give the path of the city's areas.geojson"
         raise ConfigError(msg) from None
+    except OSError as exc:  # a folder, no permission, ...
+        msg = f"cannot read the areas map {path}: {exc.strerror}; give the path of the city's areas.geojson"
+        raise ConfigError(msg) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path} is not a GeoJSON file (JSON text): {exc}"
         raise ConfigError(msg) from None
@@ -101,7 +111,13 @@ def area_map(
 ) -> alt.Chart:
     """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
     the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
-    the chart draws offline; the identity projection takes coordinates as drawn (any winding)."""
+    the chart draws offline; the identity projection takes coordinates as drawn (any winding).
+    Shapes with no score are kept (``invalid=None``), not filtered out as Vega-Lite would.
+    Its marks are hidden from screen readers: the description names every area and its score."""
+    import altair as alt
+
+    from .charts import accessible
+
     records = [
         {
             "area": r.area,
@@ -116,17 +132,19 @@ def area_map(
     spread = max([MIN_SPREAD, *scored])
     # A text alternative for screen readers: every area and its score.
     description = f"{title}: " + "; ".join(f"{r['area']} {_shown(r['score'])}" for r in records)
-    return (
-        alt.Chart(shapes, title=title, description=description, width=width, height=width * 0.6)
-        .mark_geoshape(stroke="white", strokeWidth=1.5)
+    chart = (
+        alt.Chart(shapes, title=title, width=width, height=width * 0.6)
+        .mark_geoshape(stroke="white", strokeWidth=1.5, invalid=None)
         .transform_calculate(area=f"datum.properties.{NAME_PROPERTY}")
         .transform_lookup(
             lookup="area",
             from_=alt.LookupData(alt.Data(values=records), "area", ["score", "status"]),
         )
         .encode(
+            # The grey test first: Vega-Lite would paint an invalid score with the scale's end.
             color=alt.condition(
-                "isValid(datum.score)",
+                NO_SCORE_TEST,
+                alt.value(NO_SCORE_COLOR),
                 alt.Color(
                     "score:Q",
                     title="score",
@@ -134,7 +152,6 @@ def area_map(
                         scheme="redyellowblue", domain=[1 - spread, 1 + spread], domainMid=1.0
                     ),
                 ),
-                alt.value(NO_SCORE_COLOR),
             ),
             tooltip=[
                 alt.Tooltip("area:N", title="area"),
@@ -144,6 +161,66 @@ def area_map(
         )
         .project(type="identity", reflectY=True)
     )
+    return accessible(chart, description)
+
+
+def map_names(geojson: dict) -> list[str]:
+    """The area names of a ``load_geojson`` document, in feature order."""
+    return [str(f["properties"][NAME_PROPERTY]) for f in geojson["features"]]
+
+
+def unmatched(geojson: dict, areas: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(areas in the data with no shape in the map, shapes in the map with no area in the data)."""
+    names, areas = set(map_names(geojson)), set(areas)
+    return sorted(areas - names), sorted(names - areas)
+
+
+def shipped_map(areas: Iterable[str]) -> Path | None:
+    """The demo city's GeoJSON, shipped with the kit, when ``areas`` are exactly the demo's areas."""
+    from .demo import AREAS, AREAS_GEOJSON
+
+    return AREAS_GEOJSON if set(areas) == set(AREAS) and AREAS_GEOJSON.is_file() else None
+
+
+def heat_html(table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str) -> str:
+    """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
+    status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none."""
+    from .display import _board_cell, escape
+
+    head = '<th scope="col">Area</th>' + "".join(
+        f'<th scope="col">{escape(metric)}</th>' for metric in table.columns
+    )
+    body = "".join(
+        f'<tr><th scope="row">{escape(area)}</th>'
+        + "".join(
+            _board_cell(table.at[area, metric], statuses.at[area, metric], "no score")
+            for metric in table.columns
+        )
+        + "</tr>"
+        for area in table.index
+    )
+    return (
+        f'<div class="table-wrap"><table class="heat"><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def heat_frames(
+    scores: pd.DataFrame,
+    metrics: Sequence[str],
+    period: str = "month",
+    as_of: DateLike | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(scores, statuses) of ``heat_table`` limited to ``metrics``, in that order."""
+    table = heat_table(scores, period, as_of).reindex(columns=list(metrics))
+    day = as_date(as_of) if as_of is not None else pd.Timestamp(scores["as_of"].max())
+    rows = scores[(scores["area"] != "") & (scores["period"] == period) & (scores["as_of"] == day)]
+    statuses = rows.assign(
+        area=rows["area"].astype(str),
+        metric=rows["metric"].astype(str),
+        status=rows["status"].astype(object),
+    ).pivot(index="area", columns="metric", values="status")
+    return table, statuses.reindex(index=table.index, columns=table.columns)
 
 
 def _shown(score: float | None) -> str:

@@ -25,7 +25,13 @@ STARTER_FILES = ("metrics.csv", "targets.csv", "values.csv", "sources.yml")
 
 # Options whose default comes from the city's settings: command -> {argument: Settings attribute}.
 SETTING_OPTIONS = {
-    "report": {"out": "reports", "city": "city", "bands": "bands_text", "cap": "cap"},
+    "report": {
+        "out": "reports",
+        "city": "city",
+        "bands": "bands_text",
+        "cap": "cap",
+        "areas_map": "areas_map",
+    },
     "score": {"bands": "bands_text", "cap": "cap"},
     "sync": {"config": "sources"},
 }
@@ -129,7 +135,7 @@ CONFIG_TEMPLATE = """\
 # CityScore settings for this city folder. Every `cityscore` command run in this folder (or a folder
 # below it, or anywhere with `cityscore --config path/to/cityscore.toml`) reads them.
 # Order: a flag on the command line wins, then the environment (CITYSCORE_DB, CITYSCORE_CITY,
-# CITYSCORE_REPORTS), then this file, then the kit's defaults.
+# CITYSCORE_REPORTS, CITYSCORE_AREAS_MAP), then this file, then the kit's defaults.
 
 city = {city}                          # the name at the top of every report
 
@@ -140,6 +146,7 @@ database = "{database}"
 
 reports = "reports"                    # where `cityscore report` writes (relative to this folder)
 sources = "sources.yml"                # where `cityscore sync` finds its SQL sources
+# areas_map = "areas.geojson"          # the neighbourhoods' shapes for the report's map (properties.name = area)
 
 [scores]
 meeting = 1.0                          # a score of at least this is "meeting target"

@@ -226,13 +226,19 @@ DEFAULT_BANDS = Bands()
 CONFIG_FILE = "cityscore.toml"
 CONFIG_ENV = "CITYSCORE_CONFIG"
 # Settings the environment can give (after a flag, before the file): setting -> variable.
-SETTING_ENV = {"database": DB_ENV, "city": "CITYSCORE_CITY", "reports": "CITYSCORE_REPORTS"}
+SETTING_ENV = {
+    "database": DB_ENV,
+    "city": "CITYSCORE_CITY",
+    "reports": "CITYSCORE_REPORTS",
+    "areas_map": "CITYSCORE_AREAS_MAP",
+}
 # Every key a cityscore.toml may hold, with the type it needs and an example value for messages.
 CONFIG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "city": (str, '"Springfield"'),
     "database": (str, '"sqlite:///cityscore.db"'),
     "reports": (str, '"reports"'),
     "sources": (str, '"sources.yml"'),
+    "areas_map": (str, '"areas.geojson"'),
     "scores.meeting": ((int, float), "1.0"),
     "scores.near": ((int, float), "0.9"),
     "scores.cap": ((int, float), "1.5"),
@@ -250,6 +256,7 @@ class Settings:
     sources: Path = Path("sources.yml")
     bands: Bands = DEFAULT_BANDS
     cap: float | None = None
+    areas_map: Path | None = None  # the city's areas.geojson (None: the report decides)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -295,7 +302,7 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
         changes["city"] = values["city"]
     if "database" in values:
         changes["database"] = _folder_url(str(values["database"]), folder)
-    for key in ("reports", "sources"):
+    for key in ("reports", "sources", "areas_map"):
         if key in values:
             changes[key] = folder / str(values[key])
     if "scores.cap" in values:

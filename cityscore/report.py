@@ -55,6 +55,7 @@ HIDE_TAG = (
     "report-hide"  # cells with this tag run (and are checked by nbval) but stay out of the HTML
 )
 CHART_KEY = "cityscore-chart"  # output metadata key: a chart's description and data table
+SECTION_KEY = "cityscore-section"  # output metadata key: the title of a section an output opens
 SPARK_DAYS = 30
 MIN_SECRET = 4  # shortest password the outputs are scrubbed of (see _password)
 
@@ -80,6 +81,9 @@ class DailyData:
     exceeding: pd.DataFrame
     follow_up: pd.DataFrame
     freshness: pd.DataFrame
+    # Scores by area on as_of (area rows only) and their equity summary; None: the city has no areas.
+    areas: pd.DataFrame | None = None
+    equity: pd.DataFrame | None = None
 
     def city(self, period: str = "day") -> dict[str, Any]:
         """The CityScore row of ``period`` on the report date, as a dict."""
@@ -131,7 +135,12 @@ def daily_data(
     bands: str = "1.0,0.9",
     cap: float | None = None,
 ) -> DailyData:
-    """Scores, history and the derived views for the report date (empty: the latest date with data)."""
+    """Scores, history and the derived views for the report date (empty: ``Kit.default_as_of()``,
+    the latest date most metrics have data for, as ``cityscore report`` picks it).
+
+    When the city has values by area in the history window, ``areas`` and ``equity`` hold the areas'
+    scores on the report date and how far apart they are (scored for that one date only).
+    """
     import pandas as pd
 
     from . import summary
@@ -141,7 +150,7 @@ def daily_data(
     first, last = kit.store.date_range()
     if last is None:
         kit.latest_date()  # raises the clear "database has no values yet" error
-    as_of = as_date(report_date) if report_date else pd.Timestamp(last)
+    as_of = as_date(report_date) if report_date else pd.Timestamp(kit.default_as_of())
     if not (pd.Timestamp(first) <= as_of <= pd.Timestamp(last)):
         msg = (
             f"no data for report date {as_of.date()}: the database holds {first} to {last}; "
@@ -167,7 +176,14 @@ def daily_data(
         ignore_index=True,
     )
     exceeding, follow_up = summary.leaders(history, as_of, period=leaders_period)
-    observations = kit.observations(start, as_of)
+    observations = kit.observations(start, as_of, areas=True)
+    by_area = observations["area"] != ""
+    area_scores = equity = None
+    if by_area.any():
+        scored = kit.scores(as_of, bands=Bands.parse(bands), cap=cap or None, by="area")
+        area_scores = scored[scored["area"] != ""].reset_index(drop=True)
+        equity = summary.equity(area_scores)
+    observations = observations[~by_area].drop(columns="area")
     return DailyData(
         as_of=as_of,
         scores=history[
@@ -181,6 +197,8 @@ def daily_data(
         exceeding=exceeding,
         follow_up=follow_up,
         freshness=summary.freshness(observations, metrics, as_of, stale_after=stale_after),
+        areas=area_scores,
+        equity=equity,
     )
 
 
@@ -440,6 +458,184 @@ def freshness_html(daily: DailyData, max_rows: int = 20) -> str:
     )
 
 
+# --- across neighbourhoods ------------------------------------------------------------------------
+
+AREAS_TITLE = "Across neighbourhoods"
+AREA_PERIOD = "month"  # the areas are compared on their month scores (daily area data is sparse)
+TOP_GAPS = 10  # metrics in the widest-gap list and the heat table; the rest are counted in words
+
+
+def areas_section(
+    daily: DailyData, areas_map: str | Path = "", top: int = TOP_GAPS
+) -> list[str | Figure]:
+    """The "Across neighbourhoods" section as parts to show in order (HTML text or a Figure); no
+    parts when the city has no areas.
+
+    A map of each area's CityScore from ``areas_map`` (default: the demo's own map when the areas
+    are the demo's), else a heat table of areas x (the CityScore and the ``top`` metrics with the
+    widest gap); then those metrics with their best and worst area. Area names that the map and
+    the data do not share are listed; when none match, the heat table is shown instead.
+    """
+    from . import areas, summary
+    from .catalog import CITYWIDE
+    from .display import escape as _e
+
+    if daily.areas is None or daily.areas.empty or daily.equity is None:
+        return []
+    rows = areas.area_rows(daily.areas, CITYWIDE, AREA_PERIOD, daily.as_of)
+    gaps = summary.widest_gaps(daily.equity, daily.as_of, AREA_PERIOD)
+    names = rows["area"].tolist()
+    path = Path(areas_map) if areas_map else areas.shipped_map(names)
+    geojson, notes = None, []
+    if path is not None:
+        geojson = areas.load_geojson(path)
+        missing, extra = areas.unmatched(geojson, names)
+        if len(missing) == len(names):
+            notes.append(
+                f"None of the {len(names)} areas in the data has a shape in {path.name} (its "
+                f"features are named e.g. {', '.join(areas.map_names(geojson)[:3])}): the table "
+                "below shows the areas instead of a map. Name each feature's properties.name "
+                "exactly as the values' area column spells the area."
+            )
+            geojson = None
+        else:
+            if missing:
+                notes.append(f"No shape in {path.name} for: {', '.join(missing)} (see the table).")
+            if extra:
+                notes.append(
+                    f"Shapes in {path.name} with no area in the data (grey): {', '.join(extra)}."
+                )
+    head = (
+        f'<h2 id="{_e(AREAS_TITLE.replace(" ", "-"))}">{_e(AREAS_TITLE)}</h2>'
+        f"<p>{_e(_areas_intro(daily, len(names)))}</p>"
+        + "".join(f'<p class="note">{_e(note)}</p>' for note in notes)
+    )
+    parts: list[str | Figure] = [head]
+    if geojson is not None:
+        parts += [
+            '<h3 id="areas-map">CityScore by area</h3>',
+            _area_map_figure(daily, rows, geojson),
+        ]
+    else:
+        parts.append(_heat_html(daily, gaps, top))
+    parts.append(_gaps_html(daily, gaps, top))
+    return parts
+
+
+def _areas_intro(daily: DailyData, n_areas: int) -> str:
+    from .catalog import CITYWIDE, PERIODS
+    from .render import round_half_even as _r
+
+    eq = daily.equity
+    city = eq[
+        (eq["as_of"] == daily.as_of)
+        & (eq["metric"].astype(str) == CITYWIDE)
+        & (eq["period"].astype(str) == AREA_PERIOD)
+    ]
+    text = (
+        f"Each of the city's {n_areas} areas is scored by the same rules as the city; they are "
+        f"compared here on their {AREA_PERIOD} scores (the {PERIODS[AREA_PERIOD]} days to "
+        f"{daily.as_of.date()})."
+    )
+    if len(city) and city.iloc[0]["scored"] > 0:
+        c = city.iloc[0]
+        text += (
+            f" Area CityScores run from {_r(c['worst_score'])} in {c['worst_area']} to "
+            f"{_r(c['best_score'])} in {c['best_area']} (gap {_r(c['gap'])}, worst ÷ best); "
+            f"{int(c['below_one'])} of {int(c['scored'])} areas are below 1."
+        )
+    return text
+
+
+def _area_map_figure(daily: DailyData, rows: pd.DataFrame, geojson: dict) -> Figure:
+    from .areas import area_map
+    from .display import Column, table_html
+
+    title = f"{AREA_PERIOD.capitalize()} CityScore by area, {daily.as_of.date()}"
+    columns = [
+        Column("area", "Area"),
+        Column("score", "CityScore", "number"),
+        Column("status", "Status", "status"),
+        Column("note", "Note"),
+    ]
+    table = table_html(rows, columns, caption=title)
+    return Figure(area_map(rows, geojson, title=title), _details(table))
+
+
+def _heat_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
+    from .areas import heat_frames, heat_html
+    from .catalog import CITYWIDE
+    from .display import escape as _e
+
+    shown = gaps["metric"].head(top).tolist()
+    scores, statuses = heat_frames(daily.areas, [CITYWIDE, *shown], AREA_PERIOD, daily.as_of)
+    caption = (
+        f"{AREA_PERIOD.capitalize()} scores by area: the CityScore and the {len(shown)} "
+        f"metric{'s' if len(shown) != 1 else ''} with the widest gap"
+    )
+    rest = len(gaps) - len(shown)
+    more = (
+        f'<p class="more">{rest} more metric{"s" if rest != 1 else ""} with a gap between areas '
+        "not shown in this table.</p>"
+        if rest > 0
+        else ""
+    )
+    return (
+        '<h3 id="areas-table">Scores by area</h3>'
+        + heat_html(scores, statuses, caption=caption)
+        + more
+        + f"<p>Each cell: the area's {_e(AREA_PERIOD)} score with its status (✓ meeting, "
+        "≈ near, ✗ below); — where the area has no score.</p>"
+    )
+
+
+def _gaps_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
+    from .display import Column, table_html
+
+    status = daily.areas[daily.areas["period"].astype(str) == AREA_PERIOD]
+    status = status[status["as_of"] == daily.as_of]
+    worst = dict(
+        zip(
+            zip(status["metric"].astype(str), status["area"].astype(str), strict=True),
+            status["status"].astype(object),
+            strict=True,
+        )
+    )
+    table = gaps.assign(
+        worst_status=[worst.get(k) for k in zip(gaps["metric"], gaps["worst_area"], strict=True)],
+        below=[f"{b} of {n}" for b, n in zip(gaps["below_one"], gaps["scored"], strict=True)],
+    )
+    columns = [
+        Column("metric", "Metric"),
+        Column("worst_area", "Worst area"),
+        Column("worst_score", "Worst score", "number"),
+        Column("worst_status", "Worst area's status", "status"),
+        Column("best_area", "Best area"),
+        Column("best_score", "Best score", "number"),
+        Column("gap", "Gap (worst ÷ best)", "number"),
+        Column("below", "Areas below 1"),
+    ]
+    return '<h3 id="areas-gaps">Widest gaps</h3>' + table_html(
+        table,
+        columns,
+        caption=f"Metrics with the widest gap between areas ({AREA_PERIOD} scores), widest first",
+        empty="no metric is scored in two or more areas",
+        max_rows=top,
+        more="{n} more metrics scored in two or more areas not shown; their gaps are narrower.",
+    )
+
+
+def show_areas(daily: DailyData, areas_map: str = "") -> None:
+    """Display the "Across neighbourhoods" section (nothing for a city without areas)."""
+    from IPython.display import HTML, display
+
+    for i, part in enumerate(areas_section(daily, areas_map)):
+        if isinstance(part, Figure):
+            show(part)
+        else:
+            display(HTML(part), metadata={SECTION_KEY: AREAS_TITLE} if i == 0 else None)
+
+
 # --- the command half -----------------------------------------------------------------------------
 
 
@@ -470,6 +666,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cap", type=float, metavar="X", help="cap each metric's score at X (default: no cap)"
     )
+    parser.add_argument(
+        "--areas-map",
+        type=Path,
+        metavar="FILE",
+        help="the city's areas.geojson, for the map of its neighbourhoods (each feature's "
+        "properties.name is an area; default: cityscore.toml's areas_map, the demo's own map "
+        "for the demo, else a table)",
+    )
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
@@ -486,6 +690,11 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
         parameters["bands"] = args.bands
     if args.cap:
         parameters["cap"] = args.cap
+    if getattr(args, "areas_map", None):
+        from .areas import load_geojson
+
+        load_geojson(args.areas_map)  # a bad or missing file fails here, in one line
+        parameters["areas_map"] = str(Path(args.areas_map).resolve())
     db = args.db or os.environ.get(DB_ENV)
     secrets = [s for s in url_secrets(database_url(db)) if len(s) >= MIN_SECRET]
     try:
@@ -695,13 +904,20 @@ def script_json(value: Any) -> str:
 
 
 def section_links(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """(id, title) of every ``## `` heading the page shows, for its navigation.
-
-    The ids are the ones nbconvert's Markdown renderer gives headings (spaces become hyphens).
+    """(id, title) of every ``## `` heading the page shows, for its navigation: in Markdown cells,
+    and the sections an output opens (``SECTION_KEY``, e.g. "Across neighbourhoods" when the city
+    has areas). The ids are the ones nbconvert's Markdown renderer gives headings (spaces become
+    hyphens).
     """
     links = []
     for cell in nb.cells:
-        if cell.cell_type != "markdown" or HIDE_TAG in cell.get("metadata", {}).get("tags", []):
+        if HIDE_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        for output in cell.get("outputs", []):
+            title = output.get("metadata", {}).get(SECTION_KEY)
+            if title:
+                links.append((title.replace(" ", "-"), title))
+        if cell.cell_type != "markdown":
             continue
         for line in cell.source.splitlines():
             if line.startswith("## "):

@@ -206,28 +206,55 @@ def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
     scores (ties go to the first area by name); ``gap`` = worst ÷ best (1 = no gap, 0.5 = the worst
     area scores half the best's); ``share_below_one`` = scored areas below 1 ÷ scored areas. Areas
     without a score are counted in ``areas`` only. Columns: ``EQUITY_COLUMNS``.
+
+    Vectorized (one grouping, then NumPy reductions by group id; no sort of the rows).
     """
     keys = ["as_of", "metric", "period"]
-    rows = area_scores[area_scores["area"] != ""]
-    rows = rows.assign(area=rows["area"].astype(str))
-    scored = rows["score"].notna()
-    out = (
-        rows.assign(scored=scored, below_one=scored & (rows["score"] < 1))
-        .groupby(keys, observed=True)
-        .agg(areas=("area", "size"), scored=("scored", "sum"), below_one=("below_one", "sum"))
+    rows = area_scores.loc[area_scores["area"] != "", [*keys, "area", "score"]]
+    grouped = rows.groupby(keys, observed=True, sort=True)
+    group = grouped.ngroup().to_numpy()
+    out = grouped.size().rename("areas").to_frame()
+    n = len(out)
+    score = rows["score"].to_numpy(dtype=float)
+    scored = ~np.isnan(score)
+    out["scored"] = np.bincount(group, weights=scored, minlength=n).astype(np.int64)
+    out["below_one"] = np.bincount(group, weights=scored & (score < 1), minlength=n).astype(
+        np.int64
     )
-    ranked = rows[scored]
-    for label, descending in (("best", True), ("worst", False)):
-        first = (
-            ranked.sort_values(["score", "area"], ascending=[not descending, True], kind="stable")
-            .groupby(keys, observed=True)[["area", "score"]]
-            .first()
-            .rename(columns={"area": f"{label}_area", "score": f"{label}_score"})
-        )
-        out = out.join(first)
+    # Areas ranked by name, so that a tie goes to the first area by name.
+    codes, labels = pd.factorize(rows["area"])
+    names = np.array([str(label) for label in labels] or [""], dtype=object)
+    by_name = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[by_name] = np.arange(len(names))
+    area_rank = rank[codes]
+    for label, pick in (("best", np.fmax), ("worst", np.fmin)):
+        extreme = np.full(n, np.nan)
+        pick.at(extreme, group, score)  # fmax / fmin skip NaN: NaN only where none is scored
+        at_extreme = scored & (score == extreme[group])
+        first = np.full(n, len(names))
+        np.minimum.at(first, group[at_extreme], area_rank[at_extreme])
+        found = first < len(names)
+        out[f"{label}_area"] = np.where(found, names[by_name[np.where(found, first, 0)]], None)
+        out[f"{label}_score"] = extreme
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gap"] = np.where(out["best_score"] > 0, out["worst_score"] / out["best_score"], np.nan)
         out["share_below_one"] = np.where(
             out["scored"] > 0, out["below_one"] / out["scored"], np.nan
         )
     return out.reset_index()[EQUITY_COLUMNS]
+
+
+def widest_gaps(equity_rows: pd.DataFrame, as_of: DateLike, period: str = "month") -> pd.DataFrame:
+    """The metrics (not the CityScore) of an ``equity`` frame on ``as_of`` in ``period``, the widest
+    gap first: lowest worst ÷ best, ties by metric name. Only metrics scored in at least two areas
+    with a best score above 0 have a gap. Columns: ``EQUITY_COLUMNS``, ``metric`` as text."""
+    rows = equity_rows[
+        (equity_rows["as_of"] == as_date(as_of))
+        & (equity_rows["period"].astype(str) == period)
+        & (equity_rows["metric"].astype(str) != CITYWIDE)
+        & (equity_rows["scored"] >= 2)
+        & equity_rows["gap"].notna()
+    ]
+    rows = rows.assign(metric=rows["metric"].astype(str))
+    return rows.sort_values(["gap", "metric"], kind="stable").reset_index(drop=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -542,11 +543,17 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     looked_up = spec["transform"][1]["from"]["data"]["values"]
     assert {r["area"] for r in looked_up} == set(demo.AREAS)
     assert {"area": demo.LEFT_BEHIND, "score": None, "status": "no score"} in looked_up
-    assert spec["encoding"]["color"]["condition"]["test"] == "isValid(datum.score)"
-    assert spec["encoding"]["color"]["value"] == areas.NO_SCORE_COLOR
-    scale = spec["encoding"]["color"]["condition"]["scale"]
+    assert spec["encoding"]["color"]["condition"]["test"] == areas.NO_SCORE_TEST
+    assert spec["encoding"]["color"]["condition"]["value"] == areas.NO_SCORE_COLOR
+    scale = spec["encoding"]["color"]["scale"]
     assert scale["domainMid"] == 1.0 and sum(scale["domain"]) == pytest.approx(2.0)
     assert f"{demo.LEFT_BEHIND} no score" in spec["description"]  # a text alternative
+    # Drawn by Vega itself: every shape, the one without a score in grey (not dropped, not red).
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(spec)
+    fills = re.findall(r'<path [^>]*d="M[^"]*" fill="([^"]+)" stroke="white"', svg)
+    assert len(fills) == len(demo.AREAS) and fills.count(areas.NO_SCORE_COLOR) == 1
 
 
 @pytest.mark.parametrize(
@@ -567,3 +574,43 @@ def test_a_bad_areas_map_says_what_to_fix(tmp_path, content: str, fix: str) -> N
         areas.load_geojson(path)
     with pytest.raises(ConfigError, match="no areas map"):
         areas.load_geojson(tmp_path / "missing.geojson")
+
+
+def test_equity_agrees_with_a_plain_loop_on_random_scores_with_ties_and_gaps() -> None:
+    """The vectorized summary against the definition, group by group (ties to the first by name)."""
+    rng = np.random.default_rng(13)
+    areas_ = ["Zed", "alpha", "Beta", "Ünter", "Ash"]
+    rows = [
+        {
+            "as_of": pd.Timestamp(day(-d)),
+            "area": area,
+            "metric": name,
+            "period": period,
+            "score": rng.choice([np.nan, 0.5, 0.9, 1.0, 1.2, rng.uniform(0, 2)]),
+        }
+        for d in range(3)
+        for name in ("M1", "M2", CITYWIDE)
+        for period in ("day", "week")
+        for area in ["", *areas_]
+    ]
+    scores = pd.DataFrame(rows)
+    table = equity(scores).set_index(["as_of", "metric", "period"])
+    for (when, name, period), group in scores[scores["area"] != ""].groupby(
+        ["as_of", "metric", "period"]
+    ):
+        row = table.loc[(when, name, period)]
+        scored = group.dropna(subset=["score"]).sort_values("area")
+        assert row["areas"] == len(group) and row["scored"] == len(scored)
+        assert row["below_one"] == int((scored["score"] < 1).sum())
+        if scored.empty:
+            assert pd.isna(row["best_area"]) and pd.isna(row["worst_area"])
+            continue
+        best = max(scored["score"])
+        worst = min(scored["score"])
+        assert row["best_area"] == scored[scored["score"] == best]["area"].iloc[0]
+        assert row["worst_area"] == scored[scored["score"] == worst]["area"].iloc[0]
+        assert (row["best_score"], row["worst_score"]) == (best, worst)
+        if best > 0:
+            assert row["gap"] == worst / best
+        else:
+            assert np.isnan(row["gap"])

@@ -27,7 +27,13 @@ from cityscore.notebooks import copy_sqlite
 
 @pytest.fixture(autouse=True)
 def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CITYSCORE_DB", "CITYSCORE_CITY", "CITYSCORE_REPORTS", "CITYSCORE_CONFIG"):
+    for name in (
+        "CITYSCORE_DB",
+        "CITYSCORE_CITY",
+        "CITYSCORE_REPORTS",
+        "CITYSCORE_CONFIG",
+        "CITYSCORE_AREAS_MAP",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
