@@ -616,11 +616,11 @@ CACHE_SIZE = 8  # dates (all metrics) and metric years kept in memory; older one
 class ScoreCache:
     """Scores read on demand, so the explorer starts in time proportional to what it shows.
 
-    The board, the change and the lists need every metric on one or two dates: ``days`` scores all
-    metrics on those dates, citywide, or of one area once it is picked, or of every area once the
-    areas are compared on the CityScore. The metric detail needs one metric's year: ``year`` reads and scores
-    that metric alone (every area of it), when it is chosen. All are kept (the last ``CACHE_SIZE``)
-    and give the rows ``Kit.scores`` (``by="area"``) gives.
+    The board, the change and the lists need every metric on one or two dates: ``days`` scores
+    all metrics on those dates, citywide, or of one area once it is picked, or of every area once
+    the areas are compared on the CityScore. The metric detail needs one metric's year: ``year``
+    reads and scores that metric alone (every area of it), when it is chosen. All are kept (the
+    last ``CACHE_SIZE``) and give the rows ``Kit.scores`` (``by="area"``) gives.
     """
 
     def __init__(self, kit: Kit, metrics: pd.DataFrame, history_days: int = HISTORY_DAYS) -> None:
