@@ -37,6 +37,13 @@ MAX_ROWS = 4000
 SMALL_POINTS = 90
 
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=STATUS_COLORS)
+# The board's metric names are cut (with "…") at this width, as measured when the SVG is drawn.
+# A browser may draw them in a wider font than the one measured: name a wide font first (measured
+# where it is installed, and no narrower elsewhere), and keep a margin on the left so a wider
+# drawing still fits inside the picture instead of losing its first letters.
+BOARD_LABEL_LIMIT = 280
+LABEL_FONT = "DejaVu Sans, Verdana, sans-serif"
+BOARD_PADDING = {"left": 16 + BOARD_LABEL_LIMIT // 7, "top": 16, "right": 16, "bottom": 16}
 
 
 def accessible(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
@@ -115,7 +122,12 @@ def scoreboard_chart(
             title=None,
             axis=alt.Axis(orient="top", labelAngle=0, labelFontWeight="bold"),
         ),
-        y=alt.Y("metric:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y(
+            "metric:N",
+            sort="ascending",
+            title=None,
+            axis=alt.Axis(labelLimit=BOARD_LABEL_LIMIT, labelFont=LABEL_FONT),
+        ),
         tooltip=[
             alt.Tooltip("metric:N", title="Metric"),
             alt.Tooltip("period:N", title="Period"),
@@ -153,7 +165,7 @@ def scoreboard_chart(
         .properties(width=alt.Step(84), height=alt.Step(30))
         .facet(row=alt.Row("category:N", header=header, sort="ascending"), spacing=14)
         .resolve_scale(y="independent")
-        .configure(background=BOARD_GREEN, padding=16)
+        .configure(background=BOARD_GREEN, padding=BOARD_PADDING)
         .configure_view(stroke=None)
         .configure_axis(labelColor="white", labelFontSize=13, domain=False, ticks=False)
         .configure_header(labelColor="#f4e9c1", labelFontWeight="bold")
@@ -560,8 +572,73 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
     return accessible(chart, description)
 
 
+# The area comparison: room for an area's name beside its bar, and for the label after the bar.
+AREA_LABEL_LIMIT = 220
+AREA_STEP = 22
+
+
+def area_comparison_chart(
+    rows: pd.DataFrame, name: str, period: str, description: str
+) -> alt.LayerChart:
+    """One metric (or the CityScore) across the areas: a bar per area, ranked best first, the line
+    at 1.0, and after each bar its status as symbol and word with the score (never colour alone).
+
+    ``rows`` holds ``area, score, status`` in the order to draw (e.g. ``explore.area_ranking``).
+    Rows: one per area, so 25 areas draw 25 bars whatever the number of metrics.
+    """
+    scores = rows["score"].astype(float)
+    data = pd.DataFrame(
+        {
+            "area": rows["area"].astype(str),
+            "score": scores.round(4),
+            "status": _status_label(rows["status"]),
+            "cell": [
+                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {round_half_even(sc)}"
+                if sc == sc
+                else f"{STATUS_SYMBOLS['no score']} no score"
+                for st, sc in zip(rows["status"], scores, strict=True)
+            ],
+        }
+    )
+    top = max([1.2, *scores.dropna().tolist()]) * 1.05
+    x_scale = alt.Scale(domain=[0, math.ceil(top * 10) / 10], nice=False)
+    y = alt.Y(
+        "area:N",
+        sort=data["area"].tolist(),
+        title=None,
+        axis=alt.Axis(labelLimit=AREA_LABEL_LIMIT, labelFont=LABEL_FONT),
+    )
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(stroke=INK, strokeWidth=0.6).encode(
+        x=alt.X("score:Q", title=f"{period.capitalize()} score (1.0 = on target)", scale=x_scale),
+        color=alt.Color("status:N", scale=STATUS_SCALE, legend=None),
+        tooltip=[
+            alt.Tooltip("area:N", title="Area"),
+            alt.Tooltip("score:Q", format=".2f", title="Score"),
+            alt.Tooltip("status:N", title="Status"),
+        ],
+    )
+    # The labels in a column right of the plot, clear of the bars and of the 1.0 line.
+    labels = base.mark_text(align="left", x=alt.expr("width + 8"), color=INK, fontSize=12).encode(
+        text="cell:N"
+    )
+    line = (
+        alt.Chart(pd.DataFrame({"x": [1.0]}))
+        .mark_rule(color="#555", strokeDash=[5, 4])
+        .encode(x=alt.X("x:Q", scale=x_scale))
+    )
+    chart = alt.layer(bars, line, labels).properties(
+        width=360,
+        height=alt.Step(AREA_STEP),
+        title=f"{name} across the areas ({period})",
+        padding={"left": 12 + AREA_LABEL_LIMIT // 7, "top": 8, "right": 130, "bottom": 8},
+    )
+    return accessible(chart, description)
+
+
 __all__ = [
     "NO_SCORE",
+    "area_comparison_chart",
     "citywide_chart",
     "contributions_chart",
     "metric_detail_chart",

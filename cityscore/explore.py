@@ -8,7 +8,10 @@ text alternative: a caption with its headline numbers and, under "Data behind th
 
 At real sizes (hundreds to thousands of metrics) a search box narrows the metric picker and the
 scoreboard, and the board and change charts draw a bounded number of rows (the lowest, highest or
-largest); the tables and the CSV download keep every row.
+largest); the tables and the CSV download keep every row. ``ScoreCache`` reads and scores only what
+is shown: every metric on the dates the board and the change need, one metric's year when it is
+chosen. A city with areas gets an area picker (every view shows that area's scores) and a tab that
+ranks the areas on the CityScore or on the chosen metric.
 """
 
 from __future__ import annotations
@@ -28,8 +31,17 @@ from .catalog import CITYWIDE, PERIODS
 from .errors import CityScoreError, ConfigError
 from .kit import LOOKBACK_DAYS, Kit
 from .render import round_half_even
-from .score import DateLike, as_date, score_range
-from .summary import category_scores, contributions, leaders, metric_rows, percentiles
+from .score import DateLike, as_date, score_by_area, score_range
+from .store import Store
+from .summary import (
+    EQUITY_COLUMNS,
+    category_scores,
+    contributions,
+    equity,
+    leaders,
+    metric_rows,
+    percentiles,
+)
 
 ALL = "All categories"
 HISTORY_DAYS = 365
@@ -54,6 +66,18 @@ WINDOW_COLUMNS = [
     "note",
 ]
 VIEWS = ("scoreboard", "metric detail", "change", "exceeding / follow-up")
+AREA_VIEW = "compare areas"  # a fifth tab, shown when the city has areas
+# The table behind each tab (what Prepare CSV saves) and the CSV file's name for it.
+TAB_FRAMES = {
+    "scoreboard": ("scoreboard", "scoreboard"),
+    "metric detail": ("raw", "observations"),
+    "change": ("change", "change"),
+    "exceeding / follow-up": ("leaders", "leaders"),
+    AREA_VIEW: ("areas", "areas"),
+}
+CITYWIDE_AREA = ""  # the area picker's "Citywide" (as in Kit.scores(by="area"))
+EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
+AREA_RANK_COLUMNS = ["rank", "area", "score", "status", "value", "target", "note"]
 # The board chart draws this many metrics (a readable page at 2,000 metrics); the table lists all.
 BOARD_CHART_ROWS = 30
 # The change chart draws the metrics with the largest contributions, this many.
@@ -274,6 +298,60 @@ def leader_lists(
     )[["list", "metric", "value", "target", "score", "status"]].astype({"status": object})
 
 
+# --- areas -------------------------------------------------------------------------------------
+
+
+def area_slice(frame: pd.DataFrame, area: str = CITYWIDE_AREA) -> pd.DataFrame:
+    """The rows of one area (``""`` = citywide) without the ``area`` column: the shape every view
+    takes. A frame without an ``area`` column is citywide already."""
+    if "area" not in frame:
+        return frame
+    return frame[frame["area"] == area].drop(columns="area")
+
+
+def area_targets(targets: pd.DataFrame, metric: str, area: str = CITYWIDE_AREA) -> pd.DataFrame:
+    """The targets that apply to ``metric`` in ``area``: the area's own if it has any, else the city's
+    (``targets`` from ``Kit.targets(areas=True)``; a frame without ``area`` is the city's)."""
+    if "area" not in targets:
+        return targets[targets["metric"] == metric]
+    own = targets[(targets["metric"] == metric) & (targets["area"] == area)]
+    if own.empty:
+        own = targets[(targets["metric"] == metric) & (targets["area"] == CITYWIDE_AREA)]
+    return own.drop(columns="area")
+
+
+def area_ranking(
+    area_scores: pd.DataFrame, metric: str, period: str, as_of: DateLike
+) -> pd.DataFrame:
+    """Every area's ``period`` score on ``metric`` (or ``CITYWIDE``, the areas' CityScore) on
+    ``as_of``, best first; areas without a score last; ties share a rank and go by area name.
+
+    ``area_scores`` is a ``Kit.scores(by="area")`` frame. Columns: ``AREA_RANK_COLUMNS``.
+    """
+    from .areas import area_rows  # imported late: cityscore.areas loads Altair
+
+    check_choice("period", period, list(PERIODS))
+    rows = area_rows(area_scores, metric, period, as_of)
+    rows = rows.sort_values(
+        ["score", "area"], ascending=[False, True], na_position="last", kind="stable"
+    )
+    rank = rows["score"].rank(method="min", ascending=False).astype("Int64")
+    return rows.assign(rank=rank)[AREA_RANK_COLUMNS].reset_index(drop=True)
+
+
+def area_equity(
+    area_scores: pd.DataFrame, metric: str, period: str, as_of: DateLike
+) -> pd.DataFrame:
+    """The equity summary (``summary.equity``) of one metric and period on ``as_of``: best and worst
+    area, gap (worst / best), share of areas below 1. One row, or none for no area rows."""
+    day = area_scores[
+        (area_scores["as_of"] == as_date(as_of))
+        & (area_scores["metric"] == metric)
+        & (area_scores["period"] == period)
+    ]
+    return equity(day).reset_index(drop=True)
+
+
 def selection_csv(frame: pd.DataFrame) -> str:
     """The frame as CSV at full precision, dates as ISO text."""
     out = frame.copy()
@@ -469,6 +547,23 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
     )
 
 
+def area_description(ranking: pd.DataFrame, summary: pd.DataFrame, name: str, s: Selection) -> str:
+    """The comparison in words: best and worst area, the gap, how many areas are below 1."""
+    head = f"{name} across {len(ranking)} areas, {s.period} scores on {s.as_of.date()}"
+    if summary.empty or not int(summary.iloc[0]["scored"]):
+        return f"{head}: no area has a score."
+    eq = summary.iloc[0]
+    counts = ranking["status"].value_counts()
+    statuses = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
+    return (
+        f"{head}: best {eq['best_area']} {_num(eq['best_score'])}, worst {eq['worst_area']} "
+        f"{_num(eq['worst_score'])}, gap (worst ÷ best) {_num(eq['gap'])}; "
+        f"{int(eq['below_one'])} of {int(eq['scored'])} scored areas below 1. "
+        f"Status: {statuses}, {int(ranking['score'].isna().sum())} without a score. "
+        "The chart ranks the areas from the best score down, with the line at 1.0."
+    )
+
+
 def download_link(csv_text: str, filename: str) -> str:
     """An HTML link that saves ``csv_text`` as ``filename`` without a server round trip."""
     payload = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
@@ -491,6 +586,13 @@ class Selection:
     since_days: int
     search: str = ""
     board: str = "lowest"
+    area: str = CITYWIDE_AREA  # "" = citywide
+    compare: str = CITYWIDE  # what the areas are compared on: the CityScore, or the metric
+
+    @property
+    def compared(self) -> str:
+        """The metric the area comparison shows (``CITYWIDE`` or the chosen metric)."""
+        return CITYWIDE if self.compare == CITYWIDE else self.metric
 
 
 # Shown to screen readers with the controls: how to drive the page from the keyboard.
@@ -501,7 +603,147 @@ INTRO = (
     " (arrow keys move between the tabs, Enter opens one). Each chart is followed by its description and, under"
     " <i>Data behind the chart</i>, its numbers as a table.</p>"
 )
+AREAS_INTRO = (
+    "<p>This city has scores by area: <i>Area</i> switches the scoreboard, metric detail, change"
+    " and lists to one area's scores, and the <i>Compare areas</i> tab ranks every area on the"
+    " CityScore or on the chosen metric.</p>"
+)
 WIDE = {"description_width": "initial"}  # labels in full, never cut off
+NEAR_DAYS = 31  # dates at most this far apart are scored in one pass over the days between them
+CACHE_SIZE = 8  # dates (all metrics) and metric years kept in memory; older ones are read again
+
+
+class ScoreCache:
+    """Scores read on demand, so the explorer starts in time proportional to what it shows.
+
+    The board, the change and the lists need every metric on one or two dates: ``days`` scores
+    all metrics on those dates, citywide, or of one area once it is picked, or of every area once
+    the areas are compared on the CityScore. The metric detail needs one metric's year: ``year``
+    reads and scores that metric alone (every area of it), when it is chosen. All are kept (the
+    last ``CACHE_SIZE``) and give the rows ``Kit.scores`` (``by="area"``) gives.
+    """
+
+    def __init__(self, kit: Kit, metrics: pd.DataFrame, history_days: int = HISTORY_DAYS) -> None:
+        self.kit = kit
+        self.metrics = metrics
+        self.history_days = history_days
+        self.areas = kit.areas()
+        self.targets = kit.targets(areas=bool(self.areas))
+        self._days: dict[tuple[str, pd.Timestamp], pd.DataFrame] = {}
+        self._years: dict[tuple[str, pd.Timestamp], tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+    def _score(
+        self,
+        observations: pd.DataFrame,
+        metrics: pd.DataFrame,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        by_area: bool,
+    ) -> pd.DataFrame:
+        targets = self.targets[self.targets["metric"].isin(metrics["name"].astype(str))]
+        if by_area and self.areas:
+            return score_by_area(observations, metrics, targets, start, end)
+        # Citywide: the area rows only add up to citywide days that have none (as Kit.scores).
+        city = area_slice(targets) if "area" in targets else targets
+        return score_range(observations, metrics, city, start, end)
+
+    def days(self, dates: list[pd.Timestamp], scope: str = CITYWIDE_AREA) -> pd.DataFrame:
+        """Every metric's scores on each of ``dates``: citywide (``scope=""``), of one area (its
+        rows only are read: an area is scored from its own rows and targets), or of ``EVERY_AREA``.
+        One read for the dates not kept yet."""
+        scope = scope if self.areas else CITYWIDE_AREA
+        missing = sorted({d for d in dates if (scope, d) not in self._days})
+        if missing:
+            lookback = pd.Timedelta(days=LOOKBACK_DAYS)
+            windows = pd.Timedelta(days=max(PERIODS.values()) - 1)
+            obs = read_observations(
+                self.kit.store,
+                missing[0] - lookback,
+                missing[-1],
+                windows_from=missing[0] - windows,
+                with_source=False,  # only the chosen metric's rows are shown with their source
+                area=scope if scope not in (CITYWIDE_AREA, EVERY_AREA) else None,
+            )
+            by_area = scope != CITYWIDE_AREA
+            if missing[-1] - missing[0] <= pd.Timedelta(days=NEAR_DAYS):
+                # Dates close together (the day or week before): one pass over their range.
+                span = self._score(obs, self.metrics, missing[0], missing[-1], by_area)
+                for day, rows in span[span["as_of"].isin(missing)].groupby("as_of"):
+                    self._days[(scope, day)] = rows.reset_index(drop=True)
+            else:
+                for day in missing:
+                    window = obs[(obs["date"] >= day - lookback) & (obs["date"] <= day)]
+                    self._days[(scope, day)] = self._score(window, self.metrics, day, day, by_area)
+            _trim(self._days)
+        return pd.concat([self._days[(scope, d)] for d in dict.fromkeys(dates)], ignore_index=True)
+
+    def year(self, metric: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(scores, observations with source) of ``metric`` for the year to ``as_of``, every area;
+        the observations reach back far enough for the first day's windows and baseline."""
+        key = (metric, as_of)
+        if key not in self._years:
+            start = as_of - pd.Timedelta(days=self.history_days - 1)
+            first = start - pd.Timedelta(days=LOOKBACK_DAYS)
+            obs = read_observations(self.kit.store, first, as_of, metric=metric)
+            one = self.metrics[self.metrics["name"].astype(str) == metric]
+            scores = metric_rows(self._score(obs, one, start, as_of, by_area=True))
+            self._years[key] = (scores.reset_index(drop=True), obs)
+            _trim(self._years)
+        return self._years[key]
+
+    def selection(self, s: Selection) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(scores, observations) of ``s.area`` for the views: every metric on ``s.as_of`` and the
+        date compared with, and the chosen metric's whole year; its observations with source."""
+        before = s.as_of - pd.Timedelta(days=s.since_days)
+        day = area_slice(self.days([s.as_of, before], scope=s.area), s.area)
+        scores, obs = self.year(s.metric, s.as_of)
+        year = area_slice(scores, s.area)
+        day = day[day["metric"].astype(str) != s.metric]
+        return pd.concat([day, year], ignore_index=True), area_slice(obs, s.area)
+
+
+def _trim(cache: dict) -> None:
+    while len(cache) > CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+
+
+def read_observations(
+    store: Store,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    metric: str | None = None,
+    windows_from: pd.Timestamp | None = None,
+    with_source: bool = True,
+    area: str | None = None,
+) -> pd.DataFrame:
+    """Stored rows from ``start`` to ``end``, every area's (with source and batch): of ``metric``
+    only, or of every metric. ``windows_from`` reads metrics scored against a target only from
+    that date (their scores need only the windows; a history baseline needs the whole year).
+    ``area`` reads that area's rows only."""
+    import sqlalchemy as sa
+
+    from . import columnar
+    from .schema import VALUE_FIELDS, metrics_table, observations_table
+
+    query = columnar.observations_query(start.date(), end.date(), with_source, areas=True)
+    if metric is not None:
+        query = query.where(metrics_table.c.name == metric)
+    if area is not None:
+        query = query.where(observations_table.c.area == area)
+    if windows_from is not None:
+        query = query.where(
+            sa.or_(
+                metrics_table.c.baseline == "history",
+                observations_table.c.date >= windows_from.date(),
+            )
+        )
+    types = {"metric": "str", "date": "date", "area": "str"}
+    types |= dict.fromkeys(VALUE_FIELDS, "float")
+    if with_source:
+        types |= {"source": "str", "batch_id": "int"}
+    with store.transaction() as conn:
+        return columnar.read_frame(conn, query, types)
 
 
 class Explorer:
@@ -517,11 +759,13 @@ class Explorer:
         self.kit = kit
         self.history_days = history_days
         self.metrics = kit.metrics()
-        self.targets = kit.targets()
         latest = kit.latest_date()
-        first = as_date(as_of).date() if as_of is not None else latest
+        first = as_date(as_of).date() if as_of is not None else kit.default_as_of()
+        self.cache = ScoreCache(kit, self.metrics, history_days)
+        self.areas = self.cache.areas
+        self.targets = self.cache.targets
+        self.scores = self.observations = pd.DataFrame()
         self.frames: dict[str, pd.DataFrame] = {}
-        self._loaded_for: pd.Timestamp | None = None
         self._drawn: dict[int, tuple] = {}
         self._quiet = False
         categories = sorted(self.metrics["category"].astype(str).unique())
@@ -532,6 +776,13 @@ class Explorer:
         )
         self.category = w.Dropdown(
             options=[ALL, *categories], value=ALL, description="Category", style=WIDE
+        )
+        # Labels are shown as text by the front end (never as HTML), so any area name is safe.
+        self.area = w.Dropdown(
+            options=[("Citywide", CITYWIDE_AREA), *[(a, a) for a in self.areas]],
+            value=CITYWIDE_AREA,
+            description="Area",
+            style=WIDE,
         )
         self.search = w.Text(
             description="Find metric",
@@ -551,6 +802,12 @@ class Explorer:
         self.since = w.Dropdown(
             options=COMPARE_CHOICES, value=7, description="Compare to", style=WIDE
         )
+        self.compare = w.Dropdown(
+            options=[("the areas' CityScore", CITYWIDE), ("the chosen metric", "metric")],
+            value=CITYWIDE,
+            description="Compare areas on",
+            style=WIDE,
+        )
         self.download = w.Button(
             description="Prepare CSV", icon="download", tooltip="CSV of the table in the open tab"
         )
@@ -564,30 +821,41 @@ class Explorer:
         self.change_chart = w.HTML()
         self.change = w.HTML()
         self.leaders = w.HTML()
-        self.tabs = w.Tab(
-            children=[
-                w.VBox([self.board_chart, self.board]),
-                w.VBox([self.detail_chart, self.history_chart, self.detail]),
-                w.VBox([self.change_chart, self.change]),
-                self.leaders,
-            ],
-            titles=[v.capitalize() for v in VIEWS],
-        )
-        for control in (self.as_of, self.period, self.metric, self.since, self.board_order):
+        self.area_chart = w.HTML()
+        self.area_table = w.HTML()
+        self.views = [*VIEWS, *([AREA_VIEW] if self.areas else [])]
+        pages = [
+            w.VBox([self.board_chart, self.board]),
+            w.VBox([self.detail_chart, self.history_chart, self.detail]),
+            w.VBox([self.change_chart, self.change]),
+            self.leaders,
+        ]
+        if self.areas:
+            pages.append(w.VBox([self.compare, self.area_chart, self.area_table]))
+        self.tabs = w.Tab(children=pages, titles=[v.capitalize() for v in self.views])
+        for control in (
+            self.as_of,
+            self.period,
+            self.metric,
+            self.since,
+            self.board_order,
+            self.area,
+            self.compare,
+        ):
             control.observe(self._on_change, names="value")
         self.category.observe(self._on_filter, names="value")
         self.search.observe(self._on_filter, names="value")
-        self.tabs.observe(lambda _: self._clear_link(), names="selected_index")
+        self.tabs.observe(self._on_tab, names="selected_index")
         self.download.on_click(lambda _: self.prepare_download())
-        controls = w.HBox(
-            [self.as_of, self.period, self.category], layout=w.Layout(flex_flow="row wrap")
-        )
+        where = [self.as_of, self.period, self.category, *([self.area] if self.areas else [])]
+        controls = w.HBox(where, layout=w.Layout(flex_flow="row wrap"))
         picks = w.HBox(
             [self.search, self.metric, self.board_order, self.since],
             layout=w.Layout(flex_flow="row wrap"),
         )
         save = w.HBox([self.download, self.link])
-        self.widget = w.VBox([w.HTML(INTRO), controls, picks, save, self.message, self.tabs])
+        intro = INTRO + (AREAS_INTRO if self.areas else "")
+        self.widget = w.VBox([w.HTML(intro), controls, picks, save, self.message, self.tabs])
         self.refresh()
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
@@ -612,26 +880,17 @@ class Explorer:
             since_days=int(self.since.value),
             search=self.search.value,
             board=self.board_order.value,
+            area=self.area.value,
+            compare=self.compare.value,
         )
+
+    def _tab(self) -> tuple[str, str]:
+        """(frame key, CSV name) of the open tab."""
+        return TAB_FRAMES[self.views[self.tabs.selected_index or 0]]
 
     def current_frame(self) -> pd.DataFrame:
         """The table behind the open tab: what the CSV download holds."""
-        key = ("scoreboard", "raw", "change", "leaders")[self.tabs.selected_index or 0]
-        return self.frames[key]
-
-    def _load(self, as_of: pd.Timestamp) -> None:
-        # A year of scores feeds the histories and percentiles; reload only when the date moves.
-        # The observations are read once (with their source) and scored here: the same scores as
-        # Kit.scores, without reading a year of rows twice.
-        if self._loaded_for == as_of:
-            return
-        start = as_of - pd.Timedelta(days=self.history_days - 1)
-        window = start - pd.Timedelta(days=LOOKBACK_DAYS)
-        self.observations = self.kit.store.observations(
-            window.date(), as_of.date(), with_source=True
-        )
-        self.scores = score_range(self.observations, self.metrics, self.targets, start, as_of)
-        self._loaded_for = as_of
+        return self.frames[self._tab()[0]]
 
     # --- events ------------------------------------------------------------------------------
 
@@ -654,12 +913,31 @@ class Explorer:
     def _clear_link(self) -> None:
         self.link.value = ""
 
+    def _compared_scores(self, s: Selection) -> pd.DataFrame:
+        """Every area's scores of what is compared: the CityScore needs every metric of every area
+        on the date; a metric, only its own year (already read for the detail)."""
+        if s.compared == CITYWIDE:
+            return self.cache.days([s.as_of], scope=EVERY_AREA)
+        return self.cache.year(s.metric, s.as_of)[0]
+
+    def _comparing(self) -> bool:
+        """Is the Compare areas tab open?"""
+        return self.views[self.tabs.selected_index or 0] == AREA_VIEW
+
+    def _on_tab(self, _change: object = None) -> None:
+        self._clear_link()
+        if self._comparing() and "areas" not in self.frames:
+            self.refresh()  # the comparison is computed when its tab is first opened
+
     def prepare_download(self) -> str:
         """Put a link to the open tab's table as CSV next to the button; returns the CSV text."""
         s = self.selection
-        view = ("scoreboard", "observations", "change", "leaders")[self.tabs.selected_index or 0]
+        view = self._tab()[1]
+        where = f"-{_slug(s.area)}" if s.area else ""
         text = selection_csv(self.current_frame())
-        self.link.value = download_link(text, f"cityscore-{view}-{s.period}-{s.as_of.date()}.csv")
+        self.link.value = download_link(
+            text, f"cityscore-{view}{where}-{s.period}-{s.as_of.date()}.csv"
+        )
         return text
 
     def refresh(self) -> None:
@@ -678,10 +956,11 @@ class Explorer:
             return
         s = self.selection
         try:
-            self._load(s.as_of)
-            self.frames = compute_views(
-                self.scores, self.observations, self.metrics, self.targets, s
-            )
+            self.scores, self.observations = self.cache.selection(s)
+            targets = area_targets(self.targets, s.metric, s.area)
+            self.frames = compute_views(self.scores, self.observations, self.metrics, targets, s)
+            if self._comparing():  # the areas' scores: only once the tab is open
+                self.frames |= compute_area_views(self._compared_scores(s), s)
         except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
             self.message.value = _status(
                 f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
@@ -693,45 +972,73 @@ class Explorer:
     def _show(self, s: Selection) -> None:
         f = self.frames
         name = html.escape(s.metric)
+        where = f" — {s.area}" if s.area else ""
         self.board.value = table_html(
-            f["scoreboard"], caption=f"Scoreboard, {s.period} scores on {s.as_of.date()}"
+            f["scoreboard"], caption=f"Scoreboard{where}, {s.period} scores on {s.as_of.date()}"
         )
         self.detail.value = (
             f"<h3>{name}: percentile of today's day score in its own past year</h3>"
-            + table_html(f["percentile"], caption=f"{s.metric}: percentile")
+            + table_html(f["percentile"], caption=f"{s.metric}{where}: percentile")
             + "<h3>The window behind each period's score</h3>"
-            + table_html(f["windows"], caption=f"{s.metric}: windows on {s.as_of.date()}")
+            + table_html(f["windows"], caption=f"{s.metric}{where}: windows on {s.as_of.date()}")
             + f"<h3>Stored values in the {s.period} window, with source and import batch</h3>"
-            + table_html(f["raw"], caption=f"{s.metric}: stored values")
+            + table_html(f["raw"], caption=f"{s.metric}{where}: stored values")
         )
+        score = "CityScore" + (f" of {s.area}" if s.area else "")
         self.change.value = table_html(
-            f["change"], caption=f"Contributions to the change in the CityScore ({s.period})"
+            f["change"], caption=f"Contributions to the change in the {score} ({s.period})"
         )
         self.leaders.value = table_html(
-            f["leaders"], caption=f"Exceeding and needing follow-up, {s.period} scores"
+            f["leaders"], caption=f"Exceeding and needing follow-up{where}, {s.period} scores"
         )
+        if "areas" in self.frames:
+            self.area_table.value = self._area_tables(s)
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
                 target.value = _safe_chart(make)
                 self._drawn[id(target)] = key
 
-    def _year(self) -> pd.DataFrame:
-        """The observations of the loaded year (the extra quarter before it only feeds windows)."""
-        first = self.scores["as_of"].min()
+    def _area_tables(self, s: Selection) -> str:
+        name = s.compared
+        return (
+            f"<h3>{html.escape(name)}: best and worst area</h3>"
+            + table_html(
+                self.frames["equity"][EQUITY_SHOWN],
+                caption=f"{name}, {s.period} scores on {s.as_of.date()}: equity across the areas",
+                max_rows=1,
+            )
+            + f"<h3>{html.escape(name)}: every area, ranked</h3>"
+            + table_html(
+                self.frames["areas"],
+                caption=f"{name} by area, {s.period} scores on {s.as_of.date()}",
+                max_rows=len(self.frames["areas"]),
+            )
+        )
+
+    def _year(self, s: Selection) -> pd.DataFrame:
+        """The observations of the shown year (the extra lookback before it only feeds windows)."""
+        first = s.as_of - pd.Timedelta(days=self.history_days - 1)
         return self.observations[self.observations["date"] >= first]
 
     def _charts(self, s: Selection) -> dict[w.HTML, tuple[tuple, Callable[[], str]]]:
         """Each chart widget with the selection it depends on and how to draw it (as a figure)."""
-        board_key = (s.as_of, s.period, s.category, s.search.strip().casefold(), s.board)
-        return {
+        board_key = (s.as_of, s.period, s.category, s.search.strip().casefold(), s.board, s.area)
+        charts = {
             self.board_chart: (board_key, lambda: self._board_figure(s)),
-            self.detail_chart: ((s.as_of, s.metric), lambda: self._detail_figure(s)),
-            self.history_chart: ((s.as_of, s.metric, s.period), lambda: self._history_figure(s)),
+            self.detail_chart: ((s.as_of, s.metric, s.area), lambda: self._detail_figure(s)),
+            self.history_chart: (
+                (s.as_of, s.metric, s.period, s.area),
+                lambda: self._history_figure(s),
+            ),
             self.change_chart: (
-                (s.as_of, s.since_days, s.period, s.category),
+                (s.as_of, s.since_days, s.period, s.category, s.area),
                 lambda: self._change_figure(s),
             ),
         }
+        if "areas" in self.frames:
+            key = (s.as_of, s.period, s.compared)
+            charts[self.area_chart] = (key, lambda: self._area_figure(s))
+        return charts
 
     def _board_figure(self, s: Selection) -> str:
         from . import charts  # the Altair specs; imported late so the views work without them
@@ -742,9 +1049,10 @@ class Explorer:
             return _status("No metric to draw on the board for this selection.")
         shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
         day = self.scores[self.scores["as_of"] == s.as_of]
+        where = f" — {s.area}" if s.area else ""
         return chart_figure(
             charts.scoreboard_chart(day[day["metric"].isin(names)], shown, s.as_of),
-            f"Scoreboard chart, {s.as_of.date()}",
+            f"Scoreboard chart{where}, {s.as_of.date()}",
             board_description(board, s, len(names), len(board) - 1),
             board_chart_data(self.scores, s.as_of, names),
         )
@@ -753,9 +1061,11 @@ class Explorer:
         from . import charts
 
         daily = self.frames["daily"]
+        targets = area_targets(self.targets, s.metric, s.area)
+        where = f" — {s.area}" if s.area else ""
         return chart_figure(
-            charts.metric_detail_chart(self._year(), self.targets, s.metric),
-            f"{s.metric}: daily values vs target",
+            charts.metric_detail_chart(self._year(s), targets, s.metric),
+            f"{s.metric}{where}: daily values vs target",
             detail_description(daily, s.metric),
             daily.sort_values("date", ascending=False),
         )
@@ -763,9 +1073,10 @@ class Explorer:
     def _history_figure(self, s: Selection) -> str:
         from . import charts
 
+        where = f" — {s.area}" if s.area else ""
         return chart_figure(
             charts.score_history_chart(self.scores, s.metric),
-            f"{s.metric}: score history",
+            f"{s.metric}{where}: score history",
             history_description(self.frames["history"], s.metric, s.period),
             history_table(self.scores, s.metric),
         )
@@ -778,14 +1089,48 @@ class Explorer:
             return _status("No contributions to draw for this selection.")
         # The largest bars, the rest summed into one: the bars still add up to the change.
         drawn = charts.top_contributions(change, CHANGE_CHART_ROWS)
+        score = "CityScore" + (f" of {s.area}" if s.area else "")
         return chart_figure(
             charts.contributions_chart(change, top=CHANGE_CHART_ROWS),
-            "Contributions to the change in the CityScore",
+            f"Contributions to the change in the {score}",
             change_description(
                 change, self.frames["city_change"], s, min(CHANGE_CHART_ROWS, len(change))
             ),
             drawn[["metric", "category", "before", "now", "contribution"]],
         )
+
+    def _area_figure(self, s: Selection) -> str:
+        from . import charts
+
+        ranking = self.frames["areas"]
+        if ranking.empty:
+            return _status(f"No area has a row for {s.compared} on {s.as_of.date()}.")
+        name = s.compared
+        return chart_figure(
+            charts.area_comparison_chart(
+                ranking, name, s.period, area_description(ranking, self.frames["equity"], name, s)
+            ),
+            f"{name} across the areas, {s.period}",
+            area_description(ranking, self.frames["equity"], name, s),
+            ranking,
+        )
+
+
+# The equity row as the comparison tab shows it (the date, metric and period are in the caption).
+EQUITY_SHOWN = [c for c in EQUITY_COLUMNS if c not in ("as_of", "metric", "period")]
+
+
+def compute_area_views(area_scores: pd.DataFrame, s: Selection) -> dict[str, pd.DataFrame]:
+    """The comparison tab's DataFrames: every area ranked on ``s.compared``, and its equity row."""
+    return {
+        "areas": area_ranking(area_scores, s.compared, s.period, s.as_of),
+        "equity": area_equity(area_scores, s.compared, s.period, s.as_of),
+    }
+
+
+def _slug(text: str) -> str:
+    """``text`` safe in a file name: letters, digits and dashes."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "area"
 
 
 def compute_views(
@@ -821,8 +1166,9 @@ def _status(text: str, raw: bool = False) -> str:
 
 def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
     before, now = frames["city_change"].iloc[0]
+    of = f" of {html.escape(s.area)}" if s.area else ""
     return _status(
-        f"<b>CityScore ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
+        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
         f" — was {round_half_even(before)} {s.since_days} day(s) before"
         f" (change {round_half_even(now - before, 3)}).",
         raw=True,
@@ -854,7 +1200,7 @@ def key_numbers(
     ``skip_unknown`` leaves out (and names on a last line) metrics this city does not have, so the
     notebook written for the demo city still runs on any city.
     """
-    day = as_date(as_of) if as_of is not None else pd.Timestamp(kit.latest_date())
+    day = as_date(as_of) if as_of is not None else pd.Timestamp(kit.default_as_of())
     known = [CITYWIDE, *kit.metrics()["name"].astype(str)]
     wanted = [CITYWIDE, *(metrics or [])]
     missing = [m for m in wanted if m not in known] if skip_unknown else []

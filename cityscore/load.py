@@ -167,11 +167,13 @@ def read_rows(
         names = list(header)
     cells = _parse_csv(text, delimiter, len(names), problems)
     if header is None:
-        cells = cells[cells["line"] > 1]
+        cells = cells.iloc[1:]  # the header is the first record (line 1)
     required, optional = list(required), list(optional)
     _check_header(problems, names, required, optional)
     problems.raise_if_any()
-    cells = cells[~_blank_rows(cells)]
+    blank = _blank_rows(cells)
+    if blank.any():
+        cells = cells[~blank]
     rows = pd.DataFrame({"line": cells["line"].to_numpy()}, index=range(len(cells)))
     for column in dict.fromkeys(required + optional):
         at = names.index(column) if column in names else None
@@ -942,7 +944,8 @@ def validate_values(
     """
     problems = Problems(name)
     today = today or dt.date.today()
-    metric = _check_metric_names(problems, rows, metrics)
+    # Categorical inside: the per-metric lookups and the duplicate check work on its codes.
+    metric = _check_metric_names(problems, rows, metrics).astype("category")
     known = metric.notna()
     kind = per_metric(metric, metrics, "kind", "")
     date = _check_dates(problems, rows, "date", date_format)
@@ -978,7 +981,7 @@ def validate_values(
     problems.raise_if_any(len(rows))
     if repeated.any():
         frame = frame.drop_duplicates(keys)
-    return frame.reset_index(drop=True)
+    return frame.assign(metric=frame["metric"].astype(object)).reset_index(drop=True)
 
 
 def per_metric(metric: pd.Series, metrics: pd.DataFrame, column: str, default: object) -> pd.Series:
@@ -1000,8 +1003,10 @@ def _with_area(
     problems: Problems, rows: pd.DataFrame, frame: pd.DataFrame, keys: list[str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """(frame, its key columns) with an ``area`` column when any row names an area."""
-    area = rows[AREA].fillna("").astype(str).str.strip() if AREA in rows else None
-    if area is None or not (area != "").any():
+    if AREA not in rows or not (rows[AREA].fillna("").to_numpy(dtype=object) != "").any():
+        return frame, keys  # no area named (the common, citywide file): no text work per row
+    area = rows[AREA].fillna("").astype(str).str.strip()
+    if not (area != "").any():
         return frame, keys
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
@@ -1049,34 +1054,40 @@ def _check_number(
         return pd.Series(np.nan, index=rows.index)
     text = rows[column]
     decimal_comma = rows.attrs.get("decimal_comma", False)
-    blank = text == ""
-    filled = needed & ~blank
+    need = needed.to_numpy(dtype=bool)  # masks as NumPy arrays: cheaper than Series at millions
+    blank = text.to_numpy(dtype=object) == ""
+    filled = need & ~blank
     # Only a value may be written as a percentage (a rate such as 93%); counts may not.
     percent = column == "value"
+    number = np.full(len(rows), np.nan)
     if filled.all():
-        number = to_number(text, decimal_comma, percent)
-    else:
-        number = pd.Series(np.nan, index=rows.index)
-        if filled.any():
-            number[filled] = to_number(text[filled], decimal_comma, percent)
-    problems.add_where(rows, needed & blank, column, missing_reason)
-    odd = filled & number.isna()
-    nan_text = odd.copy()
-    nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"])
-    worded = odd.copy()  # "9 permits": a number with a unit or word typed after it
-    worded[odd] = text[odd].str.match(r"\s*[-+]?\d[\d.,\s]*[^\W\d_]")
-    problems.add_where(rows, odd & ~nan_text & ~worded, column, _not_a_number(decimal_comma))
-    problems.add_where(rows, worded, column, "not a number: type the number only, without a unit")
-    problems.add_where(rows, nan_text, column, "NaN is not a value; leave the day out instead")
-    infinite = needed & np.isinf(number)
-    problems.add_where(rows, infinite, column, "infinity is not a value")
-    negative = needed & (number < 0) & ~infinite
+        number = to_number(text, decimal_comma, percent).to_numpy(dtype=float)
+    elif filled.any():
+        number[filled] = to_number(text[filled], decimal_comma, percent).to_numpy(dtype=float)
+
+    def where(mask: np.ndarray, reason: str) -> None:
+        problems.add_where(rows, pd.Series(mask, index=rows.index), column, reason)
+
+    where(need & blank, missing_reason)
+    odd = filled & np.isnan(number)
+    if odd.any():
+        nan_text = np.zeros(len(rows), dtype=bool)
+        nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"]).to_numpy(dtype=bool)
+        worded = np.zeros(
+            len(rows), dtype=bool
+        )  # "9 permits": a number with a unit or word after it
+        worded[odd] = text[odd].str.match(r"\s*[-+]?\d[\d.,\s]*[^\W\d_]").to_numpy(dtype=bool)
+        where(odd & ~nan_text & ~worded, _not_a_number(decimal_comma))
+        where(worded, "not a number: type the number only, without a unit")
+        where(nan_text, "NaN is not a value; leave the day out instead")
+    infinite = need & np.isinf(number)
+    where(infinite, "infinity is not a value")
+    negative = need & (number < 0) & ~infinite
     if allow_negative is None:
-        reason = f"{column}s count cases and cannot be negative; check the sign"
-        problems.add_where(rows, negative, column, reason)
+        where(negative, f"{column}s count cases and cannot be negative; check the sign")
     else:
-        problems.add_where(rows, negative & ~allow_negative.astype(bool), column, NEGATIVE_REFUSED)
-    return number
+        where(negative & ~allow_negative.to_numpy(dtype=bool), NEGATIVE_REFUSED)
+    return pd.Series(number, index=rows.index)
 
 
 NEGATIVE_REFUSED = (

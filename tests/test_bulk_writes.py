@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cityscore import Kit
 
@@ -68,3 +69,98 @@ def assert_bulk_import_keeps_every_version(kit: Kit) -> None:
 
 def test_bulk_import_keeps_every_version_on_sqlite(kit: Kit) -> None:
     assert_bulk_import_keeps_every_version(kit)
+
+
+@pytest.fixture
+def pg_kit(postgres_url: str) -> Kit:
+    kit = Kit(postgres_url)
+    kit.init()
+    return kit
+
+
+def test_bulk_import_keeps_every_version_on_postgres(pg_kit: Kit) -> None:
+    assert_bulk_import_keeps_every_version(pg_kit)
+
+
+# Doubles whose shortest text is long or unusual: the bulk paths (multi-row INSERT on SQLite, COPY
+# of Arrow-written CSV on PostgreSQL) must store each one exactly.
+AWKWARD = [0.1 + 0.2, 1 / 3, 123456789.12345679, 1e-300, 5e-324, 2.5e15, 0.0, 7.0]
+
+
+def assert_values_stored_exactly(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    dates = pd.date_range("2024-03-01", periods=len(AWKWARD)).strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"metric": "V", "date": dates, "value": [repr(v) for v in AWKWARD]})
+    first = kit.import_values(as_bytes(frame))
+    assert (first.inserted, first.updated) == (len(AWKWARD), 0)
+    stored = kit.observations()
+    assert stored["value"].tolist() == AWKWARD  # bit for bit, not approximately
+    assert stored["numerator"].isna().all() and stored["denominator"].isna().all()
+    again = kit.import_values(as_bytes(frame))  # the same file again changes nothing
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(AWKWARD))
+    assert again.batch_id is None and len(kit.batches()) == 2
+
+
+def test_values_stored_exactly_on_sqlite(kit: Kit) -> None:
+    assert_values_stored_exactly(kit)
+
+
+def test_values_stored_exactly_on_postgres(pg_kit: Kit) -> None:
+    assert_values_stored_exactly(pg_kit)
+
+
+def sqlite_indexes(kit: Kit) -> set[str]:
+    with kit.store.transaction() as conn:
+        rows = conn.exec_driver_sql("PRAGMA index_list(observations)").all()
+    return {r[1] for r in rows}
+
+
+def test_first_import_rebuilds_the_date_index_and_a_failure_keeps_it(kit: Kit, monkeypatch) -> None:
+    """A first bulk import sets the date index aside and builds it after; if the import fails in
+    between, the rollback brings the index back and nothing is written."""
+    from cityscore import writes
+
+    before = sqlite_indexes(kit)
+    assert "ix_observations_date" in before
+    kit.import_metrics(METRICS)
+    real = writes._sqlite_insert
+
+    def insert_then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        assert "ix_observations_date" not in sqlite_indexes_in(args[0])
+        raise RuntimeError("disk full")
+
+    def sqlite_indexes_in(dbapi) -> set[str]:
+        return {r[1] for r in dbapi.execute("PRAGMA index_list(observations)").fetchall()}
+
+    monkeypatch.setattr(writes, "_sqlite_insert", insert_then_fail)
+    try:
+        kit.import_values(as_bytes(values_file(50, seed=4)))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the import should have failed")
+    assert sqlite_indexes(kit) == before
+    assert kit.observations().empty and len(kit.batches()) == 1
+
+    monkeypatch.setattr(writes, "_sqlite_insert", real)
+    result = kit.import_values(as_bytes(values_file(50, seed=4)))
+    assert result.inserted == 150 and sqlite_indexes(kit) == before
+    with kit.store.transaction() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM observations WHERE date >= '2024-02-01'"
+        ).all()
+    assert any("ix_observations_date" in str(row) for row in plan)
+
+
+def test_rows_go_in_by_metric_and_day_whatever_the_file_order(kit: Kit) -> None:
+    """New rows are inserted in key order (one B-tree append each), not in the file's order."""
+    kit.import_metrics(METRICS)
+    by_date = values_file(30, seed=5).sort_values(["date", "metric"], ascending=[False, True])
+    kit.import_values(as_bytes(by_date))
+    with kit.store.transaction() as conn:
+        rows = conn.exec_driver_sql("SELECT id, metric_id, date FROM observations").all()
+    ids = pd.DataFrame(rows, columns=["id", "metric_id", "date"]).sort_values("id")
+    keyed = ids.sort_values(["metric_id", "date"])
+    assert ids["metric_id"].nunique() == 3 and len(ids) == 90
+    assert ids["id"].tolist() == keyed["id"].tolist()

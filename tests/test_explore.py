@@ -190,7 +190,8 @@ def test_key_numbers_print_the_engine_scores(demo):
 # --- the widgets ---------------------------------------------------------------------------------
 
 
-def test_explorer_starts_on_the_latest_date(explorer):
+def test_explorer_starts_on_the_default_date(explorer, demo):
+    assert demo["kit"].default_as_of() == DEMO_END  # in the demo, the latest date
     assert explorer.as_of.value == DEMO_END
     assert explorer.frames["scoreboard"].iloc[0]["metric"] == "CityScore"
     assert "CityScore (week) on 2026-10-31" in explorer.message.value
@@ -333,3 +334,216 @@ def test_key_numbers_can_skip_metrics_another_city_lacks(demo):
     assert ex.key_numbers(demo["kit"], AS_OF, [EMS], skip_unknown=True) == ex.key_numbers(
         demo["kit"], AS_OF, [EMS]
     )
+
+
+# --- areas: the picker and the comparison tab ------------------------------------------------------
+
+TINY_METRICS = """name,category,direction,kind,aggregation,target
+Library Visits,Culture,higher,value,mean,100
+Pool Hours,Culture,higher,value,mean,10
+"""
+# Every day from 2026-10-22 to 2026-10-31 the same value, so every period's mean is that value.
+TINY_VALUES = {"Library Visits": {"": 100, "North": 120, "South": 60}}
+TINY_VALUES["Pool Hours"] = {"": 10, "North": 5, "South": 15}
+TINY_END = dt.date(2026, 10, 31)
+
+
+def tiny_city(path, values: dict = TINY_VALUES) -> Kit:
+    """Two metrics (targets 100 and 10) with citywide and per-area values for ten days."""
+    kit = Kit(f"sqlite:///{path / 'tiny.db'}")
+    kit.init()
+    (path / "metrics.csv").write_text(TINY_METRICS)
+    kit.import_metrics(path / "metrics.csv")
+    rows = ["metric,date,area,value"]
+    for day in pd.date_range(TINY_END - dt.timedelta(days=9), TINY_END):
+        for metric, by_area in values.items():
+            rows += [f"{metric},{day.date()},{_quoted(a)},{v}" for a, v in by_area.items()]
+    (path / "values.csv").write_text("\n".join(rows) + "\n")
+    kit.import_values(path / "values.csv")
+    return kit
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> ex.Explorer:
+    return ex.Explorer(tiny_city(tmp_path_factory.mktemp("tiny")))
+
+
+@pytest.fixture(scope="module")
+def areas_kit(tmp_path_factory) -> Kit:
+    kit = Kit(f"sqlite:///{tmp_path_factory.mktemp('areas') / 'demo.db'}")
+    kit.load_demo(DEMO_END, areas=True)
+    return kit
+
+
+def _row(frame: pd.DataFrame, metric: str) -> pd.Series:
+    return frame.set_index("metric").loc[metric]
+
+
+def test_the_area_picker_switches_every_view_to_that_areas_scores(tiny):
+    assert [label for label, _ in tiny.area.options] == ["Citywide", "North", "South"]
+    assert tiny.area in tiny.widget.children[1].children  # beside the date, period and category
+    board = tiny.frames["scoreboard"]
+    # Citywide: 100/100 = 1.0 and 10/10 = 1.0, CityScore (1.0 + 1.0) / 2 = 1.0.
+    assert _row(board, "CityScore")["score"] == pytest.approx(1.0)
+    tiny.area.value = "North"
+    board = tiny.frames["scoreboard"]
+    # North: 120/100 = 1.2 and 5/10 = 0.5; CityScore (1.2 + 0.5) / 2 = 0.85, below (< 0.9).
+    assert board["metric"].tolist() == ["CityScore", "Pool Hours", "Library Visits"]
+    assert board["score"].tolist() == pytest.approx([0.85, 0.5, 1.2])
+    assert board["status"].tolist() == ["below", "below", "meeting"]
+    assert "CityScore of North (week) on 2026-10-31: 0.85" in tiny.message.value
+    assert "Scoreboard — North" in tiny.board.value
+    # The detail follows the area: its stored values, its windows, its score history.
+    tiny.metric.value = "Library Visits"
+    assert set(tiny.frames["raw"]["value"]) == {120.0}
+    assert tiny.frames["windows"]["score"].tolist() == pytest.approx([1.2] * 4)
+    assert tiny.frames["history"]["score"].dropna().tolist() == pytest.approx([1.2] * 10)
+    assert "Library Visits — North: daily values vs target" in tiny.detail_chart.value
+    tiny.area.value = "South"
+    # South: 60/100 = 0.6 and 15/10 = 1.5; CityScore (0.6 + 1.5) / 2 = 1.05.
+    assert _row(tiny.frames["scoreboard"], "CityScore")["score"] == pytest.approx(1.05)
+    assert set(tiny.frames["raw"]["value"]) == {60.0}
+    tiny.area.value = ""
+    assert set(tiny.frames["raw"]["value"]) == {100.0}
+
+
+def test_compare_areas_ranks_the_areas_on_the_cityscore_or_the_metric(tiny):
+    tiny.tabs.selected_index = 4
+    assert tiny.tabs.titles[4] == "Compare areas"
+    ranking = tiny.frames["areas"]
+    assert ranking[["rank", "area"]].values.tolist() == [[1, "South"], [2, "North"]]
+    assert ranking["score"].tolist() == pytest.approx([1.05, 0.85])
+    equity = tiny.frames["equity"].iloc[0]
+    # best South 1.05, worst North 0.85, gap 0.85 / 1.05; one of two areas below 1.
+    assert (equity["best_area"], equity["worst_area"]) == ("South", "North")
+    assert equity["gap"] == pytest.approx(0.85 / 1.05)
+    assert equity["share_below_one"] == pytest.approx(0.5)
+    caption = _caption(tiny.area_chart.value)
+    assert "best South 1.05, worst North 0.85, gap (worst ÷ best) 0.81" in caption
+    assert "1 of 2 scored areas below 1" in caption
+    tiny.metric.value = "Pool Hours"
+    tiny.compare.value = "metric"
+    assert tiny.frames["areas"]["area"].tolist() == ["South", "North"]  # 1.5, then 0.5
+    assert tiny.frames["areas"]["score"].tolist() == pytest.approx([1.5, 0.5])
+    assert "Pool Hours across 2 areas" in _caption(tiny.area_chart.value)
+    assert "✗</span> below" in tiny.area_table.value  # status as symbol and word
+    csv = pd.read_csv(io.StringIO(tiny.prepare_download()))
+    assert csv["area"].tolist() == ["South", "North"]
+    assert 'download="cityscore-areas-week-2026-10-31.csv"' in tiny.link.value
+    tiny.compare.value = "CityScore"
+    tiny.tabs.selected_index = 0
+
+
+def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
+    scores = areas_kit.scores(by="area")
+    explorer = ex.Explorer(areas_kit)
+    assert [a for _, a in explorer.area.options][1:] == sorted(scores["area"].unique()[1:])
+    assert "areas" not in explorer.frames  # every area is scored only once the tab is open
+    explorer.tabs.selected_index = 4
+    for compare, metric in ((ex.CITYWIDE, ex.CITYWIDE), ("metric", RATIO)):
+        explorer.metric.value = RATIO
+        explorer.compare.value = compare
+        week = scores[scores["period"] == "week"]
+        rows = week[(week["area"] != "") & (week["metric"] == metric)]
+        expected = rows.sort_values(["score", "area"], ascending=[False, True])
+        ranking = explorer.frames["areas"]
+        assert ranking["area"].tolist() == expected["area"].astype(str).tolist()
+        assert ranking["score"].to_numpy() == pytest.approx(expected["score"].to_numpy())
+        assert ranking["rank"].iloc[0] == 1 and ranking["rank"].is_monotonic_increasing
+        summary = areas_kit.equity()
+        equity = summary[(summary["metric"] == metric) & (summary["period"] == "week")].iloc[0]
+        mine = explorer.frames["equity"].iloc[0]
+        assert mine["worst_area"] == equity["worst_area"]
+        assert mine["gap"] == pytest.approx(equity["gap"], rel=1e-12)
+    # An area's board is that area's rows of Kit.scores(by="area").
+    explorer.area.value = worst = explorer.frames["areas"]["area"].iloc[-1]
+    board = explorer.frames["scoreboard"].set_index("metric")["score"].to_dict()
+    rows = scores[(scores["area"] == worst) & (scores["period"] == "week")]
+    assert board == pytest.approx(dict(zip(rows["metric"].astype(str), rows["score"], strict=True)))
+
+
+def test_a_city_without_areas_has_no_area_picker_and_no_comparison_tab(explorer):
+    assert explorer.areas == []
+    assert explorer.area not in explorer.widget.children[1].children
+    assert list(explorer.tabs.titles) == [v.capitalize() for v in ex.VIEWS]
+    assert "areas" not in explorer.frames
+    assert "Compare areas" not in explorer.widget.children[0].value
+
+
+def test_hostile_area_names_are_shown_as_text(tmp_path):
+    hostile = '<img src=x onerror=alert(1)> & "Co"'
+    values = {"Library Visits": {"": 100, hostile: 90, "North": 120}}
+    explorer = ex.Explorer(tiny_city(tmp_path, values))
+    assert (hostile, hostile) in explorer.area.options  # a label the front end shows as text
+    explorer.area.value = hostile
+    explorer.tabs.selected_index = 4
+    explorer.compare.value = "metric"
+    explorer.metric.value = "Library Visits"
+    shown = [
+        explorer.message.value,
+        explorer.board.value,
+        explorer.board_chart.value,
+        explorer.detail.value,
+        explorer.detail_chart.value,
+        explorer.area_chart.value,
+        explorer.area_table.value,
+    ]
+    for text in shown:
+        assert "<img" not in text, text[:400]
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Co&quot;" in explorer.area_table.value
+    assert "CityScore of &lt;img" in explorer.message.value
+    explorer.prepare_download()
+    assert 'download="cityscore-areas-img-src-x-onerror-alert-1-Co-week-2026-10-31.csv"' in (
+        explorer.link.value
+    )
+
+
+def test_the_explorer_opens_on_the_default_as_of_date_not_the_latest(tmp_path):
+    kit = tiny_city(tmp_path)
+    kit.import_metrics(io.StringIO(TINY_METRICS + "Trees Planted,Culture,higher,value,sum,3\n"))
+    for day in pd.date_range(TINY_END - dt.timedelta(days=9), TINY_END):
+        kit.enter("Trees Planted", day.date(), 3)
+    kit.enter("Pool Hours", TINY_END + dt.timedelta(days=3), 10)  # one metric reports early
+    assert kit.latest_date() == TINY_END + dt.timedelta(days=3)
+    assert kit.default_as_of() == TINY_END  # two of the three metrics reach it
+    explorer = ex.Explorer(kit)
+    assert explorer.as_of.value == TINY_END
+    assert explorer.as_of.max == TINY_END + dt.timedelta(days=3)
+    assert ex.key_numbers(kit).startswith(f"as of {TINY_END}")
+
+
+def test_a_metric_scored_alone_gets_the_scores_of_the_whole_city(explorer, demo):
+    """The explorer scores a metric's year on its own, when it is chosen: the same numbers."""
+    explorer.metric.value = EMS
+    for period in ("day", "quarter"):
+        explorer.period.value = period
+        mine = explorer.frames["history"].set_index("as_of")["score"]
+        whole = demo["scores"].query("metric == @EMS and period == @period")
+        assert mine.to_numpy() == pytest.approx(
+            whole.set_index("as_of")["score"].to_numpy(), nan_ok=True
+        )
+    explorer.period.value = "week"
+
+
+def test_the_board_dates_are_scored_exactly_as_kit_scores(demo, explorer):
+    """Dates are scored on their own (near ones in one pass), reading a year back only for history
+    baselines: the same numbers as scoring the whole year."""
+    keys = ["as_of", "metric", "period"]
+
+    def table(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.assign(metric=frame["metric"].astype(str), period=frame["period"].astype(str))
+        return out.set_index(keys)[["value", "target", "score"]].sort_index()
+
+    for since in (30, 364):  # one pass over 31 days; two dates a year apart
+        explorer.since.value = since
+        days = [AS_OF, AS_OF - pd.Timedelta(days=since)]
+        mine = explorer.scores[explorer.scores["as_of"].isin(days)]
+        whole = demo["scores"][demo["scores"]["as_of"].isin(days)]
+        assert len(mine) == len(whole) == 2 * 21 * 4  # 20 metrics and the CityScore, 4 periods
+        pd.testing.assert_frame_equal(table(mine), table(whole), check_exact=False, rtol=1e-12)
+    assert (demo["metrics"]["baseline"] == "history").any()  # the short read is exercised
+    explorer.since.value = 7

@@ -4,6 +4,7 @@ text alternatives for every chart, the keyboard alone drives it, and it works at
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.explore import BOARD_CHART_ROWS, VIEWS
+from cityscore.explore import AREA_VIEW, BOARD_CHART_ROWS, VIEWS
 from cityscore.notebooks import copy_sqlite
 
 from .axe import axe_violations, describe
@@ -200,3 +201,117 @@ def test_served_explorer_at_300_metrics_draws_every_chart(browser, artifacts_dir
     assert figures[0]["rows"] == BOARD_CHART_ROWS
     assert "Of 300 metrics" in figures[0]["caption"]
     assert not found, describe(found)
+
+
+# --- areas: the picker and the Compare areas tab ----------------------------------------------------
+
+HOSTILE_AREA = '<img src=x onerror="document.title=1"> & Co'
+AREA_TABS = [*TABS, AREA_VIEW.capitalize()]
+
+
+@pytest.fixture(scope="module")
+def areas_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The demo city with its ten neighbourhoods, and an eleventh with a hostile name."""
+    from cityscore import Kit
+
+    from .conftest import DEMO_END
+
+    db = tmp_path_factory.mktemp("a11y-areas") / "areas.db"
+    kit = Kit(f"sqlite:///{db}")
+    kit.load_demo(DEMO_END, areas=True)
+    for back in range(7):
+        day = DEMO_END - dt.timedelta(days=back)
+        kit.enter(
+            "311 Calls Answered On Time", day, numerator=80, denominator=100, area=HOSTILE_AREA
+        )
+    kit.store.engine.dispose()
+    with serving(db) as served:
+        yield served
+
+
+def test_area_picker_and_compare_areas_tab_by_keyboard_with_no_axe_violations(
+    areas_server, browser, artifacts_dir
+):
+    context, page, _ = _open(browser, areas_server["url"])
+    try:
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # the skip link
+        _tab_to(page, "select|Area")
+        page.keyboard.press("ArrowDown")  # Citywide -> the hostile name ("<" sorts first)
+        page.keyboard.press("ArrowDown")  # -> Ashdown
+        board = page.locator("svg[aria-label^='Scoreboard chart — Ashdown']")
+        board.wait_for(state="attached", timeout=30_000)
+        assert "CityScore of Ashdown" in page.locator("[role=status]").first.text_content()
+
+        _tab_to(page, "tab|Scoreboard", limit=60)
+        for _ in AREA_TABS[1:]:
+            page.keyboard.press("ArrowRight")
+        assert page.evaluate(FOCUS_JS) == "tab|Compare areas"
+        page.keyboard.press("Enter")
+        figure = page.locator("figure.cityscore-figure:visible")
+        figure.first.wait_for(state="visible", timeout=30_000)
+        _tab_to(page, "select|Compare areas on")
+        found = []
+        for tab in AREA_TABS:
+            _show_tab(page, tab)
+            for summary in page.locator("details > summary:visible").all():
+                summary.click()
+            found += [(tab, v) for v in axe_violations(page)]
+        _show_tab(page, "Compare areas")
+        compare = [f for f in _figures(page) if "across" in f["caption"]]
+        text = page.inner_text("body")
+        title = page.title()
+        injected = page.locator("img[src='x']").count()
+        page.screenshot(path=str(artifacts_dir / "explore-areas.png"), full_page=True)
+    finally:
+        context.close()
+    assert not found, "\n".join(f"[{tab}] {describe([v])}" for tab, v in found)
+    assert len(compare) == 1
+    assert compare[0]["label"].startswith("img:CityScore across the areas")
+    assert compare[0]["rows"] == 11  # every area in the data table
+    assert re.search(r"best \w+ \d\.\d\d, worst .+ \d\.\d\d, gap", compare[0]["caption"])
+    assert HOSTILE_AREA in text  # shown as text...
+    assert injected == 0 and title == "CityScore Explorer"  # ...never as markup
+
+
+def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(browser):
+    """A name longer than the label limit is cut at its end ("…"), never at its first letters."""
+    import pandas as pd
+
+    from cityscore import charts
+    from cityscore.explore import chart_svg
+
+    names = ["Wide Wombat Waste Water Wells Maintained Within Window Of Warning", "Short"]
+    day = pd.Timestamp("2026-10-31")
+    scores = pd.DataFrame(
+        [
+            {"as_of": day, "metric": n, "period": p, "value": 1.0, "target": 1.0}
+            | {"score": 0.95, "status": "near", "note": ""}
+            for n in names
+            for p in ("day", "week", "month", "quarter")
+        ]
+    )
+    metrics = pd.DataFrame({"name": names, "category": ["Basic City Services"] * 2})
+    svg = chart_svg(charts.scoreboard_chart(scores, metrics, day), "board")
+    page_html = (
+        "<!doctype html><html lang='en'><style>svg { max-width: 100%; height: auto; }</style>"
+        f"<body><figure>{svg}</figure></body></html>"
+    )
+    outside = """() => { const s = document.querySelector('svg').getBoundingClientRect();
+      return [...document.querySelectorAll('svg text')]
+        .map(t => [t.textContent, t.getBoundingClientRect()])
+        .filter(([, r]) => r.left < s.left || r.right > s.right).map(([name]) => name); }"""
+    for zoom in (100, 200):
+        context = browser.new_context(
+            viewport={"width": 1280 * 100 // zoom, "height": 900 * 100 // zoom},
+            device_scale_factor=zoom / 100,
+        )
+        try:
+            page = context.new_page()
+            page.set_content(page_html)
+            clipped = page.evaluate(outside)
+            shown = page.locator("svg text", has_text="Wide Wombat").text_content()
+        finally:
+            context.close()
+        assert clipped == [], f"at {zoom} %: {clipped}"
+        assert shown.startswith("Wide Wombat") and shown.endswith("…")
