@@ -241,3 +241,34 @@ def test_default_date_rule(db: Path, tmp_path: Path, last_dates: dict, expected:
     values = "metric,date,value\n" + "".join(f"{m},{d},1\n" for m, d in last_dates.items())
     run(db, "values", "import", str(write(tmp_path / "v.csv", values)))
     assert Kit(f"sqlite:///{db}").default_as_of().isoformat() == expected
+
+
+HEAVY = ("pandas", "sqlalchemy", "numpy", "pyarrow", "altair", "ipywidgets", "papermill")
+
+
+def loaded_modules(call: str) -> set[str]:
+    """Which heavy libraries a fresh interpreter has loaded after ``call`` (CLI output dropped)."""
+    code = f"import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n    {call}\n"
+    code += f"import sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_help_loads_no_data_library() -> None:
+    """`cityscore --help` and argument errors answer before pandas or SQLAlchemy would load."""
+    call = "from cityscore.cli import build_parser; build_parser().format_help()"
+    assert loaded_modules(call) == set()
+
+
+def test_one_date_score_loads_only_what_it_needs(demo_db_file: Path) -> None:
+    """A one-date score needs pandas and SQLAlchemy, never the charting or notebook stack."""
+    url = f"sqlite:///{demo_db_file}"
+    args = ["--db", url, "score", "--date", str(DEMO_END)]
+    call = f"from cityscore.cli import main; assert main({args!r}) == 0"
+    loaded = loaded_modules(call)
+    assert {"pandas", "sqlalchemy"} <= loaded
+    assert not loaded & {"altair", "ipywidgets", "papermill"}
