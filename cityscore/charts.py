@@ -1,7 +1,8 @@
 """Altair chart specs for the report and the explorer: pure functions, DataFrame in, chart out.
 
-Charts never compute scores; they only reshape score frames for display (rounded labels, "—" with
-the reason where there is no score). Data is kept small (a few thousand rows at most) so that a
+Charts never compute scores; they only reshape score frames for display (labels and captions through
+``render.score_text``, so a shown score never contradicts its status; "—" with the reason where
+there is no score). Data is kept small (a few thousand rows at most) so that a
 report page stays light and Altair's row limit is never hit: each chart bounds its own rows (the
 citywide chart by days, contributions by ``top``, small multiples by the metrics passed in).
 
@@ -18,8 +19,9 @@ import altair as alt
 import pandas as pd
 
 from .catalog import CITYWIDE, PERIODS
+from .config import DEFAULT_BANDS, Bands
 from .display import STATUS_SYMBOLS, format_date, status_word
-from .render import NO_SCORE, round_half_even
+from .render import NO_SCORE, round_half_even, score_text
 from .score import DateLike, as_date
 
 PERIOD_ORDER = list(PERIODS)
@@ -88,7 +90,7 @@ def _thin(
 
 
 def scoreboard_chart(
-    scores: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike
+    scores: pd.DataFrame, metrics: pd.DataFrame, as_of: DateLike, bands: Bands = DEFAULT_BANDS
 ) -> alt.FacetChart:
     """The Fenway-style board: one row per metric grouped by category, one colored cell per period.
 
@@ -104,9 +106,9 @@ def scoreboard_chart(
             "category": rows["category"].fillna("Other").astype(str),
             "period": rows["period"],
             "column": rows["period"].str.capitalize(),
-            "label": rows["score"].map(round_half_even),
+            "label": rows["score"].map(lambda v: score_text(v, bands)),
             "cell": [
-                f"{STATUS_SYMBOLS[status_word(st)]} {round_half_even(sc)}"
+                f"{STATUS_SYMBOLS[status_word(st)]} {score_text(sc, bands)}"
                 for st, sc in zip(rows["status"], rows["score"], strict=True)
             ],
             "status": _status_label(rows["status"]),
@@ -182,7 +184,7 @@ def _one_line(y: float = 1.0) -> alt.Chart:
     )
 
 
-def citywide_description(city_history: pd.DataFrame) -> str:
+def citywide_description(city_history: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> str:
     """E.g. "CityScore over 365 days to 2026-10-31: 0.95 on the last day, lowest 0.91 on …"."""
     day = city_history[city_history["period"].astype(str) == "day"].dropna(subset=["score"])
     if day.empty:
@@ -192,9 +194,9 @@ def citywide_description(city_history: pd.DataFrame) -> str:
     share = last["share_below_one"]
     text = (
         f"CityScore over {day['as_of'].nunique()} days to {format_date(last['as_of'])}: "
-        f"{round_half_even(last['score'])} on the last day, "
-        f"lowest {round_half_even(low['score'])} on {format_date(low['as_of'])}, "
-        f"highest {round_half_even(high['score'])} on {format_date(high['as_of'])}."
+        f"{score_text(last['score'], bands)} on the last day, "
+        f"lowest {score_text(low['score'], bands)} on {format_date(low['as_of'])}, "
+        f"highest {score_text(high['score'], bands)} on {format_date(high['as_of'])}."
     )
     if share == share:
         text += f" Share of scored metrics below 1 on the last day: {share:.0%}."
@@ -380,7 +382,7 @@ def contributions_chart(
 
 
 def small_multiples_description(
-    score_history: pd.DataFrame, period: str, metrics: list[str]
+    score_history: pd.DataFrame, period: str, metrics: list[str], bands: Bands = DEFAULT_BANDS
 ) -> str:
     """How many panels, and the metrics lowest and highest on the last day."""
     rows = _metric_rows(score_history)
@@ -392,8 +394,8 @@ def small_multiples_description(
     low, high = last.loc[last["score"].idxmin()], last.loc[last["score"].idxmax()]
     return (
         text + f"; on {format_date(low['as_of'])} the lowest is {low['metric']} "
-        f"({round_half_even(low['score'])}) and the highest {high['metric']} "
-        f"({round_half_even(high['score'])})."
+        f"({score_text(low['score'], bands)}) and the highest {high['metric']} "
+        f"({score_text(high['score'], bands)})."
     )
 
 
@@ -537,7 +539,9 @@ def metric_detail_chart(
     return accessible(chart, description + ".")
 
 
-def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerChart:
+def score_history_chart(
+    score_history: pd.DataFrame, metric: str, bands: Bands = DEFAULT_BANDS
+) -> alt.LayerChart:
     """One metric's scores over time for each period, with the line at 1.0."""
     rows = score_history[score_history["metric"].astype(str) == metric]
     rows = _thin(rows, "as_of", rows["period"].nunique())
@@ -546,6 +550,7 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
             "as_of": _iso(rows["as_of"]),
             "period": rows["period"].astype(str),
             "score": rows["score"].round(4),
+            "label": rows["score"].map(lambda v: score_text(v, bands)),
         }
     )
     lines = (
@@ -555,7 +560,7 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
             x=alt.X("as_of:T", title=None),
             y=alt.Y("score:Q", title="Score", scale=alt.Scale(zero=False)),
             color=alt.Color("period:N", sort=PERIOD_ORDER, title="Period"),
-            tooltip=["as_of:T", "period:N", alt.Tooltip("score:Q", format=".2f")],
+            tooltip=["as_of:T", "period:N", alt.Tooltip("label:N", title="score")],
         )
     )
     chart = alt.layer(lines, _one_line()).properties(
@@ -563,9 +568,7 @@ def score_history_chart(score_history: pd.DataFrame, metric: str) -> alt.LayerCh
     )
     last = data.dropna(subset=["score"])
     last = last[last["as_of"] == last["as_of"].max()] if len(last) else last
-    latest = ", ".join(
-        f"{p} {round_half_even(v)}" for p, v in zip(last["period"], last["score"], strict=True)
-    )
+    latest = ", ".join(f"{p} {t}" for p, t in zip(last["period"], last["label"], strict=True))
     description = f"{metric}: score over time for each period" + (
         f"; on {last['as_of'].iloc[0]}: {latest}." if len(last) else "."
     )
@@ -578,7 +581,7 @@ AREA_STEP = 22
 
 
 def area_comparison_chart(
-    rows: pd.DataFrame, name: str, period: str, description: str
+    rows: pd.DataFrame, name: str, period: str, description: str, bands: Bands = DEFAULT_BANDS
 ) -> alt.LayerChart:
     """One metric (or the CityScore) across the areas: a bar per area, ranked best first, the line
     at 1.0, and after each bar its status as symbol and word with the score (never colour alone).
@@ -591,9 +594,10 @@ def area_comparison_chart(
         {
             "area": rows["area"].astype(str),
             "score": scores.round(4),
+            "label": scores.map(lambda v: score_text(v, bands)),
             "status": _status_label(rows["status"]),
             "cell": [
-                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {round_half_even(sc)}"
+                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {score_text(sc, bands)}"
                 if sc == sc
                 else f"{STATUS_SYMBOLS['no score']} no score"
                 for st, sc in zip(rows["status"], scores, strict=True)
@@ -614,7 +618,7 @@ def area_comparison_chart(
         color=alt.Color("status:N", scale=STATUS_SCALE, legend=None),
         tooltip=[
             alt.Tooltip("area:N", title="Area"),
-            alt.Tooltip("score:Q", format=".2f", title="Score"),
+            alt.Tooltip("label:N", title="Score"),
             alt.Tooltip("status:N", title="Status"),
         ],
     )

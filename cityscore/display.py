@@ -1,7 +1,7 @@
 """One display step for every HTML table the kit shows: the daily report's and the explorer's.
 
 Computation never rounds; this module does, once, the same way everywhere: numbers half-to-even
-(``render.round_half_even``), dates as ``YYYY-MM-DD``, a missing value as ``—``, and a status as a
+with the extra decimals that keep a score on its side of a band edge (``render.score_text``), dates as ``YYYY-MM-DD``, a missing value as ``—``, and a status as a
 symbol *and* a word (never colour alone). Every cell is HTML-escaped. Tables carry a caption and
 ``scope``'d headers so screen readers can announce each cell with its row and column.
 
@@ -20,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from .render import NO_SCORE, round_half_even
+from .config import DEFAULT_BANDS, Bands
+from .render import NO_SCORE, round_half_even, score_text
 
 # Status words and the symbol shown before each, so a status reads without colour.
 STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗", "no score": "–"}
@@ -88,8 +89,12 @@ def format_date(value: Any) -> str:
     return pd.Timestamp(value).strftime(DATE_FORMAT)
 
 
-def format_value(value: Any, fmt: str, places: int = 2) -> str:
-    """``value`` as display text (not escaped) in format ``fmt``; ``—`` when missing."""
+def format_value(value: Any, fmt: str, places: int = 2, bands: Bands = DEFAULT_BANDS) -> str:
+    """``value`` as display text (not escaped) in format ``fmt``; ``—`` when missing.
+
+    A number shows as a score (``render.score_text``): ``places`` decimals, more only where rounding
+    would carry it onto or across an edge of ``bands`` it has not reached.
+    """
     if fmt == "status":
         return status_text(value)
     if fmt == "date":
@@ -97,7 +102,7 @@ def format_value(value: Any, fmt: str, places: int = 2) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return NO_SCORE
     if fmt == "number":
-        return round_half_even(float(value), places)
+        return score_text(float(value), bands, places)
     if fmt == "int":
         return str(int(value))
     if fmt == "percent":
@@ -152,12 +157,12 @@ def resolve_columns(
 _NUM = ' class="num"'
 
 
-def _cell(value: Any, column: Column, header: bool) -> str:
+def _cell(value: Any, column: Column, header: bool, bands: Bands = DEFAULT_BANDS) -> str:
     if column.fmt == "status":
         content = status_html(value)
         css = f"status-cell {status_class(value)}"
     else:
-        content = escape(format_value(value, column.fmt or "text", column.places))
+        content = escape(format_value(value, column.fmt or "text", column.places, bands))
         css = "num" if column.fmt in NUMERIC_FORMATS else ""
     attrs = f' class="{css}"' if css else ""
     if header:
@@ -177,6 +182,7 @@ def table_html(
     row_header: bool = True,
     css_class: str = "cityscore-table",
     table_id: str | None = None,
+    bands: Bands = DEFAULT_BANDS,
 ) -> str:
     """An escaped, accessible HTML table of ``frame``.
 
@@ -194,6 +200,8 @@ def table_html(
         Decimals per field for numbers (default 2), e.g. ``{"contribution": 3}``.
     row_header
         Make the first column the row's header (``<th scope="row">``), e.g. the metric name.
+    bands
+        The status bands numbers are shown against (see ``format_value``).
     """
     cols = resolve_columns(frame, columns, places)
     if frame.empty:
@@ -205,7 +213,7 @@ def table_html(
     )
     body = "".join(
         "<tr>"
-        + "".join(_cell(row[c.field], c, header=row_header and i == 0) for i, c in enumerate(cols))
+        + "".join(_cell(row[c.field], c, row_header and i == 0, bands) for i, c in enumerate(cols))
         + "</tr>"
         for row in shown.to_dict("records")
     )
@@ -219,8 +227,8 @@ def table_html(
     )
 
 
-def _board_cell(score: Any, status: Any, note: Any) -> str:
-    """One board cell: symbol and rounded score; no score shows — with the reason as text."""
+def _board_cell(score: Any, status: Any, note: Any, bands: Bands = DEFAULT_BANDS) -> str:
+    """One board cell: symbol and score (``score_text``); no score shows — with the reason as text."""
     word = status_word(status)
     css = status_class(word)
     if word == "no score":
@@ -231,7 +239,7 @@ def _board_cell(score: Any, status: Any, note: Any) -> str:
         )
     return (
         f'<td class="cell {css}"><span class="sym" aria-hidden="true">{STATUS_SYMBOLS[word]}</span>'
-        f' {escape(round_half_even(score))}<span class="visually-hidden"> {word}</span></td>'
+        f' {escape(score_text(score, bands))}<span class="visually-hidden"> {word}</span></td>'
     )
 
 
@@ -241,6 +249,7 @@ def scoreboard_html(
     periods: Sequence[str],
     *,
     open_up_to: int = 60,
+    bands: Bands = DEFAULT_BANDS,
 ) -> str:
     """The scoreboard as HTML: one collapsible section per category, a table of metrics x periods.
 
@@ -277,7 +286,7 @@ def scoreboard_html(
             cells = []
             for period in periods:
                 score, status, note = by_metric.get((metric, period), (None, None, "no row"))
-                cells.append(_board_cell(score, status, note))
+                cells.append(_board_cell(score, status, note, bands))
             counts[status_word(by_metric.get((metric, first), (None, None, ""))[1])] += 1
             body.append(
                 f'<tr data-name="{escape(metric.lower())}"><th scope="row">{escape(metric)}</th>'
@@ -307,7 +316,8 @@ def scoreboard_html(
         '<div class="board-tools" hidden><label for="board-search">Find a metric</label> '
         '<input type="search" id="board-search" autocomplete="off" aria-describedby="board-count">'
         ' <span id="board-count" role="status"></span></div>'
-        f'<p class="legend">Status: {legend} (meeting: 1.0 or more; near: 0.9 or more). '
+        f'<p class="legend">Status: {legend} (meeting: {bands.meeting} or more; '
+        f"near: {bands.near} or more). "
         f"{total} metrics in {len(sections)} categories.</p>" + "".join(sections) + "</div>"
     )
 

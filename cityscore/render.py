@@ -2,17 +2,20 @@
 
 Computation never rounds; display rounds to 2 decimals, half to even (0.125 -> 0.12, 0.135 -> 0.14),
 reading the number as it prints (its shortest repr), so what you see is what a hand calculation gives.
+A shown score never contradicts its status (``score_text``): when 2 decimals would carry it onto or
+across a band edge it has not reached (0.996 -> "1.00" while near), it shows more decimals.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, localcontext
 
 import pandas as pd
 
 from . import score_files
 from .catalog import CITYWIDE
+from .config import DEFAULT_BANDS, Bands
 
 NO_SCORE = "—"
 
@@ -28,12 +31,61 @@ def round_half_even(value: float | None, places: int = 2) -> str:
     number = float(value)
     if math.isinf(number):
         return "inf" if number > 0 else "-inf"
+    return _rounded(number, places, ROUND_HALF_EVEN)
+
+
+def _rounded(number: float, places: int, rounding: str) -> str:
     exact = Decimal(repr(number))
     digits = max(exact.adjusted(), 0) + places + 2
     with localcontext() as context:
         context.prec = max(context.prec, digits)
-        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=rounding)
     return str(abs(rounded) if rounded.is_zero() else rounded)
+
+
+# Most decimals a score shows to stay on its side of a band edge (before rounding toward it).
+MAX_SCORE_PLACES = 4
+
+
+def band(score: float, bands: Bands = DEFAULT_BANDS) -> int:
+    """0 meeting, 1 near, 2 below: the same test as the status (``score >= edge``)."""
+    return 0 if score >= bands.meeting else 1 if score >= bands.near else 2
+
+
+def _edge_places(bands: Bands) -> int:
+    """Decimals the band edges need to be written exactly (0.9 -> 1, 0.955 -> 3)."""
+    edges = (bands.meeting, bands.near)
+    return max(max(-int(Decimal(repr(float(e))).as_tuple().exponent), 0) for e in edges)
+
+
+def score_text(
+    value: float | None,
+    bands: Bands = DEFAULT_BANDS,
+    places: int = 2,
+    max_places: int = MAX_SCORE_PLACES,
+) -> str:
+    """A score as text that never contradicts its status.
+
+    Half-to-even at ``places`` decimals, like ``round_half_even``, unless that would carry the score
+    onto or across a band edge it has not reached (0.996 near -> "1.00"; 0.8996 below -> "0.90").
+    Then it shows the fewest extra decimals, up to ``max_places``, that keep it in its band
+    (0.996 -> "0.996", 0.8996 -> "0.8996"); past that (0.99999) it rounds toward its own band at
+    ``max_places``: "0.9999". (With an edge written with more decimals than ``max_places``, that
+    many; if even that cannot separate them, the number as Python prints it.) So the text, read
+    back as a number, is always in the same band as the exact score. Missing: ``—``.
+    """
+    text = round_half_even(value, places)
+    if text == NO_SCORE or "inf" in text:
+        return text
+    number = float(value)  # type: ignore[arg-type]
+    home = band(number, bands)
+    last = max(places, max_places, _edge_places(bands))
+    for more in range(places, last + 1):
+        text = round_half_even(number, more)
+        if band(float(text), bands) == home:
+            return text
+    text = _rounded(number, last, ROUND_FLOOR if float(text) > number else ROUND_CEILING)
+    return text if band(float(text), bands) == home else repr(number)
 
 
 def scores_csv(scores: pd.DataFrame) -> str:
@@ -50,25 +102,27 @@ def scores_json(scores: pd.DataFrame) -> str:
     return b"".join(score_files.json_chunks(scores)).decode("utf-8")
 
 
-def scoreboard(scores: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One row per metric (CityScore first), one column per period, rounded scores or ``—``."""
+def scoreboard(
+    scores: pd.DataFrame, as_of: pd.Timestamp, bands: Bands = DEFAULT_BANDS
+) -> pd.DataFrame:
+    """One row per metric (CityScore first), one column per period, scores as ``score_text``."""
     day = scores[scores["as_of"] == as_of]
     wide = day.pivot(index="metric", columns="period", values="score")
     wide = wide.reindex(day["metric"].unique())
-    return wide.map(round_half_even)
+    return wide.map(lambda v: score_text(v, bands))
 
 
-def scores_table(scores: pd.DataFrame) -> str:
-    """A plain-text scoreboard per as-of date, for the terminal."""
+def scores_table(scores: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> str:
+    """A plain-text scoreboard per as-of date, for the terminal (scores shown by ``bands``)."""
     blocks = []
     for as_of in pd.unique(scores["as_of"]):
         day = scores[scores["as_of"] == as_of]
         city = day[(day["metric"] == CITYWIDE) & (day["period"] == "day")].iloc[0]
         headline = (
-            f"CityScore as of {pd.Timestamp(as_of).date()}: {round_half_even(city['score'])}"
+            f"CityScore as of {pd.Timestamp(as_of).date()}: {score_text(city['score'], bands)}"
             f" ({city['status'] if isinstance(city['status'], str) else 'no score'}; {city['note']})"
         )
-        board = scoreboard(scores, as_of)
+        board = scoreboard(scores, as_of, bands)
         board.index.name = None
         board.columns.name = None
         blocks.append(headline + "\n" + board.to_string())

@@ -94,14 +94,14 @@ class DailyData:
     def summary(self, city_name: str) -> dict[str, Any]:
         """Key numbers for the archive index (JSON-safe)."""
         from .display import status_word
-        from .render import round_half_even
+        from .render import score_text
 
         day = self.city("day")
         city = self.citywide[self.citywide["period"].astype(str) == "day"].tail(SPARK_DAYS)
         return {
             "as_of": self.as_of.strftime("%Y-%m-%d"),
             "city_name": city_name,
-            "cityscore": round_half_even(day["score"]),
+            "cityscore": score_text(day["score"]),
             "status": status_word(day["status"]),
             "share_below_one": _number(day["share_below_one"]),
             "scored": int(day["scored"]),
@@ -110,11 +110,11 @@ class DailyData:
 
     def key_numbers(self) -> str:
         """Key numbers as one line of text, for people and for nbval to compare."""
-        from .render import round_half_even
+        from .render import score_text
 
         parts = [f"as of {self.as_of.date()}"]
         for period in ("day", "week", "month", "quarter"):
-            parts.append(f"{period} {round_half_even(self.city(period)['score'])}")
+            parts.append(f"{period} {score_text(self.city(period)['score'])}")
         day = self.city("day")
         parts.append(f"{int(day['below_one'])} of {int(day['scored'])} metrics below 1")
         return "CityScore " + ", ".join(parts)
@@ -206,11 +206,11 @@ def _since_label(city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str)
     """E.g. "since yesterday: 0.99 → 1.03", the day CityScores the contributions explain."""
     import pandas as pd
 
-    from .render import round_half_even
+    from .render import score_text
 
     day = city[city["period"].astype(str) == "day"].set_index("as_of")["score"]
     before = day.get(as_of - pd.Timedelta(days=days))
-    return f"{label}: {round_half_even(before)} → {round_half_even(day.get(as_of))}"
+    return f"{label}: {score_text(before)} → {score_text(day.get(as_of))}"
 
 
 MAX_PANELS = 24  # small multiples: at most this many metrics (follow-up first, then movers)
@@ -385,11 +385,11 @@ def headline_html(daily: DailyData, city_name: str) -> str:
     """The top of the board: the page's h1, today's CityScore large with its status, the periods."""
     from .display import escape as _e
     from .display import status_class, status_html
-    from .render import round_half_even
+    from .render import score_text
 
     day = daily.city("day")
     others = " · ".join(
-        f"{_e(p.capitalize())} <b>{_e(round_half_even(daily.city(p)['score']))}</b>"
+        f"{_e(p.capitalize())} <b>{_e(score_text(daily.city(p)['score']))}</b>"
         for p in ("week", "month", "quarter")
         if not daily.citywide[daily.citywide["period"].astype(str) == p].empty
     )
@@ -399,7 +399,7 @@ def headline_html(daily: DailyData, city_name: str) -> str:
         '<section class="headline" aria-labelledby="headline-title">'
         f'<h1 id="headline-title" class="city">{_e(city_name)} · CityScore for '
         f"{_e(daily.as_of.strftime('%A, %B %d, %Y'))}</h1>"
-        f'<p class="big {status_class(day["status"])}">{_e(round_half_even(day["score"]))}</p>'
+        f'<p class="big {status_class(day["status"])}">{_e(score_text(day["score"]))}</p>'
         f'<p class="status-line">{status_html(day["status"])} · {_e(day["note"])}</p>'
         f'<p class="periods">{others}</p>'
         f'<p class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '
@@ -1084,7 +1084,7 @@ def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28
     Its accessible name says what the line shows: first, last, lowest and highest.
     """
     from .display import escape
-    from .render import round_half_even
+    from .render import score_text
 
     points = [v for v in values if v is not None]
     if len(points) < 2:
@@ -1098,9 +1098,9 @@ def sparkline_svg(values: list[float | None], width: int = 120, height: int = 28
     step = width / (len(values) - 1)
     coords = " ".join(f"{round(i * step, 1)},{y(v)}" for i, v in enumerate(values) if v is not None)
     label = (
-        f"CityScore over the last {len(values)} days: from {round_half_even(points[0])} to "
-        f"{round_half_even(points[-1])}, lowest {round_half_even(min(points))}, "
-        f"highest {round_half_even(max(points))}"
+        f"CityScore over the last {len(values)} days: from {score_text(points[0])} to "
+        f"{score_text(points[-1])}, lowest {score_text(min(points))}, "
+        f"highest {score_text(max(points))}"
     )
     return (
         f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
