@@ -391,7 +391,7 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         print(f"wrote {len(scores)} score rows to {args.out}")
         return
     if args.format == "table":
-        text = _area_tables(scores) + (f"\n{printable(note)}\n" if note else "")
+        text = _area_tables(scores, bands) + (f"\n{printable(note)}\n" if note else "")
     elif args.format == "csv":
         text = export.scores_csv(scores, kit.metrics())
     else:
@@ -403,17 +403,17 @@ def _score(kit: Kit, args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
-def _area_tables(scores: pd.DataFrame) -> str:
+def _area_tables(scores: pd.DataFrame, bands: Bands) -> str:
     """The terminal scoreboard; by area, one titled board per area after the citywide one."""
     from .render import scores_table
 
     if "area" not in scores:
-        return scores_table(scores.assign(metric=scores["metric"].map(printable)))
+        return scores_table(scores.assign(metric=scores["metric"].map(printable)), bands)
     blocks = []
     for area, rows in scores.groupby("area", observed=True, sort=False):
         title = f"== {printable(area)} ==" if area else "== Citywide =="
         shown = rows.drop(columns="area").assign(metric=rows["metric"].map(printable))
-        blocks.append(f"{title}\n{scores_table(shown)}")
+        blocks.append(f"{title}\n{scores_table(shown, bands)}")
     return "\n".join(blocks)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cityscore import display
+from cityscore.config import DEFAULT_BANDS, Bands
 from cityscore.render import round_half_even
 
 EVIL = "<img src=x onerror=alert(1)>"
@@ -129,3 +130,66 @@ def test_columns_choose_format_and_empty_frames_say_so(frame: pd.DataFrame) -> N
         display.table_html(frame, ["nope"], caption="T")
     with pytest.raises(ValueError, match="unknown column format 'money'"):
         display.table_html(frame, [display.Column("score", fmt="money")], caption="T")
+
+
+# --- a shown score never contradicts its status ---------------------------------------------------
+
+
+@pytest.fixture
+def edges() -> pd.DataFrame:
+    """Scores a hair from the default band edges, with the statuses scoring gives them."""
+    return pd.DataFrame(
+        {
+            "metric": ["Just under 1", "Just under 0.9", "Exactly 1", "Exactly 0.9", "Far", "None"],
+            "score": [0.996, 0.8996, 1.0, 0.9, -2.5, float("nan")],
+            "status": ["near", "below", "meeting", "near", "below", None],
+        }
+    )
+
+
+def _band(text: str, bands: Bands = DEFAULT_BANDS) -> str:
+    number = float(text)
+    return "meeting" if number >= bands.meeting else "near" if number >= bands.near else "below"
+
+
+def test_table_scores_read_in_the_band_of_their_status(edges: pd.DataFrame) -> None:
+    cells = parse(display.table_html(edges, ["metric", "score", "status"], caption="T")).cells
+    body = [c[2] for c in cells[3:]]
+    rows = [body[i : i + 3] for i in range(0, len(body), 3)]
+    assert [r[1] for r in rows] == ["0.996", "0.8996", "1.00", "0.90", "-2.50", "—"]
+    for _, shown, status in rows[:-1]:
+        assert status.endswith(_band(shown))  # "≈ near" beside 0.996, never beside "1.00"
+
+
+def test_table_follows_the_bands_it_is_given() -> None:
+    frame = pd.DataFrame({"metric": ["M", "N"], "score": [1.046, 0.996]})
+    custom = Bands(meeting=1.05, near=0.95)
+    cells = parse(display.table_html(frame, caption="T", bands=custom)).cells
+    assert [c[2] for c in cells[2:]] == ["M", "1.046", "N", "1.00"]
+    default = parse(display.table_html(frame, caption="T")).cells
+    assert [c[2] for c in default[2:]] == ["M", "1.05", "N", "0.996"]
+    assert display.format_value(1.046, "number", bands=custom) == "1.046"
+    assert display.format_value(0.125, "percent", 0) == "12%"  # percentages are not scores
+
+
+def test_board_cells_and_legend_follow_the_bands() -> None:
+    scores = pd.DataFrame(
+        {
+            "metric": ["Potholes", "Potholes", "Library users"],
+            "period": ["day", "week", "day"],
+            "score": [0.996, 1.046, 0.8996],
+            "status": ["near", "near", "below"],
+            "note": ["", "", ""],
+        }
+    )
+    metrics = pd.DataFrame(
+        {"name": ["Potholes", "Library users"], "category": ["Streets", "Books"]}
+    )
+    board = display.scoreboard_html(scores, metrics, ["day", "week"])
+    assert "</span> 0.996<span" in board and "</span> 0.8996<span" in board
+    assert "</span> 1.00<span" not in board and "</span> 0.90<span" not in board
+    assert "meeting: 1.0 or more; near: 0.9 or more" in board
+    custom = display.scoreboard_html(
+        scores, metrics, ["day", "week"], bands=Bands(meeting=1.05, near=0.95)
+    )
+    assert "</span> 1.046<span" in custom and "meeting: 1.05 or more; near: 0.95 or more" in custom
