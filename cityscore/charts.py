@@ -167,6 +167,9 @@ def scoreboard_chart(
         .properties(width=alt.Step(84), height=alt.Step(30))
         .facet(row=alt.Row("category:N", header=header, sort="ascending"), spacing=14)
         .resolve_scale(y="independent")
+        # Each category gets its own Day/Week/... labels, drawn under its heading: one shared axis
+        # on top sat where the first heading goes, and the two overlapped.
+        .resolve_axis(x="independent")
         .configure(background=BOARD_GREEN, padding=BOARD_PADDING)
         .configure_view(stroke=None)
         .configure_axis(labelColor="white", labelFontSize=13, domain=False, ticks=False)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import (
     DB_ENV,
+    DEFAULT_BANDS,
     NOTEBOOKS_DIR,
     REPORTS_DIR,
     TEMPLATES_DIR,
@@ -84,6 +85,7 @@ class DailyData:
     # Scores by area on as_of (area rows only) and their equity summary; None: the city has no areas.
     areas: pd.DataFrame | None = None
     equity: pd.DataFrame | None = None
+    bands: Bands = DEFAULT_BANDS  # the status bands scored with: shown scores keep to them
 
     def city(self, period: str = "day") -> dict[str, Any]:
         """The CityScore row of ``period`` on the report date, as a dict."""
@@ -101,7 +103,7 @@ class DailyData:
         return {
             "as_of": self.as_of.strftime("%Y-%m-%d"),
             "city_name": city_name,
-            "cityscore": score_text(day["score"]),
+            "cityscore": score_text(day["score"], self.bands),
             "status": status_word(day["status"]),
             "share_below_one": _number(day["share_below_one"]),
             "scored": int(day["scored"]),
@@ -114,7 +116,7 @@ class DailyData:
 
         parts = [f"as of {self.as_of.date()}"]
         for period in ("day", "week", "month", "quarter"):
-            parts.append(f"{period} {score_text(self.city(period)['score'])}")
+            parts.append(f"{period} {score_text(self.city(period)['score'], self.bands)}")
         day = self.city("day")
         parts.append(f"{int(day['below_one'])} of {int(day['scored'])} metrics below 1")
         return "CityScore " + ", ".join(parts)
@@ -199,6 +201,7 @@ def daily_data(
         freshness=summary.freshness(observations, metrics, as_of, stale_after=stale_after),
         areas=area_scores,
         equity=equity,
+        bands=Bands.parse(bands),
     )
 
 
@@ -261,7 +264,8 @@ def scoreboard_html(daily: DailyData, periods: list[str] | None = None) -> str:
     from .display import scoreboard_html as board
 
     present = set(daily.scores["period"].astype(str))
-    return board(daily.scores, daily.metrics, periods or [p for p in PERIODS if p in present])
+    shown = periods or [p for p in PERIODS if p in present]
+    return board(daily.scores, daily.metrics, shown, bands=daily.bands)
 
 
 def citywide_figure(daily: DailyData) -> Figure:
@@ -389,17 +393,18 @@ def headline_html(daily: DailyData, city_name: str) -> str:
 
     day = daily.city("day")
     others = " · ".join(
-        f"{_e(p.capitalize())} <b>{_e(score_text(daily.city(p)['score']))}</b>"
+        f"{_e(p.capitalize())} <b>{_e(score_text(daily.city(p)['score'], daily.bands))}</b>"
         for p in ("week", "month", "quarter")
         if not daily.citywide[daily.citywide["period"].astype(str) == p].empty
     )
     share = day["share_below_one"]
     share_text = "—" if share != share else f"{share:.0%}"
+    big = score_text(day["score"], daily.bands)
     return (
         '<section class="headline" aria-labelledby="headline-title">'
         f'<h1 id="headline-title" class="city">{_e(city_name)} · CityScore for '
         f"{_e(daily.as_of.strftime('%A, %B %d, %Y'))}</h1>"
-        f'<p class="big {status_class(day["status"])}">{_e(score_text(day["score"]))}</p>'
+        f'<p class="big {status_class(day["status"])}">{_e(big)}</p>'
         f'<p class="status-line">{status_html(day["status"])} · {_e(day["note"])}</p>'
         f'<p class="periods">{others}</p>'
         f'<p class="share">Share of scored metrics below 1 today: <b>{_e(share_text)}</b> '

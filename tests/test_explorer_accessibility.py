@@ -291,7 +291,7 @@ def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(b
             for p in ("day", "week", "month", "quarter")
         ]
     )
-    metrics = pd.DataFrame({"name": names, "category": ["Basic City Services"] * 2})
+    metrics = pd.DataFrame({"name": names, "category": ["Basic City Services", "Public Safety"]})
     svg = chart_svg(charts.scoreboard_chart(scores, metrics, day), "board")
     page_html = (
         "<!doctype html><html lang='en'><style>svg { max-width: 100%; height: auto; }</style>"
@@ -301,6 +301,15 @@ def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(b
       return [...document.querySelectorAll('svg text')]
         .map(t => [t.textContent, t.getBoundingClientRect()])
         .filter(([, r]) => r.left < s.left || r.right > s.right).map(([name]) => name); }"""
+    # Each category's heading sits clear of the Day/Week/... labels (none overlaps another).
+    overlaps = """(words) => { const box = t => t.getBoundingClientRect();
+      const texts = [...document.querySelectorAll('svg text')];
+      const heads = texts.filter(t => words.heads.includes(t.textContent));
+      const cols = texts.filter(t => words.cols.includes(t.textContent));
+      const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      return [heads.length, cols.length, heads.flatMap(h => cols.filter(c => hit(box(h), box(c)))
+        .map(c => [h.textContent, c.textContent]))]; }"""
+    words = {"heads": ["Basic City Services", "Public Safety"], "cols": ["Day", "Week", "Month"]}
     for zoom in (100, 200):
         context = browser.new_context(
             viewport={"width": 1280 * 100 // zoom, "height": 900 * 100 // zoom},
@@ -311,7 +320,9 @@ def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(b
             page.set_content(page_html)
             clipped = page.evaluate(outside)
             shown = page.locator("svg text", has_text="Wide Wombat").text_content()
+            heads, cols, overlapping = page.evaluate(overlaps, words)
         finally:
             context.close()
         assert clipped == [], f"at {zoom} %: {clipped}"
         assert shown.startswith("Wide Wombat") and shown.endswith("…")
+        assert heads == 2 and cols >= 3 and overlapping == [], f"at {zoom} %: {overlapping}"

@@ -19,7 +19,7 @@ import pytest
 
 from cityscore import Kit, charts, display, report, summary
 from cityscore.notebooks import copy_sqlite
-from cityscore.render import round_half_even
+from cityscore.render import score_text
 from tests.conftest import DEMO_END
 
 CLI = str(Path(sys.executable).with_name("cityscore"))
@@ -107,7 +107,7 @@ def test_report_writes_page_notebook_latest_and_index(published: dict) -> None:
 def test_headline_shows_the_engines_cityscore(published: dict) -> None:
     scores = Kit(published["url"]).scores(DAY)
     city = scores[(scores["metric"] == "CityScore") & (scores["period"] == "day")].iloc[0]
-    expected = round_half_even(city["score"])
+    expected = score_text(city["score"])
     page = (published["out"] / "latest.html").read_text()
     assert f'<p class="big {city["status"]}">{expected}</p>' in page
     assert "Demo &lt;City&gt;" in page and "Demo <City>" not in page
@@ -264,7 +264,7 @@ def test_scoreboard_cells_match_scores_and_explain_missing(
     assert len(cells) == len(metric_rows)
     for row in metric_rows.itertuples():
         cell = cells[(row.metric, row.period)]
-        assert cell["label"] == round_half_even(row.score)
+        assert cell["label"] == score_text(row.score)
         if pd.isna(row.score):
             assert (
                 cell["label"] == "—" and cell["reason"] == row.note and cell["status"] == "no score"
@@ -366,7 +366,7 @@ def test_daily_data_defaults_to_latest_and_validates(
         "since last week",
     }
     city = daily.city("day")
-    assert f"day {round_half_even(city['score'])}" in daily.key_numbers()
+    assert f"day {score_text(city['score'])}" in daily.key_numbers()
     with pytest.raises(report.ConfigError, match="unknown period"):
         report.daily_data(kit, periods=["weekly"])
     with pytest.raises(report.ConfigError, match="no data for report date 2031-01-01"):
@@ -381,10 +381,8 @@ def test_chart_descriptions_state_the_headline_numbers(
     spec = charts.citywide_chart(city).to_dict()
     day = city[city["period"] == "day"].dropna(subset=["score"])
     low, last = day.loc[day["score"].idxmin()], day.iloc[-1]
-    assert (
-        f"lowest {round_half_even(low['score'])} on {low['as_of']:%Y-%m-%d}" in spec["description"]
-    )
-    assert f"{round_half_even(last['score'])} on the last day" in spec["description"]
+    assert f"lowest {score_text(low['score'])} on {low['as_of']:%Y-%m-%d}" in spec["description"]
+    assert f"{score_text(last['score'])} on the last day" in spec["description"]
     assert spec["config"]["mark"]["aria"] is False  # marks are described by the chart as a whole
     chosen = ["Shootings", "Homicides"]
     panels = charts.small_multiples_chart(history, kit.targets(), metrics=chosen).to_dict()
@@ -392,3 +390,37 @@ def test_chart_descriptions_state_the_headline_numbers(
     assert panels["spec"]["layer"][0]["mark"]["type"] == "line"
     assert panels["facet"]["sort"] == chosen
     assert "for 2 metrics" in panels["description"]
+
+
+def _near_edge_daily(bands: str = "1.0,0.9") -> report.DailyData:
+    """A report day: CityScore 0.996 (near), week 0.8996 (below), month 1.0, quarter 0.9."""
+    as_of = pd.Timestamp(DAY)
+    city = pd.DataFrame(
+        {
+            "as_of": [as_of] * 4,
+            "period": ["day", "week", "month", "quarter"],
+            "score": [0.996, 0.8996, 1.0, 0.9],
+            "status": ["near", "below", "meeting", "near"],
+            "note": ["2 of 2 metrics scored"] * 4,
+            "share_below_one": [1.0] * 4,
+            "below_one": [2] * 4,
+            "scored": [2] * 4,
+        }
+    )
+    empty = pd.DataFrame()
+    return report.DailyData(
+        as_of, empty, empty, empty, empty, city, empty, empty, empty, empty,
+        bands=report.Bands.parse(bands),
+    )  # fmt: skip
+
+
+def test_headline_never_reads_1_00_near() -> None:
+    daily = _near_edge_daily()
+    page = report.headline_html(daily, "Springfield")
+    assert '<p class="big near">0.996</p>' in page and '"big near">1.00<' not in page
+    assert "Week <b>0.8996</b>" in page  # below: "0.90" would read as near
+    assert "Month <b>1.00</b> · Quarter <b>0.90</b>" in page  # on an edge: 2 places
+    assert "day 0.996, week 0.8996, month 1.00, quarter 0.90" in daily.key_numbers()
+    assert daily.summary("Springfield")["cityscore"] == "0.996"
+    custom = report.headline_html(_near_edge_daily("1.05,0.95"), "Springfield")
+    assert '<p class="big near">1.00</p>' in custom  # 1 is no edge of these bands
