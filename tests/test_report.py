@@ -424,3 +424,32 @@ def test_headline_never_reads_1_00_near() -> None:
     assert daily.summary("Springfield")["cityscore"] == "0.996"
     custom = report.headline_html(_near_edge_daily("1.05,0.95"), "Springfield")
     assert '<p class="big near">1.00</p>' in custom  # 1 is no edge of these bands
+
+
+def test_chart_labels_and_captions_keep_a_score_in_its_band() -> None:
+    as_of = pd.Timestamp(DAY)
+    scores = pd.DataFrame(
+        {
+            "as_of": [as_of] * 2,
+            "metric": ["Potholes", "Library users"],
+            "period": ["day"] * 2,
+            "value": [0.996, 0.8996],
+            "target": [1.0, 1.0],
+            "score": [0.996, 0.8996],
+            "status": ["near", "below"],
+            "note": ["", ""],
+        }
+    )
+    metrics = pd.DataFrame({"name": ["Potholes", "Library users"], "category": ["Streets"] * 2})
+    cells = {
+        r["metric"]: r for r in _datasets(charts.scoreboard_chart(scores, metrics, as_of).to_dict())
+    }
+    assert (cells["Potholes"]["cell"], cells["Potholes"]["label"]) == ("≈ 0.996", "0.996")
+    assert cells["Library users"]["cell"] == "✗ 0.8996"
+    city = pd.DataFrame(
+        {"as_of": [as_of], "period": ["day"], "score": [0.996], "share_below_one": [0.5]}
+    )
+    assert "0.996 on the last day" in charts.citywide_description(city)
+    areas = pd.DataFrame({"area": ["North"], "score": [0.996], "status": ["near"]})
+    bars = charts.area_comparison_chart(areas, "CityScore", "day", "d").to_dict()
+    assert _datasets(bars)[0]["cell"] == "≈ near 0.996"
