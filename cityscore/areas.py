@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .catalog import CITYWIDE
+from .config import DEFAULT_BANDS, Bands
 from .errors import ConfigError
 from .score import DateLike, as_date
 
@@ -182,7 +183,9 @@ def shipped_map(areas: Iterable[str]) -> Path | None:
     return AREAS_GEOJSON if set(areas) == set(AREAS) and AREAS_GEOJSON.is_file() else None
 
 
-def heat_html(table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str) -> str:
+def heat_html(
+    table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str, bands: Bands = DEFAULT_BANDS
+) -> str:
     """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
     status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none."""
     from .display import _board_cell, escape
@@ -193,7 +196,7 @@ def heat_html(table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str) -> s
     body = "".join(
         f'<tr><th scope="row">{escape(area)}</th>'
         + "".join(
-            _board_cell(table.at[area, metric], statuses.at[area, metric], "no score")
+            _board_cell(table.at[area, metric], statuses.at[area, metric], "no score", bands)
             for metric in table.columns
         )
         + "</tr>"

@@ -206,7 +206,7 @@ def citywide_description(city_history: pd.DataFrame, bands: Bands = DEFAULT_BAND
     return text
 
 
-def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
+def citywide_chart(city_history: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> alt.HConcatChart:
     """The CityScore over time with the line at 1.0, and beside it the share of metrics below 1.
 
     ``city_history`` is ``summary.citywide(scores)``; day and week periods are drawn if present.
@@ -273,7 +273,7 @@ def citywide_chart(city_history: pd.DataFrame) -> alt.HConcatChart:
         ),
         share.properties(width=300, height=220, title="Share of metrics below 1"),
     )
-    return accessible(chart, citywide_description(city_history))
+    return accessible(chart, citywide_description(city_history, bands))
 
 
 OTHERS = "All other metrics"
@@ -407,6 +407,7 @@ def small_multiples_chart(
     targets: pd.DataFrame,
     period: str = "week",
     metrics: list[str] | None = None,
+    bands: Bands = DEFAULT_BANDS,
 ) -> alt.FacetChart:
     """One small chart per metric: its ``period`` score over time, the 1.0 line, target changes marked.
 
@@ -477,7 +478,7 @@ def small_multiples_chart(
             title=f"{period.capitalize()} score by metric (orange-red line: target changed)"
         )
     )
-    return accessible(chart, small_multiples_description(score_history, period, chosen))
+    return accessible(chart, small_multiples_description(score_history, period, chosen, bands))
 
 
 def _targets_by_day(days: pd.Series, targets: pd.DataFrame, metric: str) -> pd.Series:

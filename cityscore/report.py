@@ -171,7 +171,7 @@ def daily_data(
     contrib = pd.concat(
         [
             summary.contributions(history, metrics, as_of, since_days=days).assign(
-                since=_since_label(city, as_of, days, label)
+                since=_since_label(city, as_of, days, label, Bands.parse(bands))
             )
             for days, label in ((1, "since yesterday"), (7, "since last week"))
         ],
@@ -205,7 +205,9 @@ def daily_data(
     )
 
 
-def _since_label(city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str) -> str:
+def _since_label(
+    city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str, bands: Bands = DEFAULT_BANDS
+) -> str:
     """E.g. "since yesterday: 0.99 → 1.03", the day CityScores the contributions explain."""
     import pandas as pd
 
@@ -213,7 +215,7 @@ def _since_label(city: pd.DataFrame, as_of: pd.Timestamp, days: int, label: str)
 
     day = city[city["period"].astype(str) == "day"].set_index("as_of")["score"]
     before = day.get(as_of - pd.Timedelta(days=days))
-    return f"{label}: {score_text(before)} → {score_text(day.get(as_of))}"
+    return f"{label}: {score_text(before, bands)} → {score_text(day.get(as_of), bands)}"
 
 
 MAX_PANELS = 24  # small multiples: at most this many metrics (follow-up first, then movers)
@@ -286,8 +288,10 @@ def citywide_figure(daily: DailyData) -> Figure:
     ]
     columns.append(Column("share", "Share of metrics below 1 (day)", "percent", 0))
     return Figure(
-        citywide_chart(city),
-        _details(table_html(table, columns, caption="CityScore by day, newest first")),
+        citywide_chart(city, daily.bands),
+        _details(
+            table_html(table, columns, caption="CityScore by day, newest first", bands=daily.bands)
+        ),
     )
 
 
@@ -306,7 +310,14 @@ def contributions_figure(daily: DailyData, top: int = TOP_CONTRIBUTIONS) -> Figu
     ]
     return Figure(
         contributions_chart(daily.contributions, top=top),
-        _details(table_html(shown, columns, caption="Contributions to the change in CityScore")),
+        _details(
+            table_html(
+                shown,
+                columns,
+                caption="Contributions to the change in CityScore",
+                bands=daily.bands,
+            )
+        ),
     )
 
 
@@ -369,10 +380,15 @@ def small_multiples_figure(daily: DailyData, n: int = MAX_PANELS, period: str = 
     ]
     caption = f"{period.capitalize()} scores of the {len(chosen)} metrics shown"
     return Figure(
-        small_multiples_chart(daily.history, daily.targets, period, metrics=chosen),
+        small_multiples_chart(
+            daily.history, daily.targets, period, metrics=chosen, bands=daily.bands
+        ),
         _details(
             table_html(
-                pd.DataFrame(stats, columns=[c.field for c in columns]), columns, caption=caption
+                pd.DataFrame(stats, columns=[c.field for c in columns]),
+                columns,
+                caption=caption,
+                bands=daily.bands,
             )
         ),
     )
@@ -420,13 +436,18 @@ def leaders_html(daily: DailyData) -> str:
     columns = {"metric": "Metric", "score": "Week score", "status": "Status"}
     return _pair(
         table_html(
-            daily.exceeding, columns, caption="Exceeding", empty="no metric has a week score"
+            daily.exceeding,
+            columns,
+            caption="Exceeding",
+            empty="no metric has a week score",
+            bands=daily.bands,
         ),
         table_html(
             daily.follow_up,
             columns,
             caption="Needs follow-up",
             empty="no other metric has a week score",
+            bands=daily.bands,
         ),
     )
 
@@ -529,7 +550,10 @@ def areas_section(
 
 def _areas_intro(daily: DailyData, n_areas: int) -> str:
     from .catalog import CITYWIDE, PERIODS
-    from .render import round_half_even as _r
+    from .render import score_text
+
+    def _r(score: float) -> str:
+        return score_text(score, daily.bands)
 
     eq = daily.equity
     city = eq[
@@ -563,7 +587,7 @@ def _area_map_figure(daily: DailyData, rows: pd.DataFrame, geojson: dict) -> Fig
         Column("status", "Status", "status"),
         Column("note", "Note"),
     ]
-    table = table_html(rows, columns, caption=title)
+    table = table_html(rows, columns, caption=title, bands=daily.bands)
     return Figure(area_map(rows, geojson, title=title), _details(table))
 
 
@@ -587,7 +611,7 @@ def _heat_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
     )
     return (
         '<h3 id="areas-table">Scores by area</h3>'
-        + heat_html(scores, statuses, caption=caption)
+        + heat_html(scores, statuses, caption=caption, bands=daily.bands)
         + more
         + f"<p>Each cell: the area's {_e(AREA_PERIOD)} score with its status (✓ meeting, "
         "≈ near, ✗ below); — where the area has no score.</p>"
@@ -627,6 +651,7 @@ def _gaps_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
         empty="no metric is scored in two or more areas",
         max_rows=top,
         more="{n} more metrics scored in two or more areas not shown; their gaps are narrower.",
+        bands=daily.bands,
     )
 
 

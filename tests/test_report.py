@@ -453,3 +453,14 @@ def test_chart_labels_and_captions_keep_a_score_in_its_band() -> None:
     areas = pd.DataFrame({"area": ["North"], "score": [0.996], "status": ["near"]})
     bars = charts.area_comparison_chart(areas, "CityScore", "day", "d").to_dict()
     assert _datasets(bars)[0]["cell"] == "≈ near 0.996"
+
+
+def test_custom_bands_reach_the_report_tables_and_chart_captions() -> None:
+    """With bands 1.05/0.95, a day CityScore of 1.046 is near: no table or caption shows 1.05."""
+    daily = _near_edge_daily("1.05,0.95")
+    daily.citywide["score"] = [1.046, 0.9496, 1.0, 0.9]
+    figure = report.citywide_figure(daily)
+    assert "1.046" in figure.table and ">1.05<" not in figure.table
+    assert "1.046 on the last day" in figure.chart.to_dict()["description"]
+    default = report.citywide_figure(_near_edge_daily())
+    assert ">0.996<" in default.table
