@@ -129,3 +129,27 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
             pd.testing.assert_frame_equal(scorer(read, metrics, targets, first, end), expected)
         expected = score_range(everything, metrics, kit.targets(), first, end)
         pd.testing.assert_frame_equal(kit.scores(start=first, end=end), expected)
+    # One metric's rows, or one area's (what the explorer reads): the same rows of the full read.
+    area = sorted(set(everything["area"]) - {""})[0]
+    read = kit.store.scoring_observations(end.date(), end.date())
+    in_area = sorted(set(read.loc[read["area"] == area, "metric"]))[0]
+    cases = [{"metric": sorted(history)[0]}, {"metric": in_area}, {"area": area}]
+    for only in [*cases, {"metric": in_area, "area": area}]:
+        one = kit.store.scoring_observations(end.date(), end.date(), with_source=True, **only)
+        keep = pd.Series(True, index=read.index)
+        for column, value in only.items():
+            keep &= read[column] == value
+        assert len(one) and len(one) < len(read)
+        assert one.drop(columns=["source", "batch_id"]).equals(read[keep].reset_index(drop=True))
+        with kit.store.transaction() as conn:
+            rows = read_observations(
+                conn,
+                end.date() - window,
+                end.date(),
+                True,
+                areas=True,
+                history_from=end.date() - year,
+                arrow=False,
+                **only,
+            )
+        pd.testing.assert_frame_equal(one, rows)  # the fast read and SQLAlchemy's agree
