@@ -154,7 +154,10 @@ def _sqlite_observations(
     elif start is not None:
         query = query.where(o.c.date >= start)
     rows = _sqlite_records(conn, query, np.dtype(fields))
-    names = dict(conn.execute(sa.select(m.c.id, m.c.name)).all())
+    known = sa.select(m.c.id, m.c.name)
+    if metric is not None:  # one metric's read: not every name of a large catalog
+        known = known.where(m.c.name == metric)
+    names = dict(conn.execute(known).all())
     return _observation_frame(rows, names, with_source, areas)
 
 
