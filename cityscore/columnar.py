@@ -32,11 +32,14 @@ def observations_query(
     with_source: bool,
     areas: bool = False,
     history_from: dt.date | None = None,
+    metric: str | None = None,
+    area: str | None = None,
 ) -> sa.Select:
     """Observations by metric name and date, optionally within dates.
 
     Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
     ``history_from`` (before ``start``): history-baseline metrics' rows from that date on too.
+    ``metric`` and ``area`` keep that metric's or that area's rows only.
     """
     o, m = observations_table, metrics_table
     columns = [m.c.name.label("metric"), o.c.date, o.c.value, o.c.numerator, o.c.denominator]
@@ -44,9 +47,7 @@ def observations_query(
         columns.insert(2, o.c.area)
     if with_source:
         columns += [o.c.source, o.c.batch_id]
-    query = sa.select(*columns).join(m, m.c.id == o.c.metric_id)
-    if not areas:
-        query = query.where(o.c.area == "")
+    query = _only(sa.select(*columns).join(m, m.c.id == o.c.metric_id), areas, metric, area)
     if start is not None and history_from is not None:
         query = query.where(
             sa.or_(o.c.date >= start, sa.and_(o.c.date >= history_from, _history(o.c.metric_id)))
@@ -56,6 +57,20 @@ def observations_query(
     if end is not None:
         query = query.where(o.c.date <= end)
     return query.order_by(m.c.name, o.c.area, o.c.date)
+
+
+def _only(query: sa.Select, areas: bool, metric: str | None, area: str | None) -> sa.Select:
+    """``query`` kept to citywide rows (unless ``areas``), to ``metric``'s and to ``area``'s."""
+    o, m = observations_table, metrics_table
+    if not areas:
+        query = query.where(o.c.area == "")
+    if metric is not None:
+        query = query.where(
+            o.c.metric_id == sa.select(m.c.id).where(m.c.name == metric).scalar_subquery()
+        )
+    if area is not None:
+        query = query.where(o.c.area == area)
+    return query
 
 
 def _history(metric_id: sa.ColumnElement) -> sa.ColumnElement:
@@ -73,24 +88,29 @@ def read_observations(
     arrow: bool = True,
     areas: bool = False,
     history_from: dt.date | None = None,
+    metric: str | None = None,
+    area: str | None = None,
 ) -> pd.DataFrame:
     """Observations (``metric, date, value, numerator, denominator``), optionally within dates.
 
     Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
     ``history_from`` (a date before ``start``) adds the rows from it up to ``start`` of the metrics
     scored against their own history: what a score needs, as the baseline's year reaches further
-    back than the longest window (see ``Store.scoring_observations``).
+    back than the longest window (see ``Store.scoring_observations``). ``metric`` and ``area``
+    read that metric's or that area's rows only.
     """
     if start is None or history_from is None or history_from >= start:
         history_from = None
     if arrow and conn.dialect.name == "sqlite":
-        return _sqlite_observations(conn, start, end, with_source, areas, history_from)
+        return _sqlite_observations(
+            conn, start, end, with_source, areas, history_from, metric, area
+        )
     types = {"metric": "str", "date": "date", **dict.fromkeys(VALUE_FIELDS, "float")}
     if areas:
         types["area"] = "str"
     if with_source:
         types |= {"source": "str", "batch_id": "int"}
-    query = observations_query(start, end, with_source, areas, history_from)
+    query = observations_query(start, end, with_source, areas, history_from, metric, area)
     return read_frame(conn, query, types, arrow=arrow)
 
 
@@ -101,6 +121,8 @@ def _sqlite_observations(
     with_source: bool,
     areas: bool,
     history_from: dt.date | None = None,
+    metric: str | None = None,
+    area: str | None = None,
 ) -> pd.DataFrame:
     """``read_observations`` on SQLite: the fewest Python objects per row, sorted afterwards.
 
@@ -121,9 +143,7 @@ def _sqlite_observations(
     if with_source:
         columns += [o.c.source, o.c.batch_id]
         fields += [("source", object), ("batch_id", np.float64)]
-    query = sa.select(*columns)
-    if not areas:
-        query = query.where(o.c.area == "")
+    query = _only(sa.select(*columns), areas, metric, area)
     if end is not None:
         query = query.where(o.c.date <= end)
     if history_from is not None:
@@ -134,7 +154,10 @@ def _sqlite_observations(
     elif start is not None:
         query = query.where(o.c.date >= start)
     rows = _sqlite_records(conn, query, np.dtype(fields))
-    names = dict(conn.execute(sa.select(m.c.id, m.c.name)).all())
+    known = sa.select(m.c.id, m.c.name)
+    if metric is not None:  # one metric's read: not every name of a large catalog
+        known = known.where(m.c.name == metric)
+    names = dict(conn.execute(known).all())
     return _observation_frame(rows, names, with_source, areas)
 
 

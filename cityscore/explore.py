@@ -11,37 +11,51 @@ scoreboard, and the board and change charts draw a bounded number of rows (the l
 largest); the tables and the CSV download keep every row. ``ScoreCache`` reads and scores only what
 is shown: every metric on the dates the board and the change need, one metric's year when it is
 chosen. A city with areas gets an area picker (every view shows that area's scores) and a tab that
-ranks the areas on the CityScore or on the chosen metric.
+ranks the areas on the CityScore or on the chosen metric (``cityscore.explore_areas``). The HTML
+the views are shown in (tables, figures, status line, downloads) is ``cityscore.explore_base``.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import count
 
 import ipywidgets as w
 import pandas as pd
 
-from . import display
 from .catalog import CITYWIDE, PERIODS
-from .errors import CityScoreError, ConfigError
+from .errors import CityScoreError
+from .explore_areas import (
+    AREA_VIEW,
+    AREAS_INTRO,
+    CITYWIDE_AREA,
+    EVERY_AREA,
+    area_figure,
+    area_slice,
+    area_slug,
+    area_tables_html,
+    area_targets,
+    compute_area_views,
+)
+from .explore_areas import area_equity as area_equity  # re-exported: docs/explore.md calls them
+from .explore_areas import area_ranking as area_ranking
+from .explore_base import (
+    SCORED,
+    chart_figure,
+    check_choice,
+    download_link,
+    fmt_day,
+    fmt_number,
+    selection_csv,
+    status_html,
+    table_html,
+)
+from .explore_base import chart_svg as chart_svg  # re-exported: cityscore.explore.chart_svg
 from .kit import LOOKBACK_DAYS, Kit
 from .render import round_half_even
 from .score import DateLike, as_date, score_by_area, score_range
-from .store import Store
-from .summary import (
-    EQUITY_COLUMNS,
-    category_scores,
-    contributions,
-    equity,
-    leaders,
-    metric_rows,
-    percentiles,
-)
+from .summary import category_scores, contributions, leaders, metric_rows, percentiles
 
 ALL = "All categories"
 HISTORY_DAYS = 365
@@ -66,7 +80,6 @@ WINDOW_COLUMNS = [
     "note",
 ]
 VIEWS = ("scoreboard", "metric detail", "change", "exceeding / follow-up")
-AREA_VIEW = "compare areas"  # a fifth tab, shown when the city has areas
 # The table behind each tab (what Prepare CSV saves) and the CSV file's name for it.
 TAB_FRAMES = {
     "scoreboard": ("scoreboard", "scoreboard"),
@@ -75,9 +88,6 @@ TAB_FRAMES = {
     "exceeding / follow-up": ("leaders", "leaders"),
     AREA_VIEW: ("areas", "areas"),
 }
-CITYWIDE_AREA = ""  # the area picker's "Citywide" (as in Kit.scores(by="area"))
-EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
-AREA_RANK_COLUMNS = ["rank", "area", "score", "status", "value", "target", "note"]
 # The board chart draws this many metrics (a readable page at 2,000 metrics); the table lists all.
 BOARD_CHART_ROWS = 30
 # The change chart draws the metrics with the largest contributions, this many.
@@ -86,14 +96,6 @@ BOARD_ORDERS = {"lowest": "lowest scores first", "highest": "highest scores firs
 
 
 # --- pure views -------------------------------------------------------------------------------
-
-
-def check_choice(label: str, value: str, allowed: list[str]) -> None:
-    """A clear error for a value that is not one of the allowed choices."""
-    if value not in allowed:
-        shown = ", ".join(allowed[:10]) + (" ..." if len(allowed) > 10 else "")
-        msg = f"unknown {label} {value!r}; choose one of: {shown}"
-        raise ConfigError(msg)
 
 
 def category_metrics(metrics: pd.DataFrame, category: str = ALL) -> list[str]:
@@ -298,139 +300,7 @@ def leader_lists(
     )[["list", "metric", "value", "target", "score", "status"]].astype({"status": object})
 
 
-# --- areas -------------------------------------------------------------------------------------
-
-
-def area_slice(frame: pd.DataFrame, area: str = CITYWIDE_AREA) -> pd.DataFrame:
-    """The rows of one area (``""`` = citywide) without the ``area`` column: the shape every view
-    takes. A frame without an ``area`` column is citywide already."""
-    if "area" not in frame:
-        return frame
-    return frame[frame["area"] == area].drop(columns="area")
-
-
-def area_targets(targets: pd.DataFrame, metric: str, area: str = CITYWIDE_AREA) -> pd.DataFrame:
-    """The targets that apply to ``metric`` in ``area``: the area's own if it has any, else the city's
-    (``targets`` from ``Kit.targets(areas=True)``; a frame without ``area`` is the city's)."""
-    if "area" not in targets:
-        return targets[targets["metric"] == metric]
-    own = targets[(targets["metric"] == metric) & (targets["area"] == area)]
-    if own.empty:
-        own = targets[(targets["metric"] == metric) & (targets["area"] == CITYWIDE_AREA)]
-    return own.drop(columns="area")
-
-
-def area_ranking(
-    area_scores: pd.DataFrame, metric: str, period: str, as_of: DateLike
-) -> pd.DataFrame:
-    """Every area's ``period`` score on ``metric`` (or ``CITYWIDE``, the areas' CityScore) on
-    ``as_of``, best first; areas without a score last; ties share a rank and go by area name.
-
-    ``area_scores`` is a ``Kit.scores(by="area")`` frame. Columns: ``AREA_RANK_COLUMNS``.
-    """
-    from .areas import area_rows  # imported late: cityscore.areas loads Altair
-
-    check_choice("period", period, list(PERIODS))
-    rows = area_rows(area_scores, metric, period, as_of)
-    rows = rows.sort_values(
-        ["score", "area"], ascending=[False, True], na_position="last", kind="stable"
-    )
-    rank = rows["score"].rank(method="min", ascending=False).astype("Int64")
-    return rows.assign(rank=rank)[AREA_RANK_COLUMNS].reset_index(drop=True)
-
-
-def area_equity(
-    area_scores: pd.DataFrame, metric: str, period: str, as_of: DateLike
-) -> pd.DataFrame:
-    """The equity summary (``summary.equity``) of one metric and period on ``as_of``: best and worst
-    area, gap (worst / best), share of areas below 1. One row, or none for no area rows."""
-    day = area_scores[
-        (area_scores["as_of"] == as_date(as_of))
-        & (area_scores["metric"] == metric)
-        & (area_scores["period"] == period)
-    ]
-    return equity(day).reset_index(drop=True)
-
-
-def selection_csv(frame: pd.DataFrame) -> str:
-    """The frame as CSV at full precision, dates as ISO text."""
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d")
-    return out.to_csv(index=False, lineterminator="\n")
-
-
-# --- display helpers -------------------------------------------------------------------------
-
-# Decimals per column in the explorer's tables (2 unless named: contributions are small, so 3).
-PLACES = {"contribution": 3, "percentile": 1}
-TABLE_ROWS = 60  # rows shown in a tab's table; the CSV download has every row
-MORE_ROWS = "{n} more {rows} in the CSV download (Prepare CSV)."
-SCORED = [s for s in display.STATUSES if s != "no score"]
-_ids = count(1)
-
-
-def table_html(frame: pd.DataFrame, caption: str, max_rows: int = TABLE_ROWS) -> str:
-    """The kit's display step (``display.table_html``) with the explorer's decimals: escaped,
-    captioned, scores half-to-even, a status as symbol and word (also ``<period> status`` columns).
-    """
-    columns = [
-        display.Column(str(c), fmt="status" if str(c).endswith("status") else None)
-        for c in frame.columns
-    ]
-    return display.table_html(
-        frame, columns, caption=caption, max_rows=max_rows, more=MORE_ROWS, places=PLACES
-    )
-
-
-def chart_svg(chart: object, label: str = "") -> str:
-    """An Altair chart as inline SVG: no scripts and no network, so it draws anywhere.
-
-    With ``label`` the drawing is one image named ``label`` for screen readers (Vega's per-mark
-    roles are dropped: the figure's caption and data table carry the content instead).
-    """
-    import vl_convert
-
-    svg = vl_convert.vegalite_to_svg(chart.to_dict())  # type: ignore[attr-defined]
-    if not label:
-        return svg
-    svg = re.sub(r'\s(?:role|aria-roledescription|aria-label)="[^"]*"', "", svg)
-    name = html.escape(label, quote=True)
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)
-
-
-def figure_html(svg: str, description: str, data: str, rows: int, name: str) -> str:
-    """A chart with its text alternative: a caption with the headline numbers, then the data behind
-    it as a table under a disclosure (keyboard: Tab to it, Enter opens it; the table scrolls in a
-    focusable region so arrow keys reach every row).
-    """
-    ident = f"cityscore-figure-{next(_ids)}"
-    region = html.escape(f"Data behind the chart: {name}", quote=True)
-    return (
-        f'<figure class="cityscore-figure" aria-labelledby="{ident}">'
-        f'<figcaption id="{ident}" class="cityscore-description">{html.escape(description)}</figcaption>'
-        f"{svg}<details><summary>Data behind the chart ({rows} rows)</summary>"
-        f'<div class="cityscore-scroll" role="region" tabindex="0" aria-label="{region}">{data}</div>'
-        "</details></figure>"
-    )
-
-
-def chart_figure(chart: object, name: str, description: str, data: pd.DataFrame) -> str:
-    """``chart`` as an SVG image named ``name``, with ``description`` and every row of ``data``."""
-    table = table_html(data, max_rows=len(data), caption=name)
-    return figure_html(chart_svg(chart, name), description, table, len(data), name)
-
-
 # --- text alternatives: what each chart shows, in words and numbers ----------------------------
-
-
-def _num(value: object, places: int = 2) -> str:
-    return round_half_even(value, places)  # type: ignore[arg-type]
-
-
-def _day(value: object) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
 
 
 def board_chart_rows(board: pd.DataFrame, limit: int = BOARD_CHART_ROWS) -> list[str]:
@@ -464,7 +334,9 @@ def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: i
     scored = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     unscored = int(rows["status"].isna().sum())
     which = "lowest" if s.board == "lowest" else "highest"
-    headline = f"{head['metric']} ({s.period}) {_num(head['score'])}. " if head is not None else ""
+    headline = (
+        f"{head['metric']} ({s.period}) {fmt_number(head['score'])}. " if head is not None else ""
+    )
     return (
         f"Scoreboard for {s.as_of.date()}, {s.category.lower() if s.category == ALL else s.category}"
         f"{f', names containing “{s.search.strip()}”' if s.search.strip() else ''}: {headline}"
@@ -481,16 +353,18 @@ def detail_description(daily: pd.DataFrame, metric: str) -> str:
         return f"{metric}: no daily values in this year."
     last = days.iloc[-1]
     low, high = days.loc[days["value"].idxmin()], days.loc[days["value"].idxmax()]
-    target = f" against a target of {_num(last['target'], 3)}" if pd.notna(last["target"]) else ""
+    target = (
+        f" against a target of {fmt_number(last['target'], 3)}" if pd.notna(last["target"]) else ""
+    )
     changes = daily.loc[daily["target_change"], "date"]
     changed = (
-        f" The target changed on {', '.join(_day(d) for d in changes)}." if len(changes) else ""
+        f" The target changed on {', '.join(fmt_day(d) for d in changes)}." if len(changes) else ""
     )
     return (
-        f"{metric}, daily values from {_day(days['date'].iloc[0])} to {_day(last['date'])}: "
-        f"latest {_num(last['value'], 3)} on {_day(last['date'])}{target}; "
-        f"lowest {_num(low['value'], 3)} on {_day(low['date'])}, "
-        f"highest {_num(high['value'], 3)} on {_day(high['date'])}.{changed}"
+        f"{metric}, daily values from {fmt_day(days['date'].iloc[0])} to {fmt_day(last['date'])}: "
+        f"latest {fmt_number(last['value'], 3)} on {fmt_day(last['date'])}{target}; "
+        f"lowest {fmt_number(low['value'], 3)} on {fmt_day(low['date'])}, "
+        f"highest {fmt_number(high['value'], 3)} on {fmt_day(high['date'])}.{changed}"
     )
 
 
@@ -520,8 +394,8 @@ def history_description(history: pd.DataFrame, metric: str, period: str) -> str:
     on_target = int((rows["score"] >= 1.0).sum())
     return (
         f"{metric}, score history (every period; 1.0 = on target). {period.capitalize()} score: "
-        f"{_num(last['score'])} on {_day(last['as_of'])}; lowest {_num(low['score'])} on "
-        f"{_day(low['as_of'])}, highest {_num(high['score'])} on {_day(high['as_of'])}; "
+        f"{fmt_number(last['score'])} on {fmt_day(last['as_of'])}; lowest {fmt_number(low['score'])} on "
+        f"{fmt_day(low['as_of'])}, highest {fmt_number(high['score'])} on {fmt_day(high['as_of'])}; "
         f"at or above 1.0 on {on_target} of {len(rows)} days."
     )
 
@@ -534,42 +408,18 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
 
     def names(rows: pd.DataFrame) -> str:
         parts = [
-            f"{m} ({_num(c, 3)})" for m, c in zip(rows["metric"], rows["contribution"], strict=True)
+            f"{m} ({fmt_number(c, 3)})"
+            for m, c in zip(rows["metric"], rows["contribution"], strict=True)
         ]
         return ", ".join(parts) or "none"
 
     since = (s.as_of - pd.Timedelta(days=s.since_days)).date()
     return (
-        f"CityScore ({s.period}) {_num(before)} on {since}, {_num(now)} on {s.as_of.date()} "
-        f"(change {_num(now - before, 3)}). Largest contributions up: {names(up)}; "
+        f"CityScore ({s.period}) {fmt_number(before)} on {since}, {fmt_number(now)} on {s.as_of.date()} "
+        f"(change {fmt_number(now - before, 3)}). Largest contributions up: {names(up)}; "
         f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions"
         + (f", the other {len(change) - drawn} summed in one bar." if len(change) > drawn else ".")
     )
-
-
-def area_description(ranking: pd.DataFrame, summary: pd.DataFrame, name: str, s: Selection) -> str:
-    """The comparison in words: best and worst area, the gap, how many areas are below 1."""
-    head = f"{name} across {len(ranking)} areas, {s.period} scores on {s.as_of.date()}"
-    if summary.empty or not int(summary.iloc[0]["scored"]):
-        return f"{head}: no area has a score."
-    eq = summary.iloc[0]
-    counts = ranking["status"].value_counts()
-    statuses = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
-    return (
-        f"{head}: best {eq['best_area']} {_num(eq['best_score'])}, worst {eq['worst_area']} "
-        f"{_num(eq['worst_score'])}, gap (worst ÷ best) {_num(eq['gap'])}; "
-        f"{int(eq['below_one'])} of {int(eq['scored'])} scored areas below 1. "
-        f"Status: {statuses}, {int(ranking['score'].isna().sum())} without a score. "
-        "The chart ranks the areas from the best score down, with the line at 1.0."
-    )
-
-
-def download_link(csv_text: str, filename: str) -> str:
-    """An HTML link that saves ``csv_text`` as ``filename`` without a server round trip."""
-    payload = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
-    name = html.escape(filename, quote=True)
-    rows = max(csv_text.count("\n") - 1, 0)
-    return f'<a download="{name}" href="data:text/csv;charset=utf-8;base64,{payload}">Save {name} ({rows} rows)</a>'
 
 
 # --- the widgets -----------------------------------------------------------------------------
@@ -602,11 +452,6 @@ INTRO = (
     " and press Enter to narrow the metric list and the scoreboard. The tabs below switch views"
     " (arrow keys move between the tabs, Enter opens one). Each chart is followed by its description and, under"
     " <i>Data behind the chart</i>, its numbers as a table.</p>"
-)
-AREAS_INTRO = (
-    "<p>This city has scores by area: <i>Area</i> switches the scoreboard, metric detail, change"
-    " and lists to one area's scores, and the <i>Compare areas</i> tab ranks every area on the"
-    " CityScore or on the chosen metric.</p>"
 )
 WIDE = {"description_width": "initial"}  # labels in full, never cut off
 NEAR_DAYS = 31  # dates at most this far apart are scored in one pass over the days between them
@@ -655,13 +500,10 @@ class ScoreCache:
         missing = sorted({d for d in dates if (scope, d) not in self._days})
         if missing:
             lookback = pd.Timedelta(days=LOOKBACK_DAYS)
-            windows = pd.Timedelta(days=max(PERIODS.values()) - 1)
-            obs = read_observations(
-                self.kit.store,
-                missing[0] - lookback,
-                missing[-1],
-                windows_from=missing[0] - windows,
-                with_source=False,  # only the chosen metric's rows are shown with their source
+            # Every metric's windows, a history baseline's year: as Kit.scores reads.
+            obs = self.kit.store.scoring_observations(
+                missing[0].date(),
+                missing[-1].date(),
                 area=scope if scope not in (CITYWIDE_AREA, EVERY_AREA) else None,
             )
             by_area = scope != CITYWIDE_AREA
@@ -679,12 +521,13 @@ class ScoreCache:
 
     def year(self, metric: str, as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(scores, observations with source) of ``metric`` for the year to ``as_of``, every area;
-        the observations reach back far enough for the first day's windows and baseline."""
+        the observations reach back far enough for the first day's windows (and baseline)."""
         key = (metric, as_of)
         if key not in self._years:
             start = as_of - pd.Timedelta(days=self.history_days - 1)
-            first = start - pd.Timedelta(days=LOOKBACK_DAYS)
-            obs = read_observations(self.kit.store, first, as_of, metric=metric)
+            obs = self.kit.store.scoring_observations(
+                start.date(), as_of.date(), metric=metric, with_source=True
+            )
             one = self.metrics[self.metrics["name"].astype(str) == metric]
             scores = metric_rows(self._score(obs, one, start, as_of, by_area=True))
             self._years[key] = (scores.reset_index(drop=True), obs)
@@ -705,45 +548,6 @@ class ScoreCache:
 def _trim(cache: dict) -> None:
     while len(cache) > CACHE_SIZE:
         cache.pop(next(iter(cache)))
-
-
-def read_observations(
-    store: Store,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    *,
-    metric: str | None = None,
-    windows_from: pd.Timestamp | None = None,
-    with_source: bool = True,
-    area: str | None = None,
-) -> pd.DataFrame:
-    """Stored rows from ``start`` to ``end``, every area's (with source and batch): of ``metric``
-    only, or of every metric. ``windows_from`` reads metrics scored against a target only from
-    that date (their scores need only the windows; a history baseline needs the whole year).
-    ``area`` reads that area's rows only."""
-    import sqlalchemy as sa
-
-    from . import columnar
-    from .schema import VALUE_FIELDS, metrics_table, observations_table
-
-    query = columnar.observations_query(start.date(), end.date(), with_source, areas=True)
-    if metric is not None:
-        query = query.where(metrics_table.c.name == metric)
-    if area is not None:
-        query = query.where(observations_table.c.area == area)
-    if windows_from is not None:
-        query = query.where(
-            sa.or_(
-                metrics_table.c.baseline == "history",
-                observations_table.c.date >= windows_from.date(),
-            )
-        )
-    types = {"metric": "str", "date": "date", "area": "str"}
-    types |= dict.fromkeys(VALUE_FIELDS, "float")
-    if with_source:
-        types |= {"source": "str", "batch_id": "int"}
-    with store.transaction() as conn:
-        return columnar.read_frame(conn, query, types)
 
 
 class Explorer:
@@ -933,7 +737,7 @@ class Explorer:
         """Put a link to the open tab's table as CSV next to the button; returns the CSV text."""
         s = self.selection
         view = self._tab()[1]
-        where = f"-{_slug(s.area)}" if s.area else ""
+        where = f"-{area_slug(s.area)}" if s.area else ""
         text = selection_csv(self.current_frame())
         self.link.value = download_link(
             text, f"cityscore-{view}{where}-{s.period}-{s.as_of.date()}.csv"
@@ -944,10 +748,10 @@ class Explorer:
         """Recompute every view for the current selection and show it."""
         self._clear_link()
         if self.as_of.value is None:
-            self.message.value = _status("Pick a date.")
+            self.message.value = status_html("Pick a date.")
             return
         if self.metric.value is None:
-            self.message.value = _status(
+            self.message.value = status_html(
                 f"No metric in {self.category.value} has “{self.search.value.strip()}” in its "
                 "name: change or clear Find metric."
                 if self.search.value.strip()
@@ -960,9 +764,11 @@ class Explorer:
             targets = area_targets(self.targets, s.metric, s.area)
             self.frames = compute_views(self.scores, self.observations, self.metrics, targets, s)
             if self._comparing():  # the areas' scores: only once the tab is open
-                self.frames |= compute_area_views(self._compared_scores(s), s)
+                self.frames |= compute_area_views(
+                    self._compared_scores(s), s.compared, s.period, s.as_of
+                )
         except CityScoreError as exc:  # shown on the page: an observer's exception would vanish
-            self.message.value = _status(
+            self.message.value = status_html(
                 f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
             )
             return
@@ -992,28 +798,11 @@ class Explorer:
             f["leaders"], caption=f"Exceeding and needing follow-up{where}, {s.period} scores"
         )
         if "areas" in self.frames:
-            self.area_table.value = self._area_tables(s)
+            self.area_table.value = area_tables_html(self.frames, s.compared, s.period, s.as_of)
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
                 target.value = _safe_chart(make)
                 self._drawn[id(target)] = key
-
-    def _area_tables(self, s: Selection) -> str:
-        name = s.compared
-        return (
-            f"<h3>{html.escape(name)}: best and worst area</h3>"
-            + table_html(
-                self.frames["equity"][EQUITY_SHOWN],
-                caption=f"{name}, {s.period} scores on {s.as_of.date()}: equity across the areas",
-                max_rows=1,
-            )
-            + f"<h3>{html.escape(name)}: every area, ranked</h3>"
-            + table_html(
-                self.frames["areas"],
-                caption=f"{name} by area, {s.period} scores on {s.as_of.date()}",
-                max_rows=len(self.frames["areas"]),
-            )
-        )
 
     def _year(self, s: Selection) -> pd.DataFrame:
         """The observations of the shown year (the extra lookback before it only feeds windows)."""
@@ -1037,7 +826,10 @@ class Explorer:
         }
         if "areas" in self.frames:
             key = (s.as_of, s.period, s.compared)
-            charts[self.area_chart] = (key, lambda: self._area_figure(s))
+            charts[self.area_chart] = (
+                key,
+                lambda: area_figure(self.frames, s.compared, s.period, s.as_of),
+            )
         return charts
 
     def _board_figure(self, s: Selection) -> str:
@@ -1046,7 +838,7 @@ class Explorer:
         board = self.frames["scoreboard"]
         names = board_chart_rows(board)
         if not names:
-            return _status("No metric to draw on the board for this selection.")
+            return status_html("No metric to draw on the board for this selection.")
         shown = self.metrics[self.metrics["name"].astype(str).isin(names)]
         day = self.scores[self.scores["as_of"] == s.as_of]
         where = f" — {s.area}" if s.area else ""
@@ -1086,7 +878,7 @@ class Explorer:
 
         change = self.frames["change"]
         if change.empty:
-            return _status("No contributions to draw for this selection.")
+            return status_html("No contributions to draw for this selection.")
         # The largest bars, the rest summed into one: the bars still add up to the change.
         drawn = charts.top_contributions(change, CHANGE_CHART_ROWS)
         score = "CityScore" + (f" of {s.area}" if s.area else "")
@@ -1098,39 +890,6 @@ class Explorer:
             ),
             drawn[["metric", "category", "before", "now", "contribution"]],
         )
-
-    def _area_figure(self, s: Selection) -> str:
-        from . import charts
-
-        ranking = self.frames["areas"]
-        if ranking.empty:
-            return _status(f"No area has a row for {s.compared} on {s.as_of.date()}.")
-        name = s.compared
-        return chart_figure(
-            charts.area_comparison_chart(
-                ranking, name, s.period, area_description(ranking, self.frames["equity"], name, s)
-            ),
-            f"{name} across the areas, {s.period}",
-            area_description(ranking, self.frames["equity"], name, s),
-            ranking,
-        )
-
-
-# The equity row as the comparison tab shows it (the date, metric and period are in the caption).
-EQUITY_SHOWN = [c for c in EQUITY_COLUMNS if c not in ("as_of", "metric", "period")]
-
-
-def compute_area_views(area_scores: pd.DataFrame, s: Selection) -> dict[str, pd.DataFrame]:
-    """The comparison tab's DataFrames: every area ranked on ``s.compared``, and its equity row."""
-    return {
-        "areas": area_ranking(area_scores, s.compared, s.period, s.as_of),
-        "equity": area_equity(area_scores, s.compared, s.period, s.as_of),
-    }
-
-
-def _slug(text: str) -> str:
-    """``text`` safe in a file name: letters, digits and dashes."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "area"
 
 
 def compute_views(
@@ -1158,16 +917,10 @@ def compute_views(
     }
 
 
-def _status(text: str, raw: bool = False) -> str:
-    """A message in a live region, so a screen reader announces it when it changes."""
-    body = text if raw else html.escape(text)
-    return f'<p role="status">{body}</p>'
-
-
 def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
     before, now = frames["city_change"].iloc[0]
     of = f" of {html.escape(s.area)}" if s.area else ""
-    return _status(
+    return status_html(
         f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
         f" — was {round_half_even(before)} {s.since_days} day(s) before"
         f" (change {round_half_even(now - before, 3)}).",

@@ -433,18 +433,8 @@ class Kit:
         """One metric's scores on one date, citywide or of ``area`` (what the entry form shows after
         a save): the same rows as ``scores(as_of, by="area")`` gives for it, but only that metric's
         values are read, so it stays quick in a city of thousands of metrics and dozens of areas."""
-        from . import columnar
-        from .schema import metrics_table
-
         day = as_date(as_of)
-        first = (day - pd.Timedelta(days=LOOKBACK_DAYS)).date()
-        query = columnar.observations_query(first, day.date(), False, areas=True)
-        types = {"metric": "str", "date": "date", "area": "str"}
-        types |= dict.fromkeys(["value", "numerator", "denominator"], "float")
-        with self.store.transaction() as conn:
-            observations = columnar.read_frame(
-                conn, query.where(metrics_table.c.name == metric), types
-            )
+        observations = self.store.scoring_observations(day.date(), day.date(), metric=metric)
         catalog = self.metrics().query("name == @metric")
         targets = self.targets(areas=True).query("metric == @metric")
         scores = score_by_area(observations, catalog, targets, day, day, bands=bands, cap=cap)

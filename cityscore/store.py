@@ -164,18 +164,34 @@ class Store:
         with self.transaction() as conn:
             return columnar.read_observations(conn, start, end, with_source, areas=areas)
 
-    def scoring_observations(self, first: dt.date, last: dt.date) -> pd.DataFrame:
+    def scoring_observations(
+        self,
+        first: dt.date,
+        last: dt.date,
+        *,
+        metric: str | None = None,
+        area: str | None = None,
+        with_source: bool = False,
+    ) -> pd.DataFrame:
         """The observations scores for ``first`` to ``last`` depend on, area rows included.
 
         Every metric's rows from the longest window (a quarter) before ``first``; a history-baseline
         metric's from the baseline's year before it. Scores from these equal scores from all rows
         (a test checks it), and a one-date score of 2,000 metrics reads under half the rows.
+        ``metric`` or ``area`` reads only that metric's or that area's rows.
         """
         window = dt.timedelta(days=max(PERIODS.values()) - 1)
         history = dt.timedelta(days=BASELINE_DAYS)
         with self.transaction() as conn:
             return columnar.read_observations(
-                conn, first - window, last, areas=True, history_from=first - history
+                conn,
+                first - window,
+                last,
+                with_source,
+                areas=True,
+                history_from=first - history,
+                metric=metric,
+                area=area,
             )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:

@@ -86,6 +86,26 @@ def test_which_databases_are_read_through_adbc(url: str, fast: bool) -> None:
         assert uri == "postgresql://u:p@localhost:5432/city"  # libpq's own URI
 
 
+def _slow_scoring_read(
+    kit: Kit, first: dt.date, last: dt.date, with_source: bool = False, **only: str
+) -> pd.DataFrame:
+    """What ``Store.scoring_observations`` reads, through SQLAlchemy rows (the slow path)."""
+    from cityscore.catalog import BASELINE_DAYS, PERIODS
+
+    window, year = dt.timedelta(days=max(PERIODS.values()) - 1), dt.timedelta(days=BASELINE_DAYS)
+    with kit.store.transaction() as conn:
+        return read_observations(
+            conn,
+            first - window,
+            last,
+            with_source,
+            areas=True,
+            history_from=first - year,
+            arrow=False,
+            **only,
+        )
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
     """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
@@ -114,18 +134,24 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
         early = read["date"] < first - window
         assert early.any() and set(read.loc[early, "metric"]) <= history
         assert len(read) < len(everything[everything["date"] >= first - year])
-        with kit.store.transaction() as conn:
-            rows = read_observations(
-                conn,
-                first.date() - window,
-                end.date(),
-                areas=True,
-                history_from=first.date() - year,
-                arrow=False,
-            )
-        pd.testing.assert_frame_equal(read, rows)  # the fast read and SQLAlchemy's agree
+        # the fast read and SQLAlchemy's agree
+        pd.testing.assert_frame_equal(read, _slow_scoring_read(kit, first.date(), end.date()))
         for scorer in (score_range, score_by_area):
             expected = scorer(everything, metrics, targets, first, end)
             pd.testing.assert_frame_equal(scorer(read, metrics, targets, first, end), expected)
         expected = score_range(everything, metrics, kit.targets(), first, end)
         pd.testing.assert_frame_equal(kit.scores(start=first, end=end), expected)
+    # One metric's rows, or one area's (what the explorer reads): the same rows of the full read.
+    area = sorted(set(everything["area"]) - {""})[0]
+    read = kit.store.scoring_observations(end.date(), end.date())
+    in_area = sorted(set(read.loc[read["area"] == area, "metric"]))[0]
+    cases = [{"metric": sorted(history)[0]}, {"metric": in_area}, {"area": area}]
+    for only in [*cases, {"metric": in_area, "area": area}]:
+        one = kit.store.scoring_observations(end.date(), end.date(), with_source=True, **only)
+        keep = pd.Series(True, index=read.index)
+        for column, value in only.items():
+            keep &= read[column] == value
+        assert len(one) and len(one) < len(read)
+        assert one.drop(columns=["source", "batch_id"]).equals(read[keep].reset_index(drop=True))
+        slow = _slow_scoring_read(kit, end.date(), end.date(), with_source=True, **only)
+        pd.testing.assert_frame_equal(one, slow)
