@@ -53,7 +53,7 @@ from .explore_base import (
 )
 from .explore_base import chart_svg as chart_svg  # re-exported: cityscore.explore.chart_svg
 from .kit import LOOKBACK_DAYS, Kit
-from .render import round_half_even
+from .render import round_half_even, score_text
 from .score import DateLike, as_date, score_by_area, score_range
 from .summary import category_scores, contributions, leaders, metric_rows, percentiles
 
@@ -921,8 +921,8 @@ def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
     before, now = frames["city_change"].iloc[0]
     of = f" of {html.escape(s.area)}" if s.area else ""
     return status_html(
-        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {round_half_even(now)}</b>"
-        f" — was {round_half_even(before)} {s.since_days} day(s) before"
+        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {score_text(now)}</b>"
+        f" — was {score_text(before)} {s.since_days} day(s) before"
         f" (change {round_half_even(now - before, 3)}).",
         raw=True,
     )
@@ -962,7 +962,7 @@ def key_numbers(
     for metric in (m for m in wanted if m not in missing):
         check_choice("metric", metric, known)
         rows = scores[scores["metric"] == metric].set_index("period")["score"]
-        parts = ", ".join(f"{p} {round_half_even(rows.get(p), 4)}" for p in PERIODS)
+        parts = ", ".join(f"{p} {score_text(rows.get(p), places=4)}" for p in PERIODS)
         lines.append(f"{metric}: {parts}")
     if missing:
         lines.append(f"not in this city's catalog: {', '.join(missing)}")
