@@ -34,12 +34,14 @@ def observations_query(
     history_from: dt.date | None = None,
     metric: str | None = None,
     area: str | None = None,
+    derivable: bool = False,
 ) -> sa.Select:
     """Observations by metric name and date, optionally within dates.
 
     Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
     ``history_from`` (before ``start``): history-baseline metrics' rows from that date on too.
-    ``metric`` and ``area`` keep that metric's or that area's rows only.
+    ``metric`` and ``area`` keep that metric's or that area's rows only; ``derivable`` keeps area
+    rows of ratio and sum metrics only (the ones a citywide score can add up).
     """
     o, m = observations_table, metrics_table
     columns = [m.c.name.label("metric"), o.c.date, o.c.value, o.c.numerator, o.c.denominator]
@@ -47,7 +49,9 @@ def observations_query(
         columns.insert(2, o.c.area)
     if with_source:
         columns += [o.c.source, o.c.batch_id]
-    query = _only(sa.select(*columns).join(m, m.c.id == o.c.metric_id), areas, metric, area)
+    query = _only(
+        sa.select(*columns).join(m, m.c.id == o.c.metric_id), areas, metric, area, derivable
+    )
     if start is not None and history_from is not None:
         query = query.where(
             sa.or_(o.c.date >= start, sa.and_(o.c.date >= history_from, _history(o.c.metric_id)))
@@ -59,11 +63,23 @@ def observations_query(
     return query.order_by(m.c.name, o.c.area, o.c.date)
 
 
-def _only(query: sa.Select, areas: bool, metric: str | None, area: str | None) -> sa.Select:
-    """``query`` kept to citywide rows (unless ``areas``), to ``metric``'s and to ``area``'s."""
+def _only(
+    query: sa.Select, areas: bool, metric: str | None, area: str | None, derivable: bool = False
+) -> sa.Select:
+    """``query`` kept to citywide rows (unless ``areas``), to ``metric``'s and to ``area``'s, and
+    (``derivable``) to the area rows of ratio and sum metrics on days without a citywide row."""
     o, m = observations_table, metrics_table
     if not areas:
         query = query.where(o.c.area == "")
+    elif derivable:
+        summed = sa.select(m.c.id).where(sa.or_(m.c.kind == "ratio", m.c.aggregation == "sum"))
+        city = observations_table.alias("city")
+        has_city_row = sa.exists().where(
+            city.c.metric_id == o.c.metric_id, city.c.area == "", city.c.date == o.c.date
+        )
+        query = query.where(
+            sa.or_(o.c.area == "", sa.and_(o.c.metric_id.in_(summed), ~has_city_row))
+        )
     if metric is not None:
         query = query.where(
             o.c.metric_id == sa.select(m.c.id).where(m.c.name == metric).scalar_subquery()
@@ -90,10 +106,12 @@ def read_observations(
     history_from: dt.date | None = None,
     metric: str | None = None,
     area: str | None = None,
+    derivable: bool = False,
 ) -> pd.DataFrame:
     """Observations (``metric, date, value, numerator, denominator``), optionally within dates.
 
-    Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``.
+    Citywide rows only, unless ``areas``: then every row, with an ``area`` column after ``date``
+    (``derivable``: only the area rows of ratio and sum metrics, the ones ``score_range`` uses).
     ``history_from`` (a date before ``start``) adds the rows from it up to ``start`` of the metrics
     scored against their own history: what a score needs, as the baseline's year reaches further
     back than the longest window (see ``Store.scoring_observations``). ``metric`` and ``area``
@@ -103,14 +121,16 @@ def read_observations(
         history_from = None
     if arrow and conn.dialect.name == "sqlite":
         return _sqlite_observations(
-            conn, start, end, with_source, areas, history_from, metric, area
+            conn, start, end, with_source, areas, history_from, metric, area, derivable
         )
     types = {"metric": "str", "date": "date", **dict.fromkeys(VALUE_FIELDS, "float")}
     if areas:
         types["area"] = "str"
     if with_source:
         types |= {"source": "str", "batch_id": "int"}
-    query = observations_query(start, end, with_source, areas, history_from, metric, area)
+    query = observations_query(
+        start, end, with_source, areas, history_from, metric, area, derivable
+    )
     return read_frame(conn, query, types, arrow=arrow)
 
 
@@ -123,6 +143,7 @@ def _sqlite_observations(
     history_from: dt.date | None = None,
     metric: str | None = None,
     area: str | None = None,
+    derivable: bool = False,
 ) -> pd.DataFrame:
     """``read_observations`` on SQLite: the fewest Python objects per row, sorted afterwards.
 
@@ -143,7 +164,7 @@ def _sqlite_observations(
     if with_source:
         columns += [o.c.source, o.c.batch_id]
         fields += [("source", object), ("batch_id", np.float64)]
-    query = _only(sa.select(*columns), areas, metric, area)
+    query = _only(sa.select(*columns), areas, metric, area, derivable)
     if end is not None:
         query = query.where(o.c.date <= end)
     if history_from is not None:

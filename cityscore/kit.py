@@ -416,7 +416,9 @@ class Kit:
                 as_date(as_of) if as_of is not None else pd.Timestamp(self.default_as_of())
             )
         # Area rows too: a ratio or sum metric's citywide day may have to be added up from them.
-        observations = self.store.scoring_observations(first.date(), last.date())
+        observations = self.store.scoring_observations(
+            first.date(), last.date(), citywide=by != "area"
+        )
         scorer = score_by_area if by == "area" else score_range
         targets = self.targets(areas=by == "area")
         return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)

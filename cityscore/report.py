@@ -178,14 +178,15 @@ def daily_data(
         ignore_index=True,
     )
     exceeding, follow_up = summary.leaders(history, as_of, period=leaders_period)
-    observations = kit.observations(start, as_of, areas=True)
-    by_area = observations["area"] != ""
     area_scores = equity = None
-    if by_area.any():
+    if kit.areas():  # an index walk, not a read of every area row
         scored = kit.scores(as_of, bands=Bands.parse(bands), cap=cap or None, by="area")
         area_scores = scored[scored["area"] != ""].reset_index(drop=True)
-        equity = summary.equity(area_scores)
-    observations = observations[~by_area].drop(columns="area")
+        if area_scores["value"].notna().any():  # area values, not only area targets
+            equity = summary.equity(area_scores)
+        else:
+            area_scores = None
+    observations = kit.observations(start, as_of)
     return DailyData(
         as_of=as_of,
         scores=history[

@@ -172,8 +172,10 @@ class Store:
         metric: str | None = None,
         area: str | None = None,
         with_source: bool = False,
+        citywide: bool = False,
     ) -> pd.DataFrame:
-        """The observations scores for ``first`` to ``last`` depend on, area rows included.
+        """The observations scores for ``first`` to ``last`` depend on, area rows included
+        (``citywide``: only those a citywide score uses, the area rows of ratio and sum metrics).
 
         Every metric's rows from the longest window (a quarter) before ``first``; a history-baseline
         metric's from the baseline's year before it. Scores from these equal scores from all rows
@@ -192,6 +194,7 @@ class Store:
                 history_from=first - history,
                 metric=metric,
                 area=area,
+                derivable=citywide,
             )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:

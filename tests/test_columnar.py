@@ -155,3 +155,41 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
         assert one.drop(columns=["source", "batch_id"]).equals(read[keep].reset_index(drop=True))
         slow = _slow_scoring_read(kit, end.date(), end.date(), with_source=True, **only)
         pd.testing.assert_frame_equal(one, slow)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
+    database: str, tmp_path, request
+) -> None:
+    """Citywide scores read area rows of ratio and sum metrics only, and still derive the day of a
+    ratio and a sum metric that lost its citywide rows: the same scores as from every row."""
+    from cityscore.schema import metrics_table, observations_table
+    from cityscore.score import score_range
+
+    from .conftest import DEMO_END
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'city.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    kit = Kit(url)
+    kit.load_demo(DEMO_END, areas=True)
+    o, m = observations_table, metrics_table
+    derived = ["Pothole Repairs On Time", "Park Permits Issued"]  # a ratio and a sum metric
+    with kit.store.transaction(write=True) as conn:
+        ids = sa.select(m.c.id).where(m.c.name.in_(derived))
+        conn.execute(sa.delete(o).where(o.c.area == "", o.c.metric_id.in_(ids)))
+    metrics = kit.metrics().set_index("name")
+    summed = (metrics["kind"] == "ratio") | (metrics["aggregation"] == "sum")
+    end = pd.Timestamp(DEMO_END)
+    first = end - pd.Timedelta(days=10)
+    read = kit.store.scoring_observations(first.date(), end.date(), citywide=True)
+    area_metrics = set(read.loc[read["area"] != "", "metric"])
+    assert set(derived) <= area_metrics <= set(metrics.index[summed])
+    everything = kit.observations(areas=True)
+    assert set(everything.loc[everything["area"] != "", "metric"]) - area_metrics  # some left out
+    expected = score_range(everything, kit.metrics(), kit.targets(), first, end)
+    scores = kit.scores(start=first, end=end)
+    pd.testing.assert_frame_equal(scores, expected)
+    day = scores[(scores["period"] == "day") & scores["metric"].isin(derived)]
+    assert day["value"].notna().all()  # derived from the areas
