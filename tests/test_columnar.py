@@ -106,12 +106,8 @@ def _slow_scoring_read(
         )
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
-    """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
-    from cityscore.catalog import BASELINE_DAYS, PERIODS
-    from cityscore.score import score_by_area, score_range
-
+def _demo_with_areas(database: str, tmp_path, request) -> Kit:
+    """The demo city with its neighbourhoods in a fresh SQLite file or the tests' PostgreSQL."""
     from .conftest import DEMO_END
 
     if database == "sqlite":
@@ -120,6 +116,18 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
         url = request.getfixturevalue("postgres_url")
     kit = Kit(url)
     kit.load_demo(DEMO_END, areas=True)
+    return kit
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
+    """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
+    from cityscore.catalog import BASELINE_DAYS, PERIODS
+    from cityscore.score import score_by_area, score_range
+
+    from .conftest import DEMO_END
+
+    kit = _demo_with_areas(database, tmp_path, request)
     everything = kit.observations(areas=True)
     with kit.store.transaction() as conn:  # area rows were stored after the citywide ones
         rows = read_observations(conn, areas=True, arrow=False)
@@ -168,12 +176,7 @@ def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
 
     from .conftest import DEMO_END
 
-    if database == "sqlite":
-        url = f"sqlite:///{tmp_path / 'city.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    kit = Kit(url)
-    kit.load_demo(DEMO_END, areas=True)
+    kit = _demo_with_areas(database, tmp_path, request)
     o, m = observations_table, metrics_table
     derived = ["Pothole Repairs On Time", "Park Permits Issued"]  # a ratio and a sum metric
     with kit.store.transaction(write=True) as conn:
