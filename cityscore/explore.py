@@ -505,6 +505,7 @@ class ScoreCache:
                 missing[0].date(),
                 missing[-1].date(),
                 area=scope if scope not in (CITYWIDE_AREA, EVERY_AREA) else None,
+                citywide=scope == CITYWIDE_AREA,
             )
             by_area = scope != CITYWIDE_AREA
             if missing[-1] - missing[0] <= pd.Timedelta(days=NEAR_DAYS):
