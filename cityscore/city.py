@@ -50,6 +50,19 @@ def city_settings(config: Path | None = None) -> Iterator[Settings]:
         yield load_settings()
 
 
+def add_score_options(parser: argparse.ArgumentParser) -> None:
+    """``--cap`` and ``--bands``, the scoring options ``score`` and ``report`` share (their defaults
+    come from the city's settings: see ``SETTING_OPTIONS``)."""
+    parser.add_argument(
+        "--cap", type=float, metavar="X", help="cap each metric's score at X (default: no cap)"
+    )
+    parser.add_argument(
+        "--bands",
+        metavar="MEETING,NEAR",
+        help="status bands (default 1.0,0.9, or cityscore.toml's)",
+    )
+
+
 def defer_defaults(commands: argparse._SubParsersAction) -> None:
     """Make the options the settings can give default to None, so ``apply_settings`` sees a flag."""
     for command, options in SETTING_OPTIONS.items():

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .city import apply_settings, city_settings, defer_defaults
+from .city import add_score_options, apply_settings, city_settings, defer_defaults
 from .config import Bands, database_url, date_argument, redact_url, scrub, url_secrets
 from .errors import CityScoreError, ConfigError, ValidationError
 
@@ -142,15 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
     )
-    score.add_argument(
-        "--cap",
-        type=float,
-        metavar="X",
-        help="cap each metric's score at X (default: no cap)",
-    )
-    score.add_argument(
-        "--bands", default="1.0,0.9", metavar="MEETING,NEAR", help="status bands (default 1.0,0.9)"
-    )
+    add_score_options(score)
     score.add_argument(
         "--by",
         choices=["area"],

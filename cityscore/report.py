@@ -671,6 +671,7 @@ def show_areas(daily: DailyData, areas_map: str = "") -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from .city import add_score_options
     from .config import date_argument
 
     parser.add_argument(
@@ -689,14 +690,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--city", metavar="NAME", help="city name shown in the report (default: the notebook's)"
     )
-    parser.add_argument(
-        "--bands",
-        metavar="MEETING,NEAR",
-        help="status bands (default 1.0,0.9, or cityscore.toml's)",
-    )
-    parser.add_argument(
-        "--cap", type=float, metavar="X", help="cap each metric's score at X (default: no cap)"
-    )
+    add_score_options(parser)
     parser.add_argument(
         "--areas-map",
         type=Path,
