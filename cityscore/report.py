@@ -140,8 +140,8 @@ def daily_data(
     """Scores, history and the derived views for the report date (empty: ``Kit.default_as_of()``,
     the latest date most metrics have data for, as ``cityscore report`` picks it).
 
-    When the city has values by area in the history window, ``areas`` and ``equity`` hold the areas'
-    scores on the report date and how far apart they are (scored for that one date only).
+    When the city has areas with values in the report date's windows, ``areas`` and ``equity`` hold
+    the areas' scores on the report date and how far apart they are (scored for that one date only).
     """
     import pandas as pd
 
@@ -165,13 +165,14 @@ def daily_data(
         msg = f"unknown period(s) {unknown}; choose from {list(PERIODS)}"
         raise ConfigError(msg)
     start = as_of - pd.Timedelta(days=history_days - 1)
-    history = kit.scores(start=start, end=as_of, bands=Bands.parse(bands), cap=cap or None)
+    status_bands = Bands.parse(bands)
+    history = kit.scores(start=start, end=as_of, bands=status_bands, cap=cap or None)
     metrics = kit.metrics()
     city = summary.citywide(history)
     contrib = pd.concat(
         [
             summary.contributions(history, metrics, as_of, since_days=days).assign(
-                since=_since_label(city, as_of, days, label, Bands.parse(bands))
+                since=_since_label(city, as_of, days, label, status_bands)
             )
             for days, label in ((1, "since yesterday"), (7, "since last week"))
         ],
@@ -180,7 +181,7 @@ def daily_data(
     exceeding, follow_up = summary.leaders(history, as_of, period=leaders_period)
     area_scores = equity = None
     if kit.areas():  # an index walk, not a read of every area row
-        scored = kit.scores(as_of, bands=Bands.parse(bands), cap=cap or None, by="area")
+        scored = kit.scores(as_of, bands=status_bands, cap=cap or None, by="area")
         area_scores = scored[scored["area"] != ""].reset_index(drop=True)
         if area_scores["value"].notna().any():  # area values, not only area targets
             equity = summary.equity(area_scores)
@@ -202,7 +203,7 @@ def daily_data(
         freshness=summary.freshness(observations, metrics, as_of, stale_after=stale_after),
         areas=area_scores,
         equity=equity,
-        bands=Bands.parse(bands),
+        bands=status_bands,
     )
 
 
