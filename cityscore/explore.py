@@ -47,6 +47,7 @@ from .explore_base import (
     download_link,
     fmt_day,
     fmt_number,
+    fmt_score,
     selection_csv,
     status_html,
     table_html,
@@ -335,7 +336,7 @@ def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: i
     unscored = int(rows["status"].isna().sum())
     which = "lowest" if s.board == "lowest" else "highest"
     headline = (
-        f"{head['metric']} ({s.period}) {fmt_number(head['score'])}. " if head is not None else ""
+        f"{head['metric']} ({s.period}) {fmt_score(head['score'])}. " if head is not None else ""
     )
     return (
         f"Scoreboard for {s.as_of.date()}, {s.category.lower() if s.category == ALL else s.category}"
@@ -394,8 +395,8 @@ def history_description(history: pd.DataFrame, metric: str, period: str) -> str:
     on_target = int((rows["score"] >= 1.0).sum())
     return (
         f"{metric}, score history (every period; 1.0 = on target). {period.capitalize()} score: "
-        f"{fmt_number(last['score'])} on {fmt_day(last['as_of'])}; lowest {fmt_number(low['score'])} on "
-        f"{fmt_day(low['as_of'])}, highest {fmt_number(high['score'])} on {fmt_day(high['as_of'])}; "
+        f"{fmt_score(last['score'])} on {fmt_day(last['as_of'])}; lowest {fmt_score(low['score'])} on "
+        f"{fmt_day(low['as_of'])}, highest {fmt_score(high['score'])} on {fmt_day(high['as_of'])}; "
         f"at or above 1.0 on {on_target} of {len(rows)} days."
     )
 
@@ -415,7 +416,7 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
 
     since = (s.as_of - pd.Timedelta(days=s.since_days)).date()
     return (
-        f"CityScore ({s.period}) {fmt_number(before)} on {since}, {fmt_number(now)} on {s.as_of.date()} "
+        f"CityScore ({s.period}) {fmt_score(before)} on {since}, {fmt_score(now)} on {s.as_of.date()} "
         f"(change {fmt_number(now - before, 3)}). Largest contributions up: {names(up)}; "
         f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions"
         + (f", the other {len(change) - drawn} summed in one bar." if len(change) > drawn else ".")

@@ -13,7 +13,15 @@ import re
 import pandas as pd
 
 from .catalog import PERIODS
-from .explore_base import SCORED, chart_figure, check_choice, fmt_number, status_html, table_html
+from .explore_base import (
+    SCORED,
+    chart_figure,
+    check_choice,
+    fmt_number,
+    fmt_score,
+    status_html,
+    table_html,
+)
 from .score import DateLike, as_date
 from .summary import EQUITY_COLUMNS, equity
 
@@ -103,8 +111,8 @@ def area_description(
     counts = ranking["status"].value_counts()
     statuses = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     return (
-        f"{head}: best {eq['best_area']} {fmt_number(eq['best_score'])}, worst {eq['worst_area']} "
-        f"{fmt_number(eq['worst_score'])}, gap (worst ÷ best) {fmt_number(eq['gap'])}; "
+        f"{head}: best {eq['best_area']} {fmt_score(eq['best_score'])}, worst {eq['worst_area']} "
+        f"{fmt_score(eq['worst_score'])}, gap (worst ÷ best) {fmt_number(eq['gap'])}; "
         f"{int(eq['below_one'])} of {int(eq['scored'])} scored areas below 1. "
         f"Status: {statuses}, {int(ranking['score'].isna().sum())} without a score. "
         "The chart ranks the areas from the best score down, with the line at 1.0."

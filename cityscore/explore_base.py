@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import display
 from .errors import ConfigError
-from .render import round_half_even
+from .render import round_half_even, score_text
 
 # Decimals per column in the explorer's tables (2 unless named: contributions are small, so 3).
 PLACES = {"contribution": 3, "percentile": 1}
@@ -94,6 +94,11 @@ def status_html(text: str, raw: bool = False) -> str:
 def fmt_number(value: object, places: int = 2) -> str:
     """A number as the explorer's texts write it: rounded half to even."""
     return round_half_even(value, places)  # type: ignore[arg-type]
+
+
+def fmt_score(value: object) -> str:
+    """A score as every page writes it (``render.score_text``): never rounded into another band."""
+    return score_text(value)  # type: ignore[arg-type]
 
 
 def fmt_day(value: object) -> str:

@@ -547,3 +547,17 @@ def test_the_board_dates_are_scored_exactly_as_kit_scores(demo, explorer):
         pd.testing.assert_frame_equal(table(mine), table(whole), check_exact=False, rtol=1e-12)
     assert (demo["metrics"]["baseline"] == "history").any()  # the short read is exercised
     explorer.since.value = 7
+
+
+def test_explorer_captions_never_round_a_score_into_another_band() -> None:
+    """A near 0.996 and a below 0.8996 keep their extra places in the chart captions (the charts'
+    accessible names), as in every table; 2 places elsewhere."""
+    history = pd.DataFrame(
+        {
+            "as_of": pd.to_datetime(["2026-10-29", "2026-10-30", "2026-10-31"]),
+            "score": [0.8996, 1.25, 0.996],
+        }
+    )
+    text = ex.history_description(history, "Potholes", "week")
+    assert "week score: 0.996 on 2026-10-31" in text.lower()
+    assert "lowest 0.8996 on 2026-10-29" in text and "highest 1.25 on 2026-10-30" in text
