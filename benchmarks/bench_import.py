@@ -82,7 +82,9 @@ def table(rows: list[dict], *, markdown: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="M", help="comma-separated, of XS, S, M, L (default M)")
+    parser.add_argument(
+        "--sizes", default="M", help="comma-separated, of XS, S, M, M2, L (default M)"
+    )
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--cli", help="the cityscore command to time (default: this venv's)")

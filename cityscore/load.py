@@ -727,19 +727,31 @@ def load_values(
     date_format: str = "%Y-%m-%d",
     fmt: str = "auto",
 ) -> pd.DataFrame:
-    """Read and validate a values file; return observations or raise listing every bad row."""
-    rows = read_value_rows(source, fmt)
+    """Read and validate a values file; return observations or raise listing every bad row.
+
+    A plain comma file whose every row is valid is read by ``fast_values``; any other file, and
+    any file with a bad row, by ``read_value_rows`` and ``validate_values``, which name each problem.
+    """
+    text = read_text(source)
+    fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
+    today = today or dt.date.today()
+    if fmt == "kit":
+        fast = fast_values(text, metrics, today, date_format)
+        if fast is not None:
+            return fast
+    rows = read_value_rows(source, fmt, text=text)
     return validate_values(rows, metrics, source_name(source), today=today, date_format=date_format)
 
 
-def read_value_rows(source: Source, fmt: str = "auto") -> pd.DataFrame:
+def read_value_rows(source: Source, fmt: str = "auto", *, text: str | None = None) -> pd.DataFrame:
     """Rows of ``metric, date, value, numerator, denominator`` text from any accepted values format.
 
     ``kit``: values.csv with a header (``metric,date,value`` or ``metric,date,numerator,denominator``);
     ``boston``: the Boston toolkit's headerless ``value,date,metric`` CSV; ``json``: its fixtures
     (``cityscore.value`` records, metric given by name or by the id of a ``cityscore.metric`` record).
+    ``text`` is the source's text when the caller has read it already.
     """
-    text = read_text(source)
+    text = read_text(source) if text is None else text
     fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
     if fmt == "json":
         return _json_records(source, text, "value", _json_value_fields)
@@ -748,6 +760,181 @@ def read_value_rows(source: Source, fmt: str = "auto") -> pd.DataFrame:
             source, BOSTON_VALUE_COLUMNS, VALUE_COLUMNS, text=text, header=BOSTON_VALUE_COLUMNS
         )
     return read_rows(source, ["metric", "date"], [*VALUE_COLUMNS[2:], AREA], text=text)
+
+
+# --- values.csv, the fast path ----------------------------------------------------------------
+
+NUMBER_COLUMNS = VALUE_COLUMNS[2:]
+
+
+def fast_values(
+    text: str, metrics: pd.DataFrame, today: dt.date, date_format: str = "%Y-%m-%d"
+) -> pd.DataFrame | None:
+    """``validate_values(read_rows(text))`` for a plain, valid comma file; ``None`` for any other.
+
+    Arrow reads the file into typed columns (numbers as float64; metric, date and area names
+    dictionary-encoded), so each distinct name or date is checked once, as the full path checks
+    it. Anything the full path would refuse or read in a special way (quotes, blank lines,
+    padding Arrow does not read as the full path does, number forms such as ``1,234`` or ``93%``,
+    a repeated day, any bad row) returns ``None``: the full path then reads the file and names
+    every problem, so every message comes from one place.
+    """
+    names = _plain_header(text)
+    if names is None:
+        return None
+    table = _arrow_table(text, names)
+    if table is None:
+        return None
+    metric, metric_codes = _fast_names(table["metric"], metrics)
+    when = _fast_dates(table["date"], today, date_format)
+    area = _fast_areas(table[AREA]) if AREA in names else None
+    numbers = {c: _fast_numbers(table[c]) if c in names else None for c in NUMBER_COLUMNS}
+    if metric is None or when is None or (AREA in names and area is None):
+        return None
+    if any(n is None and c in names for c, n in numbers.items()):
+        return None
+    dates, date_codes = when
+    rows = len(metric_codes)
+    kind = per_metric(pd.Series(metric, dtype=object), metrics, "kind", "").to_numpy()[metric_codes]
+    allow = per_metric(pd.Series(metric, dtype=object), metrics, ALLOW_NEGATIVE, False)
+    allow = allow.to_numpy(dtype=bool)[metric_codes]
+    is_value, is_ratio = kind == "value", kind == "ratio"
+    missing = np.full(rows, np.nan)
+    value, numerator, denominator = (
+        missing if numbers[c] is None else numbers[c] for c in NUMBER_COLUMNS
+    )
+    with np.errstate(invalid="ignore"):
+        refused = (
+            (is_value & (np.isnan(value) | ((value < 0) & ~allow)))
+            | (is_ratio & (np.isnan(numerator) | (numerator < 0)))
+            | (is_ratio & (np.isnan(denominator) | ~(denominator > 0)))
+        )
+    if refused.any():
+        return None
+    keys = [("metric", metric_codes, len(metric))]
+    if area is not None and (area[0] != "").any():
+        keys.append((AREA, area[1], len(area[0])))
+    keys.append(("date", date_codes, len(dates)))
+    if _repeats([(codes, size) for _, codes, size in keys]):
+        return None  # the full path drops repeated days or names the conflicting ones
+    frame = pd.DataFrame(
+        {
+            "metric": pd.Series(np.asarray(metric, dtype=object)[metric_codes], dtype=object),
+            "date": dates.take(date_codes).reset_index(drop=True),
+            "value": np.where(is_value, value, np.nan),
+            "numerator": np.where(is_ratio, numerator, np.nan),
+            "denominator": np.where(is_ratio, denominator, np.nan),
+        }
+    )
+    if len(keys) == 3:
+        # Text as the full path leaves it (``astype(str)``: pandas' string dtype).
+        frame[AREA] = pd.Series(area[0][area[1]], dtype=object).astype(str).to_numpy()
+    return frame
+
+
+def _plain_header(text: str) -> list[str] | None:
+    """The column names of a values file Arrow can read as the full path does, else ``None``.
+
+    No quotes, carriage returns, NUL bytes or blank lines; a comma header naming only known
+    columns, each once, including metric and date.
+    """
+    if not text or any(c in text for c in '"\r\x00') or "\n\n" in text or text[0] == "\n":
+        return None
+    header = first_line(text)
+    if sniff_delimiter(text) != ",":
+        return None
+    names = [h.strip().lower() for h in header.split(",")]
+    known = [*VALUE_COLUMNS, AREA]
+    if len(set(names)) < len(names) or not set(names) <= set(known):
+        return None
+    return names if {"metric", "date"} <= set(names) else None
+
+
+def _arrow_table(text: str, names: list[str]):
+    """The rows below the header as an Arrow table, or ``None`` if Arrow cannot read them all."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names_type = pa.dictionary(pa.int32(), pa.string())
+    types = {c: pa.float64() if c in NUMBER_COLUMNS else names_type for c in names}
+    try:
+        data = text.encode("utf-8")
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 23),
+            parse_options=pacsv.ParseOptions(
+                quote_char=False, double_quote=False, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeEncodeError):
+        return None  # a row of another width, a cell that is no plain number, ...
+    return table if table.num_rows else None
+
+
+def _dictionary(column) -> tuple[list[str], np.ndarray]:
+    """(distinct texts, each row's position among them) of a dictionary-encoded Arrow column."""
+    combined = column.unify_dictionaries().combine_chunks()
+    return combined.dictionary.to_pylist(), combined.indices.to_numpy(zero_copy_only=False)
+
+
+def _fast_names(column, metrics: pd.DataFrame) -> tuple[list[str] | None, np.ndarray]:
+    """(the catalog's spelling of each distinct metric, each row's code), ``None`` if one is unknown."""
+    texts, codes = _dictionary(column)
+    known = canonical_names(pd.Series(texts, dtype=object), metrics["name"])
+    if known.isna().any():
+        return None, codes
+    # Two spellings of one metric (" EMS" and "ems") become one code, as the full path reads them.
+    merged, spelled = pd.factorize(known.to_numpy(dtype=object))
+    return list(spelled), merged[codes]
+
+
+def _fast_dates(column, today: dt.date, date_format: str) -> tuple[pd.Series, np.ndarray] | None:
+    """(each distinct day, each row's code), ``None`` if a date is invalid, too early or to come."""
+    texts, codes = _dictionary(column)
+    when = parse_dates(pd.Series(texts, dtype=object).str.strip(), date_format)
+    if when.isna().any() or (when < pd.Timestamp(EARLIEST)).any():
+        return None
+    if (when > pd.Timestamp(today)).any():
+        return None
+    days, merged = np.unique(when.to_numpy(), return_inverse=True)  # 10:00 and 12:00 are one day
+    return pd.Series(days, dtype=when.dtype), merged.reshape(-1)[codes]
+
+
+def _fast_areas(column) -> tuple[np.ndarray, np.ndarray] | None:
+    """(each distinct area name, stripped; each row's code), ``None`` if one would be refused."""
+    texts, codes = _dictionary(column)
+    area = pd.Series(texts, dtype=object).str.strip()
+    problems = Problems("")
+    rows = pd.DataFrame({AREA: area, "line": 0})
+    problems.add_where(rows, area.str.len() > AREA_MAX_LENGTH, AREA, "too long")
+    _check_text(problems, rows, AREA, formula=True)
+    if problems:
+        return None
+    names, merged = np.unique(area.to_numpy(dtype=str), return_inverse=True)
+    return names.astype(object), merged.reshape(-1)[codes]
+
+
+def _fast_numbers(column) -> np.ndarray | None:
+    """float64 with NaN for empty cells; ``None`` if a cell was NaN or infinite text."""
+    import pyarrow.compute as pc
+
+    if pc.any(pc.is_nan(column)).as_py() or pc.any(pc.is_inf(column)).as_py():
+        return None
+    return column.to_numpy()
+
+
+def _repeats(keys: list[tuple[np.ndarray, int]]) -> bool:
+    """Whether two rows share every key (each given as codes and how many distinct codes)."""
+    packed = np.zeros(len(keys[0][0]), dtype=np.int64)
+    for codes, size in keys:
+        packed = packed * size + codes
+    if len(packed) < 2 or (np.diff(packed) > 0).all():  # a file in key order: no sort
+        return False
+    packed.sort()
+    return bool((packed[1:] == packed[:-1]).any())
 
 
 # --- the Boston toolkit's formats --------------------------------------------------------------

@@ -254,12 +254,27 @@ def write_observations(
     if updated:
         _replace_changed(conn, merged.loc[is_changed, ["obs_id", *VALUE_FIELDS]], batch, source)
     if inserted:
-        fresh = merged.loc[is_new, ["metric_id", "area", "date", *VALUE_FIELDS]]
-        fresh = fresh.sort_values(["metric_id", "area", "date"], kind="stable")
+        fresh = in_key_order(merged.loc[is_new, ["metric_id", "area", "date", *VALUE_FIELDS]])
         with _indexes_set_aside(conn, observations_table, inserted):
             bulk_insert(conn, observations_table, fresh, {"batch_id": batch, "source": source})
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult(kind, source, inserted, updated, unchanged, batch)
+
+
+KEY = ["metric_id", "area", "date"]
+
+
+def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` sorted by (metric, area, day), as the table's unique index is: a file in that
+    order already (the usual export) is checked in one pass and not sorted again."""
+    ids, dates = frame["metric_id"].to_numpy(np.int64), frame["date"].to_numpy()
+    area = frame["area"].to_numpy(object)
+    if len(frame) < 2 or (area[0] == area).all():  # one area (citywide): metric, then day
+        step_id, step_day = np.diff(ids), np.diff(dates)
+        zero = np.zeros_like(step_day)
+        if ((step_id > 0) | ((step_id == 0) & (step_day > zero))).all():
+            return frame
+    return frame.sort_values(KEY, kind="stable")
 
 
 @contextmanager
@@ -348,6 +363,10 @@ def _sqlite_insert(dbapi, name: str, frame: pd.DataFrame, constants: dict) -> No
     The constants are bound once per statement; the statement for a full chunk is compiled once.
     Python objects exist for one block of rows at a time, so memory stays flat at any size.
     """
+    same = _constant_columns(frame)  # e.g. the area of a citywide file: bound once a statement
+    same.pop(frame.columns[0], None)  # VALUES needs one column a row
+    constants = {**constants, **same}
+    frame = frame.drop(columns=list(same))
     width = len(frame.columns)
     limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(constants)
     per = max(1, min(SQLITE_ROWS_PER_INSERT, limit // max(width, 1)))
@@ -368,6 +387,30 @@ def _sqlite_insert(dbapi, name: str, frame: pd.DataFrame, constants: dict) -> No
                 cursor.execute(sql, [*constants.values(), *chunk.ravel().tolist()])
     finally:
         cursor.close()
+
+
+def _constant_columns(frame: pd.DataFrame) -> dict[str, object]:
+    """The columns of ``frame`` holding one value in every row (all-missing floats: None)."""
+    same: dict[str, object] = {}
+    if len(frame) == 0:
+        return same
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_float_dtype(column.dtype):
+            values = column.to_numpy(dtype=np.float64)
+            if np.isnan(values).all():
+                same[name] = None
+            elif (values.view(np.int64) == values.view(np.int64)[0]).all():  # -0.0 is not 0.0
+                same[name] = float(values[0])
+        elif pd.api.types.is_integer_dtype(column.dtype):
+            values = column.to_numpy()
+            if (values == values[0]).all():
+                same[name] = int(values[0])
+        elif column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            values = column.to_numpy(dtype=object)
+            if isinstance(values[0], str) and (values == values[0]).all():
+                same[name] = values[0]
+    return same
 
 
 # Rows per block of CSV text handed to PostgreSQL's COPY (a few MB each).
@@ -451,8 +494,9 @@ def compare(
     are the same number.
     """
     ids = metric_ids(conn)
+    codes, names = pd.factorize(observations["metric"], use_na_sentinel=False)  # a lookup a metric
     incoming = with_area(observations).assign(
-        metric_id=observations["metric"].map(ids).astype("int64"),
+        metric_id=np.array([ids[n] for n in names], dtype=np.int64)[codes],
         date=pd.to_datetime(observations["date"]).astype("datetime64[s]"),
     )
     current = existing_observations(conn, incoming, detail=detail)

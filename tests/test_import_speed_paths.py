@@ -1,0 +1,145 @@
+"""The fast reader of values files (Arrow, typed columns) gives what the full path gives.
+
+``load_values`` tries ``load.fast_values`` first and falls back to ``read_value_rows`` +
+``validate_values`` (the full path, which names every problem). For any file, the two must agree:
+the same observations frame, or the same refusal with the same problems.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cityscore import load
+from cityscore.errors import ValidationError
+from tests.test_load_properties import METRICS, TODAY  # Net Jobs may go below 0
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+NAMES = ["Library Users", "library users", " Net Jobs", "Potholes On Time", "Potholes", ""]
+DATES = ["2026-10-01", "2026-10-02", "2026-02-30", "2027-01-01", "1899-12-31", " 2026-10-03"]
+NUMBERS = [
+    "", "0", "-0", "12", "-4", "1.5", "+2", ".5", "5.", "1e3", "1_000", "nan", "inf", "1e309",
+    "93%", "5e-324", "0.1000000000000000055511151231257827", " 7", "x", "9 permits",
+]  # fmt: skip
+AREAS = ["", "North", " North ", "=SUM(A1)", "South"]
+
+
+CLEAN_NUMBERS = ["0", "12", "1.5", "+2", ".5", "5.", "1e3", " 7", "5e-324", "0.30000000000000004"]
+KIND = {"library users": "value", "net jobs": "value", "potholes on time": "ratio"}
+
+
+@st.composite
+def value_files(draw: st.DrawFn) -> bytes:
+    """Comma files, half of them valid (so the fast path reads them), half with odd cells."""
+    header = draw(
+        st.sampled_from(
+            [
+                ["metric", "date", "value"],
+                ["metric", "date", "numerator", "denominator"],
+                ["metric", "date", "value", "numerator", "denominator"],
+                ["Metric", "Date", "Value", "Numerator", "Denominator", "area"],
+                ["date", "metric", "value", "area"],
+            ]
+        )
+    )
+    noisy = draw(st.booleans())
+    days = [f"2026-10-{d:02d}" for d in range(1, 29)]
+    rows = []
+    for _ in range(draw(st.integers(1, 8))):
+        metric = draw(st.sampled_from(NAMES if noisy else NAMES[:4]))
+        kind = KIND.get(metric.strip().lower(), "value")
+        number = st.sampled_from(NUMBERS if noisy else CLEAN_NUMBERS)
+        cells = {
+            "metric": st.just(metric),
+            "date": st.sampled_from(DATES if noisy else days),
+            "area": st.sampled_from(AREAS if noisy else ["", "North", " South"]),
+            "value": number if kind == "value" or noisy else st.just(""),
+            "numerator": number if kind == "ratio" or noisy else st.just(""),
+            "denominator": number.filter(lambda n: noisy or float(n) > 0)
+            if kind == "ratio" or noisy
+            else st.just(""),
+        }
+        rows.append([draw(cells[h.lower()]) for h in header])
+    lines = [",".join(header), *[",".join(row) for row in rows]]
+    return ("\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))).encode()
+
+
+def full_path(data: bytes) -> pd.DataFrame:
+    rows = load.read_value_rows(data)
+    return load.validate_values(rows, METRICS, "<upload>", today=TODAY)
+
+
+def outcome(read) -> pd.DataFrame | list:
+    try:
+        return read()
+    except ValidationError as exc:
+        return exc.problems.astype(str).values.tolist()
+
+
+def assert_same(data: bytes) -> None:
+    fast, full = (
+        outcome(lambda: load.load_values(data, METRICS, today=TODAY)),
+        outcome(lambda: full_path(data)),
+    )
+    assert type(fast) is type(full)
+    if isinstance(full, pd.DataFrame):
+        pd.testing.assert_frame_equal(fast, full)
+    else:
+        assert fast == full
+
+
+@SETTINGS
+@given(value_files())
+def test_fast_and_full_paths_agree(data: bytes) -> None:
+    assert_same(data)
+
+
+CLEAN = (
+    b"metric,date,value,numerator,denominator\n"
+    b"Library Users,2026-10-01,12,,\n"
+    b"library users,2026-10-02,5e-324,,\n"
+    b"Net Jobs,2026-10-01,-3.5,,\n"
+    b"Potholes On Time,2026-10-01,,9,10\n"
+    b"Potholes On Time,2026-10-02,,0,3\n"
+)
+
+
+def test_a_clean_file_takes_the_fast_path_and_matches() -> None:
+    fast = load.fast_values(CLEAN.decode(), METRICS, TODAY)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, full_path(CLEAN))
+    assert fast["metric"].tolist()[1] == "Library Users"  # the catalog's spelling
+
+
+def test_areas_are_read_on_the_fast_path() -> None:
+    header, *rows = CLEAN.decode().splitlines()
+    lines = [f"{header},area", *[f"{row},North" for row in rows]]
+    lines.append("Library Users,2026-10-01,13,,,")  # citywide, beside North's value of that day
+    data = ("\n".join(lines) + "\n").encode()
+    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    assert fast is not None
+    assert sorted(set(fast["area"])) == ["", "North"]
+    pd.testing.assert_frame_equal(fast, full_path(data))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"Library Users,2026-10-03,1_000,,",  # Python's float reads it, Arrow does not
+        b"Library Users,2026-10-03,nan,,",  # refused: "NaN is not a value"
+        b"Library Users,2026-10-03,-1,,",  # refused: negative
+        b"Potholes On Time,2026-10-03,,1,0",  # refused: denominator 0
+        b'"Library Users",2026-10-03,4,,',  # quoted
+        b"Library Users,2026-10-01,12,,",  # the same day again: dropped by the full path
+        b"Library Users,2026-10-01,13,,",  # the same day, another value: a conflict
+        b"Library Users,2026-10-03,4,,,",  # a field too many
+        b"Unknown,2026-10-03,4,,",
+    ],
+)
+def test_anything_unusual_leaves_the_fast_path(line: bytes) -> None:
+    data = CLEAN + line + b"\n"
+    assert load.fast_values(data.decode(), METRICS, TODAY) is None
+    assert_same(data)
