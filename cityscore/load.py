@@ -795,10 +795,10 @@ def fast_values(
         return None
     dates, date_codes = when
     rows = len(metric_codes)
-    kind = per_metric(pd.Series(metric, dtype=object), metrics, "kind", "").to_numpy()[metric_codes]
-    allow = per_metric(pd.Series(metric, dtype=object), metrics, ALLOW_NEGATIVE, False)
-    allow = allow.to_numpy(dtype=bool)[metric_codes]
-    is_value, is_ratio = kind == "value", kind == "ratio"
+    each = pd.Series(metric, dtype=object)  # one row per distinct metric, then a take per row
+    kind = per_metric(each, metrics, "kind", "").to_numpy()
+    is_value, is_ratio = (kind == "value")[metric_codes], (kind == "ratio")[metric_codes]
+    allow = per_metric(each, metrics, ALLOW_NEGATIVE, False).to_numpy(dtype=bool)[metric_codes]
     missing = np.full(rows, np.nan)
     value, numerator, denominator = (
         missing if numbers[c] is None else numbers[c] for c in NUMBER_COLUMNS
