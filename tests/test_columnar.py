@@ -196,3 +196,33 @@ def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
     pd.testing.assert_frame_equal(scores, expected)
     day = scores[(scores["period"] == "day") & scores["metric"].isin(derived)]
     assert day["value"].notna().all()  # derived from the areas
+
+
+def test_a_sqlite_scoring_read_seeks_each_series_in_the_key(tmp_path, request) -> None:
+    """A one-date read walks the series and reads each one's dates as one range of the
+    ``(metric_id, area, date)`` key: it never steps through the date index a row at a time
+    (at 2,000 metrics that read took 1.4 s; picked for the history metrics' year, 9 s)."""
+    kit = _demo_with_areas("sqlite", tmp_path, request)
+    statements: list[str] = []
+
+    def trace(conn) -> None:
+        conn.connection.driver_connection.set_trace_callback(statements.append)
+
+    sa.event.listen(kit.store.engine, "begin", trace)
+    try:
+        from .conftest import DEMO_END as end
+
+        area, metric = kit.areas()[0], sorted(kit.metrics()["name"])[0]
+        for only in ({}, {"area": area}, {"metric": metric}, {"citywide": True}):
+            statements.clear()
+            read = kit.store.scoring_observations(end, end, **only)
+            assert len(read)
+            (statement,) = [s for s in statements if "series_keys" in s]
+            with kit.store.engine.connect() as conn:
+                plan = [r[-1] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}")]
+            reads = [step for step in plan if " observations " in f"{step} "]
+            assert reads, plan
+            assert not any("ix_observations_date" in step for step in plan), (only, plan)
+            assert not any(step.startswith("SCAN observations") for step in plan), (only, plan)
+    finally:
+        sa.event.remove(kit.store.engine, "begin", trace)
