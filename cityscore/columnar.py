@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from .config import redact_url
 from .errors import StoreError
-from .schema import VALUE_FIELDS, metrics_table, observations_table
+from .schema import VALUE_FIELDS, as_date, metrics_table, observations_table
 
 COLUMNS = ["metric", "date", *VALUE_FIELDS]
 SOURCE_COLUMNS = ["source", "batch_id"]
@@ -52,12 +52,8 @@ def observations_query(
     query = _only(
         sa.select(*columns).join(m, m.c.id == o.c.metric_id), areas, metric, area, derivable
     )
-    if start is not None and history_from is not None:
-        query = query.where(
-            sa.or_(o.c.date >= start, sa.and_(o.c.date >= history_from, _history(o.c.metric_id)))
-        )
-    elif start is not None:
-        query = query.where(o.c.date >= start)
+    if start is not None:
+        query = query.where(_since(start, history_from))
     if end is not None:
         query = query.where(o.c.date <= end)
     return query.order_by(m.c.name, o.c.area, o.c.date)
@@ -89,10 +85,17 @@ def _only(
     return query
 
 
-def _history(metric_id: sa.ColumnElement) -> sa.ColumnElement:
-    """``metric_id`` is a metric scored against its own history (its ``baseline`` is ``history``)."""
-    m = metrics_table
-    return metric_id.in_(sa.select(m.c.id).where(m.c.baseline == "history"))
+def _since(
+    start: dt.date, history_from: dt.date | None, date: sa.ColumnElement | None = None
+) -> sa.ColumnElement:
+    """Rows from ``start`` on, and a history-baseline metric's from ``history_from`` on
+    (``date``: the observations' date column, or an expression of it)."""
+    o, m = observations_table, metrics_table
+    date = o.c.date if date is None else date
+    if history_from is None:
+        return date >= start
+    history = o.c.metric_id.in_(sa.select(m.c.id).where(m.c.baseline == "history"))
+    return sa.or_(date >= start, sa.and_(date >= history_from, history))
 
 
 def series_keys(areas: bool = True, metric: str | None = None, area: str | None = None) -> sa.CTE:
@@ -194,9 +197,14 @@ def _sqlite_observations(
         columns += [o.c.source, o.c.batch_id]
         fields += [("source", object), ("batch_id", np.float64)]
     query = _only(sa.select(*columns), areas, metric, area, derivable)
+    scan = start is not None and metric is None and area is None and _spans_most(conn, start, end)
+    # SQLite uses no index for a term on ``+date``: a read of most days is one pass in table order.
+    date = sa.literal_column("+observations.date", sa.Date) if scan else o.c.date
     if end is not None:
-        query = query.where(o.c.date <= end)
-    if start is not None:
+        query = query.where(date <= end)
+    if scan:
+        query = query.where(_since(start, history_from, date))
+    elif start is not None:
         query = _by_series(query, start, history_from, series_keys(areas, metric, area))
     rows = _sqlite_records(conn, query, np.dtype(fields))
     known = sa.select(m.c.id, m.c.name)
@@ -204,6 +212,33 @@ def _sqlite_observations(
         known = known.where(m.c.name == metric)
     names = dict(conn.execute(known).all())
     return _observation_frame(rows, names, with_source, areas)
+
+
+def stored_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
+    """(first, last) observation date, or (None, None) for an empty store.
+
+    Two index look-ups: SQLite answers a lone ``min`` or ``max`` from the date index, but scans
+    every row for the two in one ``SELECT``.
+    """
+    o = observations_table
+    first = sa.select(sa.func.min(o.c.date)).scalar_subquery()
+    last = sa.select(sa.func.max(o.c.date)).scalar_subquery()
+    first, last = conn.execute(sa.select(first, last)).one()
+    return as_date(first), as_date(last)
+
+
+def _spans_most(conn: Connection, start: dt.date, end: dt.date | None) -> bool:
+    """Whether ``start`` to ``end`` covers over half the stored days (two index look-ups).
+
+    Then one pass over the table in its own order reads faster than seeking each series: at
+    2,000 metrics x 10 years, 10 s against 10-20 s (the series' rows are scattered when the days
+    were imported one at a time). Shorter reads seek (``_by_series``).
+    """
+    first, last = stored_span(conn)
+    if first is None:
+        return False
+    covered = min(end or last, last) - max(start, first)
+    return 2 * covered.days > (last - first).days
 
 
 def _by_series(

@@ -198,17 +198,9 @@ class Store:
             )
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
-        """(first, last) observation date, or (None, None) for an empty store.
-
-        Two index look-ups: SQLite answers a lone ``min`` or ``max`` from the date index, but
-        scans every row for the two in one ``SELECT``.
-        """
-        o = observations_table
-        first = sa.select(sa.func.min(o.c.date)).scalar_subquery()
-        last = sa.select(sa.func.max(o.c.date)).scalar_subquery()
+        """(first, last) observation date, or (None, None) for an empty store."""
         with self.transaction() as conn:
-            first, last = conn.execute(sa.select(first, last)).one()
-        return as_date(first), as_date(last)
+            return columnar.stored_span(conn)
 
     def last_dates(self) -> dict[str, dt.date]:
         """Each metric's latest stored date, in any area (metrics without values are absent).
