@@ -184,10 +184,16 @@ def shipped_map(areas: Iterable[str]) -> Path | None:
 
 
 def heat_html(
-    table: pd.DataFrame, statuses: pd.DataFrame, *, caption: str, bands: Bands = DEFAULT_BANDS
+    table: pd.DataFrame,
+    statuses: pd.DataFrame,
+    notes: pd.DataFrame | None = None,
+    *,
+    caption: str,
+    bands: Bands = DEFAULT_BANDS,
 ) -> str:
     """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
-    status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none."""
+    status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none
+    with the engine's reason from ``notes`` (the same shape) as its text."""
     from .display import _board_cell, escape
 
     head = '<th scope="col">Area</th>' + "".join(
@@ -196,7 +202,12 @@ def heat_html(
     body = "".join(
         f'<tr><th scope="row">{escape(area)}</th>'
         + "".join(
-            _board_cell(table.at[area, metric], statuses.at[area, metric], "no score", bands)
+            _board_cell(
+                table.at[area, metric],
+                statuses.at[area, metric],
+                notes.at[area, metric] if notes is not None else None,
+                bands,
+            )
             for metric in table.columns
         )
         + "</tr>"
@@ -213,17 +224,24 @@ def heat_frames(
     metrics: Sequence[str],
     period: str = "month",
     as_of: DateLike | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(scores, statuses) of ``heat_table`` limited to ``metrics``, in that order."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(scores, statuses, notes) of ``heat_table`` limited to ``metrics``, in that order."""
     table = heat_table(scores, period, as_of).reindex(columns=list(metrics))
     day = as_date(as_of) if as_of is not None else pd.Timestamp(scores["as_of"].max())
     rows = scores[(scores["area"] != "") & (scores["period"] == period) & (scores["as_of"] == day)]
-    statuses = rows.assign(
+    rows = rows.assign(
         area=rows["area"].astype(str),
         metric=rows["metric"].astype(str),
         status=rows["status"].astype(object),
-    ).pivot(index="area", columns="metric", values="status")
-    return table, statuses.reindex(index=table.index, columns=table.columns)
+        note=rows["note"].astype(object),
+    )
+    statuses, notes = (
+        rows.pivot(index="area", columns="metric", values=column).reindex(
+            index=table.index, columns=table.columns
+        )
+        for column in ("status", "note")
+    )
+    return table, statuses, notes
 
 
 def _shown(score: float | None) -> str:

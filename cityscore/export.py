@@ -13,6 +13,7 @@ import argparse
 import csv
 import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,7 +95,33 @@ def _csv(header: list[str], rows: list[list[str]]) -> str:
 def values_csv(observations: pd.DataFrame) -> str:
     """values.csv text for stored observations (``metric, date, value, numerator, denominator,
     source``, and ``area`` when some rows belong to an area)."""
+    return b"".join(values_chunks(observations)).decode("utf-8")
+
+
+def values_chunks(observations: pd.DataFrame) -> Iterator[bytes | memoryview]:
+    """values.csv as UTF-8 bytes, chunk by chunk: each name formatted once, numbers in bulk.
+
+    Names holding a carriage return (their rows are quoted whole) go the row-by-row way.
+    """
+    from .score_files import frame_csv_chunks
+
     with_area = "area" in observations and bool((observations["area"] != "").any())
+    columns = VALUES_EXPORT_COLUMNS + (["area"] if with_area else [])
+    texts = [c for c in ("metric", "source", "area") if c in columns]
+    if any(observations[c].astype("str").str.contains("\r", regex=False).any() for c in texts):
+        yield _values_rows_csv(observations, columns).encode("utf-8")
+        return
+    yield from frame_csv_chunks(observations, columns, _value_cell, whole="", whole_below=2**53)
+
+
+def _value_cell(value: object) -> str:
+    """One values.csv cell: a number as ``number_text``, a text spreadsheet-safe and quoted."""
+    from .score_files import csv_label
+
+    return number_text(value) if isinstance(value, float) else csv_label(spreadsheet_safe(value))
+
+
+def _values_rows_csv(observations: pd.DataFrame, columns: list[str]) -> str:
     rows = [
         [
             spreadsheet_safe(r.metric),
@@ -103,11 +130,21 @@ def values_csv(observations: pd.DataFrame) -> str:
             number_text(r.numerator),
             number_text(r.denominator),
             spreadsheet_safe(getattr(r, "source", "") or ""),
-            *([spreadsheet_safe(r.area)] if with_area else []),
+            *([spreadsheet_safe(r.area)] if "area" in columns else []),
         ]
         for r in observations.itertuples(index=False)
     ]
-    return _csv(VALUES_EXPORT_COLUMNS + (["area"] if with_area else []), rows)
+    return _csv(columns, rows)
+
+
+def write_values(observations: pd.DataFrame, out: str | Path) -> int:
+    """Write values.csv to ``out`` (whole or not at all), streamed; the number of rows written."""
+    from .score_files import write_chunks
+
+    write_atomically(
+        out, lambda partial: write_chunks(values_chunks(observations), partial), "values.csv"
+    )
+    return len(observations)
 
 
 def scores_csv(
@@ -253,10 +290,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(kit: Kit, args: argparse.Namespace) -> int:
     import sys
 
-    if args.what == "values":
-        text = kit.export_values(args.out)
-    else:
-        text = kit.export_scores(args.out, start=args.start, end=args.end, layout=args.layout)
+    if args.what == "values":  # streamed: a 2,000-metric city's values never one string
+        observations = kit.store.observations(with_source=True, areas=True)
+        if args.out is None:
+            sys.stdout.flush()
+            for chunk in values_chunks(observations):
+                sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+        else:
+            print(f"wrote {write_values(observations, args.out)} rows to {args.out}")
+        return 0
+    text = kit.export_scores(args.out, start=args.start, end=args.end, layout=args.layout)
     if args.out is None:
         sys.stdout.write(text)
     else:

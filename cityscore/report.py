@@ -599,7 +599,7 @@ def _heat_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
     from .display import escape as _e
 
     shown = gaps["metric"].head(top).tolist()
-    scores, statuses = heat_frames(daily.areas, [CITYWIDE, *shown], AREA_PERIOD, daily.as_of)
+    frames = heat_frames(daily.areas, [CITYWIDE, *shown], AREA_PERIOD, daily.as_of)
     caption = (
         f"{AREA_PERIOD.capitalize()} scores by area: the CityScore and the {len(shown)} "
         f"metric{'s' if len(shown) != 1 else ''} with the widest gap"
@@ -613,10 +613,10 @@ def _heat_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:
     )
     return (
         '<h3 id="areas-table">Scores by area</h3>'
-        + heat_html(scores, statuses, caption=caption, bands=daily.bands)
+        + heat_html(*frames, caption=caption, bands=daily.bands)
         + more
         + f"<p>Each cell: the area's {_e(AREA_PERIOD)} score with its status (✓ meeting, "
-        "≈ near, ✗ below); — where the area has no score.</p>"
+        "≈ near, ✗ below); — where the area has no score (the reason is read out with it).</p>"
     )
 
 

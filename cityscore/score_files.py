@@ -13,7 +13,7 @@ import io
 import json
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +25,11 @@ from .config import write_atomically
 from .score import AREA_SCORE_COLUMNS, SCORE_COLUMNS
 
 CHUNK_ROWS = 200_000
-PLAIN_HIGH = 1e16  # Python prints whole numbers below this as digits and ".0"
 ARROW_LOW, ARROW_HIGH = 1e-4, 1e9  # Arrow prints other floats here as Python does (tested)
 FORMATS = ("csv", "json", "parquet")
 
 
-def _csv_label(value: object) -> str:
+def csv_label(value: object) -> str:
     """One field as pandas' ``to_csv`` writes it: through the csv module, quoted where needed."""
     line = io.StringIO()
     csv.writer(line, lineterminator="\n").writerow([value, ""])  # a second field: "" stays bare
@@ -52,6 +51,8 @@ class _Style:
     separator: str
     prefixes: tuple[str, ...]  # before each column's cell
     end: str  # after the last cell
+    whole: str = ".0"  # after a whole number's digits (Python's float repr writes ".0")
+    whole_below: float = 1e16  # whole numbers below this are written as digits + ``whole``
 
 
 def columns_of(scores: pd.DataFrame) -> list[str]:
@@ -60,7 +61,7 @@ def columns_of(scores: pd.DataFrame) -> list[str]:
 
 
 def _csv_style(columns: list[str]) -> _Style:
-    return _Style(_csv_label, "", ",", ("",) * len(columns), "\n")
+    return _Style(csv_label, "", ",", ("",) * len(columns), "\n")
 
 
 def _json_style(columns: list[str]) -> _Style:
@@ -77,9 +78,25 @@ JSON = _json_style(SCORE_COLUMNS)
 def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes | memoryview]:
     """``as_of,metric,period,value,target,score,status,note`` rows as UTF-8 bytes, chunk by chunk
     (views of Arrow buffers: write them, or ``b"".join`` them)."""
-    columns = columns_of(scores)
+    return frame_csv_chunks(scores, columns_of(scores))
+
+
+def frame_csv_chunks(
+    frame: pd.DataFrame,
+    columns: list[str],
+    label: Callable[[object], str] = csv_label,
+    whole: str = ".0",
+    whole_below: float = 1e16,
+) -> Iterator[bytes | memoryview]:
+    """The header and rows of ``frame[columns]`` as CSV bytes, chunk by chunk (quoted where
+    needed; a missing cell empty; days as ``YYYY-MM-DD``).
+
+    ``label`` writes each distinct text (and a float outside Arrow's range) once; whole numbers
+    below ``whole_below`` are their digits plus ``whole``; other floats print as ``repr``.
+    """
     yield (",".join(columns) + "\n").encode()
-    yield from _chunks(scores, _csv_style(columns))
+    style = _Style(label, "", ",", ("",) * len(columns), "\n", whole, whole_below)
+    yield from _chunks(frame, style, columns)
 
 
 def json_chunks(scores: pd.DataFrame) -> Iterator[bytes]:
@@ -106,7 +123,11 @@ def _write(scores: pd.DataFrame, path: Path, fmt: str) -> None:
 
         pq.write_table(parquet_table(scores), path)
         return
-    chunks = {"csv": csv_chunks, "json": json_chunks}[fmt](scores)
+    write_chunks({"csv": csv_chunks, "json": json_chunks}[fmt](scores), path)
+
+
+def write_chunks(chunks: Iterable[bytes | memoryview], path: Path) -> None:
+    """Write ``chunks`` to ``path``, one after the other."""
     with path.open("wb") as out:
         for chunk in chunks:
             out.write(chunk)
@@ -128,9 +149,14 @@ def parquet_table(scores: pd.DataFrame):
 # --- chunks of rows -----------------------------------------------------------------------------
 
 
-def _chunks(scores: pd.DataFrame, style: _Style) -> Iterator[memoryview]:
-    """The rows of ``scores`` in ``style``, chunk by chunk, formatted on a few threads in order."""
-    columns = columns_of(scores)
+def _chunks(
+    scores: pd.DataFrame, style: _Style, columns: list[str] | None = None
+) -> Iterator[memoryview]:
+    """The rows of ``scores`` in ``style``, chunk by chunk, formatted on a few threads in order.
+
+    ``columns``: which, in order (default ``columns_of(scores)``); datetime columns as days.
+    """
+    columns = columns or columns_of(scores)
     frame = scores[columns]
     last = len(columns) - 1
     cells = [
@@ -220,22 +246,23 @@ def _float_cells(values: np.ndarray, style: _Style, prefix: str, suffix: str) ->
     sample = bits[:: max(1, len(bits) // 10_000)]
     if 2 * len(np.unique(sample)) <= len(sample):  # few distinct values (targets): each once
         codes, uniques = pd.factorize(bits)
-        text = _float_text(np.asarray(uniques).view(np.float64), style.label)
+        text = _float_text(np.asarray(uniques).view(np.float64), style)
         return _dictionary_cells(text, codes, style.missing, prefix, suffix)
 
     def cells(rows: slice):
-        text = pc.fill_null(_float_text(values[rows], style.label), style.missing)
+        text = pc.fill_null(_float_text(values[rows], style), style.missing)
         return pc.binary_join_element_wise(prefix, text, suffix, "") if prefix or suffix else text
 
     return cells
 
 
-def _float_text(values: np.ndarray, number: Callable[[float], str]):
-    """Each float as Python prints it (``repr``, or through ``number``), null for NaN.
+def _float_text(values: np.ndarray, style: _Style):
+    """Each float as Python prints it (``repr``, or through ``style.label``), null for NaN.
 
-    Whole numbers are printed as integers plus ".0"; others between ``ARROW_LOW`` and ``ARROW_HIGH``
-    by Arrow's cast, which gives ``repr``'s shortest digits there (outside that range it switches
-    to exponent notation at other points than Python); the rare rest by ``number`` itself.
+    Whole numbers below ``style.whole_below`` are printed as integers plus ``style.whole``; others
+    between ``ARROW_LOW`` and ``ARROW_HIGH`` by Arrow's cast, which gives ``repr``'s shortest
+    digits there (outside that range it switches to exponent notation at other points than
+    Python); the rare rest by ``style.label`` itself.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -243,14 +270,15 @@ def _float_text(values: np.ndarray, number: Callable[[float], str]):
     size = np.abs(values)
     finite = np.isfinite(values)
     negative_zero = (values == 0) & np.signbit(values)
-    whole = finite & (values == np.floor(values)) & (size < PLAIN_HIGH) & ~negative_zero
+    whole = finite & (values == np.floor(values)) & (size < style.whole_below) & ~negative_zero
     plain = finite & ~whole & (size >= ARROW_LOW) & (size < ARROW_HIGH)
     rest = ~np.isnan(values) & ~whole & ~plain
     text = pc.cast(pa.array(values, mask=~plain), pa.string())
     if whole.any():
         digits = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string())
-        text = pc.replace_with_mask(text, whole, pc.binary_join_element_wise(digits, ".0", ""))
+        joined = pc.binary_join_element_wise(digits, style.whole, "")
+        text = pc.replace_with_mask(text, whole, joined)
     if rest.any():
-        printed = pa.array([number(float(v)) for v in values[rest]], type=pa.string())
+        printed = pa.array([style.label(float(v)) for v in values[rest]], type=pa.string())
         text = pc.replace_with_mask(text, rest, printed)
     return text

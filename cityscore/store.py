@@ -199,46 +199,38 @@ class Store:
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """(first, last) observation date, or (None, None) for an empty store."""
-        o = observations_table
         with self.transaction() as conn:
-            first, last = conn.execute(
-                sa.select(sa.func.min(o.c.date), sa.func.max(o.c.date))
-            ).one()
-        return as_date(first), as_date(last)
+            return columnar.stored_span(conn)
 
     def last_dates(self) -> dict[str, dt.date]:
-        """Each metric's latest stored date (metrics without values are absent)."""
+        """Each metric's latest stored date, in any area (metrics without values are absent).
+
+        One index seek per series (``columnar.series_keys``), not a read of every row.
+        """
         o, m = observations_table, metrics_table
+        keys = columnar.series_keys()
+        last = sa.select(sa.func.max(o.c.date)).where(
+            o.c.metric_id == keys.c.id, o.c.area == keys.c.area
+        )
         query = (
-            sa.select(m.c.name, sa.func.max(o.c.date))
-            .join(m, m.c.id == o.c.metric_id)
+            sa.select(m.c.name, sa.func.max(last.scalar_subquery()))
+            .join(m, m.c.id == keys.c.id)
+            .where(keys.c.area.is_not(None))
             .group_by(m.c.name)
         )
         with self.transaction() as conn:
-            return {name: as_date(last) for name, last in conn.execute(query)}
+            return {name: as_date(day) for name, day in conn.execute(query)}
 
     def areas(self) -> list[str]:
         """The areas named by stored values or targets, sorted; citywide (``""``) is left out.
 
-        A skip scan of the ``(metric_id, area, date)`` key: one index seek per metric and area,
-        so 2,000 metrics x 25 areas cost about 50,000 seeks whatever the years of data.
+        A skip scan of the ``(metric_id, area, date)`` key (``columnar.series_keys``): one index
+        seek per metric and area, so 2,000 metrics x 25 areas cost about 50,000 seeks whatever
+        the years of data.
         """
-        o, t, m = observations_table, targets_table, metrics_table
-
-        def next_area(
-            metric_id: sa.ColumnElement, after: sa.ColumnElement | str
-        ) -> sa.ScalarSelect:
-            first = sa.select(sa.func.min(o.c.area)).where(
-                o.c.metric_id == metric_id, o.c.area > after
-            )
-            return first.scalar_subquery()
-
-        walk = sa.select(m.c.id.label("metric_id"), next_area(m.c.id, "").label("area"))
-        walk = walk.cte("area_walk", recursive=True)
-        step = sa.select(walk.c.metric_id, next_area(walk.c.metric_id, walk.c.area))
-        walk = walk.union_all(step.where(walk.c.area.is_not(None)))
+        t, keys = targets_table, columnar.series_keys()
         query = sa.union(
-            sa.select(walk.c.area).where(walk.c.area.is_not(None)),
+            sa.select(keys.c.area).where(keys.c.area.is_not(None), keys.c.area != ""),
             sa.select(t.c.area).where(t.c.area != ""),
         )
         with self.transaction() as conn:

@@ -1,7 +1,14 @@
-"""`Kit.areas()`: the stored areas, sorted, citywide left out; an index skip scan, never a table scan."""
+"""`Kit.areas()`, `Store.last_dates()` and `date_range()`: index look-ups, never a table scan.
+
+`areas()` lists the stored areas, sorted, citywide left out; `last_dates()` each metric's latest date.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
 import sqlalchemy as sa
 
 from cityscore import Kit
@@ -12,17 +19,17 @@ Library Users,Culture,higher,value,sum,100
 """
 
 
-def listing_sql(kit: Kit) -> tuple[str, object]:
-    """Run ``areas()`` and return the SQL (and parameters) it sent."""
+def listing_sql(kit: Kit, listing: Callable[[], object] | None = None) -> tuple[str, object]:
+    """Run ``listing`` (default ``kit.areas``) and return the SQL (and parameters) it sent."""
     seen: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if "area_walk" in statement:
+        if "observations" in statement and statement.lstrip().startswith(("SELECT", "WITH")):
             seen.append((statement, parameters))
 
     sa.event.listen(kit.store.engine, "before_cursor_execute", capture)
     try:
-        kit.areas()
+        (listing or kit.areas)()
     finally:
         sa.event.remove(kit.store.engine, "before_cursor_execute", capture)
     assert len(seen) == 1
@@ -43,11 +50,26 @@ def fill(kit: Kit) -> None:
     kit.import_targets(b"metric,effective_from,area,target\nLibrary Users,2026-01-01,Mattapan,20\n")
 
 
+def last_dates_by_reading_every_row(kit: Kit) -> dict:
+    every = kit.observations(areas=True)
+    return {m: d.date() for m, d in every.groupby("metric")["date"].max().items()}
+
+
 def check_listing(kit: Kit) -> None:
     assert kit.areas() == []  # a citywide-only city has no areas
+    assert kit.store.last_dates() == {}
+    assert kit.store.date_range() == (None, None)
     fill(kit)
     # Sorted, each once, the citywide "" left out; an area with only a target counts too.
     assert kit.areas() == ["Allston", "Back Bay", "Mattapan", "Roxbury", "back bay"]
+    # Each metric's latest date in any area: Roxbury's 2 January, and Library Users has no
+    # citywide row at all.
+    last = kit.store.last_dates()
+    assert last == last_dates_by_reading_every_row(kit)
+    assert {m: d.isoformat() for m, d in last.items()} == {
+        "EMS Response": "2026-01-02",
+        "Library Users": "2026-01-01",
+    }
     batch = kit.batches()["id"].iloc[-2]  # undo the values: only the target's area remains
     kit.undo(int(batch))
     assert kit.areas() == ["Mattapan"]
@@ -64,9 +86,10 @@ def test_areas_on_postgres(postgres_url: str) -> None:
     kit.store.engine.dispose()
 
 
-def test_sqlite_listing_seeks_the_key_and_never_scans_observations(kit: Kit) -> None:
+@pytest.mark.parametrize("listing", ["areas", "last_dates", "date_range"])
+def test_sqlite_listing_seeks_the_key_and_never_scans_observations(kit: Kit, listing: str) -> None:
     fill(kit)
-    statement, parameters = listing_sql(kit)
+    statement, parameters = listing_sql(kit, getattr(kit.store, listing))
     with kit.store.engine.connect() as conn:
         plan = [
             row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
@@ -95,8 +118,12 @@ def test_postgres_listing_uses_the_index_at_size(postgres_url: str) -> None:
         ))  # fmt: skip
         conn.execute(sa.text("ANALYZE"))
     assert kit.areas() == sorted(f"Area {a}" for a in range(1, 21))
-    statement, parameters = listing_sql(kit)
-    with kit.store.engine.connect() as conn:
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-    assert "observations" in plan and "Seq Scan on observations" not in plan, plan
+    assert set(kit.store.last_dates().values()) == {dt.date(2026, 1, 30)}
+    assert kit.store.date_range() == (dt.date(2026, 1, 1), dt.date(2026, 1, 30))
+    for listing in (kit.areas, kit.store.last_dates, kit.store.date_range):
+        statement, parameters = listing_sql(kit, listing)
+        with kit.store.engine.connect() as conn:
+            plan = [r[0] for r in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
+        plan = "\n".join(plan)
+        assert "observations" in plan and "Seq Scan on observations" not in plan, plan
     kit.store.engine.dispose()

@@ -173,3 +173,52 @@ def _number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_values_export_in_bulk_writes_what_the_row_by_row_writer_writes(monkeypatch) -> None:
+    """The bulk writer (each name once, numbers by Arrow) against the plain row-by-row writer:
+    the same text for every kind of float, name and area, formula starts and quotes included."""
+    from cityscore import export, score_files
+
+    floats = [0.1, 1e-07, 5.0, -0.0, 0.0, 2.0**53, 2.0**53 + 2, 1e16, 1e22, 123456789.5, -3.25,
+              1e-4, 9.99e8, 1e9 + 0.5, float("nan"), 1 / 3, -1e-300]  # fmt: skip
+    n = len(floats)
+    names = ['Repairs, "on time"', "=SUM(A1)", "-neg", "Plain", "Zeilen; 'bruch'", "Ünïcode ✓"]
+    frame = pd.DataFrame(
+        {
+            "metric": [names[i % len(names)] for i in range(n)],
+            "date": pd.date_range("2026-01-01", periods=n, freq="D").astype("datetime64[s]"),
+            "value": floats,
+            "numerator": floats[::-1],
+            "denominator": [float(i) for i in range(n)],
+            "source": ["values.csv", "+x.csv", ""] * (n // 3) + ["a,b"] * (n % 3),
+            "area": ["", "@Area", "Back Bay"] * (n // 3) + [""] * (n % 3),
+        }
+    )
+    for area in (True, False):
+        shown = frame if area else frame.drop(columns="area")
+        columns = export.VALUES_EXPORT_COLUMNS + (["area"] if area else [])
+        expected = export._values_rows_csv(shown, columns)
+        assert export.values_csv(shown) == expected
+        assert "'=SUM(A1)" in expected and "'-neg" in expected and ",-3.25," in expected
+    # Several chunks, formatted on threads and joined in order: still the same text.
+    monkeypatch.setattr(score_files, "CHUNK_ROWS", 7)
+    big = pd.concat([frame] * 5, ignore_index=True)
+    columns = [*export.VALUES_EXPORT_COLUMNS, "area"]
+    assert export.values_csv(big) == export._values_rows_csv(big, columns)
+
+
+def test_cli_values_export_streams_the_same_file(city: Kit, tmp_path: Path) -> None:
+    """`cityscore export values` to a file and to the terminal: the text `Kit.export_values` gives."""
+    cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+    env = {**os.environ, "CITYSCORE_DB": city.store.url}
+    expected = city.export_values()
+    target = tmp_path / "values.csv"
+    run = [cli, "export", "values"]
+    done = subprocess.run([*run, "--out", str(target)], capture_output=True, env=env, check=True)
+    rows = len(city.observations())
+    assert done.stdout.decode().strip() == f"wrote {rows} rows to {target}"
+    assert target.read_text(encoding="utf-8") == expected
+    assert not (tmp_path / ".values.csv.partial").exists()
+    shown = subprocess.run(run, capture_output=True, env=env, check=True)
+    assert shown.stdout.decode("utf-8") == expected

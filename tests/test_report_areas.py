@@ -157,6 +157,19 @@ def test_the_heat_table_shows_areas_by_metrics_with_status_words(
     assert "<script>" not in heat and "&lt;script&gt;" in heat
 
 
+def test_a_heat_cell_without_a_score_gives_the_engines_reason() -> None:
+    from cityscore import areas
+
+    table = pd.DataFrame({"A": [0.5, None]}, index=["South", "North <b>"])
+    statuses = pd.DataFrame({"A": ["below", None]}, index=table.index)
+    notes = pd.DataFrame({"A": [None, "no data <in> the window"]}, index=table.index)
+    heat = areas.heat_html(table, statuses, notes, caption="c")
+    assert "no score: no data &lt;in&gt; the window" in heat
+    assert 'title="no data &lt;in&gt; the window"' in heat
+    assert "North &lt;b&gt;" in heat
+    assert "no score: no score" in areas.heat_html(table, statuses, caption="c")  # no notes
+
+
 def test_a_map_whose_names_match_no_area_falls_back_to_the_table(
     tiny_daily: report.DailyData, tmp_path: Path
 ) -> None:
