@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the kit with its test tools
+	@# Byte-compile the kit once: where PYTHONDONTWRITEBYTECODE is set (CI) every command would
+	@# otherwise compile it again at start-up (0.15 s of each `cityscore` run here).
+	@$(BIN)/python -m compileall -q cityscore > /dev/null
 
 $(DB_FILE): | $(STAMP)
 	$(BIN)/cityscore --db sqlite:///$(DB_FILE) demo --areas
