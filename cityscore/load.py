@@ -777,8 +777,11 @@ def fast_values(
     it. Anything the full path would refuse or read in a special way (quotes, blank lines,
     padding Arrow does not read as the full path does, number forms such as ``1,234`` or ``93%``,
     a repeated day, any bad row) returns ``None``: the full path then reads the file and names
-    every problem, so every message comes from one place.
+    every problem, so every message comes from one place. Windows line ends (``\r\n``, as
+    Excel writes them) are read as the full path reads them: as ``\n``.
     """
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")  # a lone "\r" is still left to the full path
     names = _plain_header(text)
     if names is None:
         return None

@@ -64,7 +64,13 @@ def value_files(draw: st.DrawFn) -> bytes:
         }
         rows.append([draw(cells[h.lower()]) for h in header])
     lines = [",".join(header), *[",".join(row) for row in rows]]
-    return ("\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))).encode()
+    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    ends = draw(st.sampled_from(["\n", "\r\n", "mixed"]))  # Excel writes \r\n
+    if ends == "\r\n":
+        text = text.replace("\n", "\r\n")
+    elif ends == "mixed":
+        text = text.replace("\n", "\r\n", 1)
+    return text.encode()
 
 
 def full_path(data: bytes) -> pd.DataFrame:
@@ -112,6 +118,17 @@ def test_a_clean_file_takes_the_fast_path_and_matches() -> None:
     assert fast is not None
     pd.testing.assert_frame_equal(fast, full_path(CLEAN))
     assert fast["metric"].tolist()[1] == "Library Users"  # the catalog's spelling
+
+
+def test_windows_line_ends_take_the_fast_path_and_match() -> None:
+    crlf = CLEAN.replace(b"\n", b"\r\n")
+    fast = load.fast_values(crlf.decode(), METRICS, TODAY)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, full_path(crlf))
+    pd.testing.assert_frame_equal(fast, full_path(CLEAN))
+    lone = CLEAN.replace(b"\n", b"\r", 1)  # a lone carriage return: the full path decides
+    assert load.fast_values(lone.decode(), METRICS, TODAY) is None
+    assert_same(lone)
 
 
 def test_areas_are_read_on_the_fast_path() -> None:
