@@ -774,9 +774,10 @@ def fast_values(
 
     Arrow reads the file into typed columns (numbers as float64; metric, date and area names
     dictionary-encoded), so each distinct name or date is checked once, as the full path checks
-    it. Anything the full path would refuse or read in a special way (quotes, blank lines,
-    padding Arrow does not read as the full path does, number forms such as ``1,234`` or ``93%``,
-    a repeated day, any bad row) returns ``None``: the full path then reads the file and names
+    it. Anything the full path would refuse or read in a special way (a line break inside quotes,
+    blank lines, padding Arrow does not read as the full path does, number forms such as
+    ``1,234`` or ``93%``, a repeated day, any bad row) returns ``None``: the full path then reads
+    the file and names
     every problem, so every message comes from one place. Windows line ends (``\r\n``, as
     Excel writes them) are read as the full path reads them: as ``\n``.
     """
@@ -838,15 +839,16 @@ def fast_values(
 def _plain_header(text: str) -> list[str] | None:
     """The column names of a values file Arrow can read as the full path does, else ``None``.
 
-    No quotes, carriage returns, NUL bytes or blank lines; a comma header naming only known
-    columns, each once, including metric and date.
+    No carriage returns, NUL bytes or blank lines; a comma header naming only known columns,
+    each once, including metric and date. Quoted cells (``"Repairs, on time"``, or every text
+    quoted, as R's ``write.csv`` writes them) are read as pandas' reader reads them.
     """
-    if not text or any(c in text for c in '"\r\x00') or "\n\n" in text or text[0] == "\n":
+    if not text or any(c in text for c in "\r\x00") or "\n\n" in text or text[0] == "\n":
         return None
-    header = first_line(text)
     if sniff_delimiter(text) != ",":
         return None
-    names = [h.strip().lower() for h in header.split(",")]
+    header = next(csv.reader([first_line(text)]), [])
+    names = [h.strip().lower() for h in header]
     known = [*VALUE_COLUMNS, AREA]
     if len(set(names)) < len(names) or not set(names) <= set(known):
         return None
@@ -865,8 +867,11 @@ def _arrow_table(text: str, names: list[str]):
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 23),
-            parse_options=pacsv.ParseOptions(
-                quote_char=False, double_quote=False, ignore_empty_lines=False
+            parse_options=pacsv.ParseOptions(  # a line break inside quotes: an error, not a cell
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, null_values=[""], strings_can_be_null=False

@@ -31,6 +31,21 @@ CLEAN_NUMBERS = ["0", "12", "1.5", "+2", ".5", "5.", "1e3", " 7", "5e-324", "0.3
 KIND = {"library users": "value", "net jobs": "value", "potholes on time": "ratio"}
 
 
+def quoted(cell: str, quoting: str) -> st.SearchStrategy[str]:
+    """``cell`` as a CSV writer might spell it: bare, quoted (R's ``write.csv`` quotes every text),
+    or, for ``odd``, with quotes where no writer puts them (``"b"c``, ``b"c``, ``"b" ``, a line
+    break or an unclosed quote)."""
+    whole = '"' + cell.replace('"', '""') + '"'
+    if quoting == "none":
+        return st.just(cell)
+    if quoting == "all":
+        return st.just(whole)
+    if quoting == "some":
+        return st.sampled_from([cell, whole])
+    odd = [whole + "x", cell + '"', '"' + cell, whole + " ", '"' + cell + '\n"', '""' + cell]
+    return st.sampled_from([cell, whole, *odd])
+
+
 @st.composite
 def value_files(draw: st.DrawFn) -> bytes:
     """Comma files, half of them valid (so the fast path reads them), half with odd cells."""
@@ -63,7 +78,8 @@ def value_files(draw: st.DrawFn) -> bytes:
             else st.just(""),
         }
         rows.append([draw(cells[h.lower()]) for h in header])
-    lines = [",".join(header), *[",".join(row) for row in rows]]
+    quoting = draw(st.sampled_from(["none", "all", "some", "odd"]))
+    lines = [",".join(draw(quoted(cell, quoting)) for cell in line) for line in [header, *rows]]
     text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
     ends = draw(st.sampled_from(["\n", "\r\n", "mixed"]))  # Excel writes \r\n
     if ends == "\r\n":
@@ -131,6 +147,17 @@ def test_windows_line_ends_take_the_fast_path_and_match() -> None:
     assert_same(lone)
 
 
+def test_quoted_cells_take_the_fast_path_and_match() -> None:
+    """Every text quoted (R's write.csv), and a name holding a comma and quotes."""
+    lines = CLEAN.decode().splitlines()
+    quoted_all = [",".join(f'"{c}"' if c else c for c in line.split(",")) for line in lines]
+    data = ("\n".join(quoted_all) + "\n").encode()
+    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, full_path(data))
+    pd.testing.assert_frame_equal(fast, full_path(CLEAN))
+
+
 def test_areas_are_read_on_the_fast_path() -> None:
     header, *rows = CLEAN.decode().splitlines()
     lines = [f"{header},area", *[f"{row},North" for row in rows]]
@@ -149,7 +176,7 @@ def test_areas_are_read_on_the_fast_path() -> None:
         b"Library Users,2026-10-03,nan,,",  # refused: "NaN is not a value"
         b"Library Users,2026-10-03,-1,,",  # refused: negative
         b"Potholes On Time,2026-10-03,,1,0",  # refused: denominator 0
-        b'"Library Users",2026-10-03,4,,',  # quoted
+        b'"Library Users",2026-10-03,4,,\n"Library Users,2026-10-04,4,,',  # an unclosed quote
         b"Library Users,2026-10-01,12,,",  # the same day again: dropped by the full path
         b"Library Users,2026-10-01,13,,",  # the same day, another value: a conflict
         b"Library Users,2026-10-03,4,,,",  # a field too many
