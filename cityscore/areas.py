@@ -108,16 +108,23 @@ def load_geojson(path: str | Path) -> dict:
 
 
 def area_map(
-    rows: pd.DataFrame, geojson: dict, *, title: str = "CityScore by area", width: int = 420
+    rows: pd.DataFrame,
+    geojson: dict,
+    *,
+    title: str = "CityScore by area",
+    width: int = 420,
+    bands: Bands = DEFAULT_BANDS,
 ) -> alt.Chart:
     """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
     the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
     the chart draws offline; the identity projection takes coordinates as drawn (any winding).
     Shapes with no score are kept (``invalid=None``), not filtered out as Vega-Lite would.
-    Its marks are hidden from screen readers: the description names every area and its score."""
+    Its marks are hidden from screen readers: the description names every area and its score
+    (``render.score_text``: a near 0.996 reads "0.996", never "1.00")."""
     import altair as alt
 
     from .charts import accessible
+    from .render import score_text
 
     records = [
         {
@@ -132,7 +139,10 @@ def area_map(
     scored = [abs(r["score"] - 1) for r in records if r["score"] is not None]
     spread = max([MIN_SPREAD, *scored])
     # A text alternative for screen readers: every area and its score.
-    description = f"{title}: " + "; ".join(f"{r['area']} {_shown(r['score'])}" for r in records)
+    description = f"{title}: " + "; ".join(
+        f"{r['area']} {'no score' if r['score'] is None else score_text(r['score'], bands)}"
+        for r in records
+    )
     chart = (
         alt.Chart(shapes, title=title, width=width, height=width * 0.6)
         .mark_geoshape(stroke="white", strokeWidth=1.5, invalid=None)
@@ -242,10 +252,6 @@ def heat_frames(
         for column in ("status", "note")
     )
     return table, statuses, notes
-
-
-def _shown(score: float | None) -> str:
-    return "no score" if score is None else f"{score:.2f}"
 
 
 def _number(value: object) -> float | None:

@@ -590,7 +590,7 @@ def _area_map_figure(daily: DailyData, rows: pd.DataFrame, geojson: dict) -> Fig
         Column("note", "Note"),
     ]
     table = table_html(rows, columns, caption=title, bands=daily.bands)
-    return Figure(area_map(rows, geojson, title=title), _details(table))
+    return Figure(area_map(rows, geojson, title=title, bands=daily.bands), _details(table))
 
 
 def _heat_html(daily: DailyData, gaps: pd.DataFrame, top: int) -> str:

@@ -548,6 +548,10 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domainMid"] == 1.0 and sum(scale["domain"]) == pytest.approx(2.0)
     assert f"{demo.LEFT_BEHIND} no score" in spec["description"]  # a text alternative
+    # Scores in the text never contradict their status: a near 0.996 is not "1.00".
+    near = rows.assign(score=0.996, status="near")
+    described = areas.area_map(near, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
+    assert "0.996" in described["description"] and "1.00" not in described["description"]
     # Drawn by Vega itself: every shape, the one without a score in grey (not dropped, not red).
     import vl_convert
 
