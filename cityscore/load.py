@@ -777,9 +777,8 @@ def fast_values(
     it. Anything the full path would refuse or read in a special way (a line break inside quotes,
     blank lines, padding Arrow does not read as the full path does, number forms such as
     ``1,234`` or ``93%``, a repeated day, any bad row) returns ``None``: the full path then reads
-    the file and names
-    every problem, so every message comes from one place. Windows line ends (``\r\n``, as
-    Excel writes them) are read as the full path reads them: as ``\n``.
+    the file and names every problem, so every message comes from one place. Windows line ends
+    (``\r\n``, as Excel writes them) are read as the full path reads them: as ``\n``.
     """
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")  # a lone "\r" is still left to the full path
@@ -815,11 +814,10 @@ def fast_values(
         )
     if refused.any():
         return None
-    keys = [("metric", metric_codes, len(metric))]
-    if area is not None and (area[0] != "").any():
-        keys.append((AREA, area[1], len(area[0])))
-    keys.append(("date", date_codes, len(dates)))
-    if _repeats([(codes, size) for _, codes, size in keys]):
+    with_area = area is not None and bool((area[0] != "").any())
+    keys = [(metric_codes, len(metric))]
+    keys += [(area[1], len(area[0]))] if with_area else []
+    if _repeats([*keys, (date_codes, len(dates))]):
         return None  # the full path drops repeated days or names the conflicting ones
     frame = pd.DataFrame(
         {
@@ -830,7 +828,7 @@ def fast_values(
             "denominator": np.where(is_ratio, denominator, np.nan),
         }
     )
-    if len(keys) == 3:
+    if with_area:
         # Text as the full path leaves it (``astype(str)``: pandas' string dtype).
         frame[AREA] = pd.Series(area[0][area[1]], dtype=object).astype(str).to_numpy()
     return frame
@@ -916,9 +914,7 @@ def _fast_areas(column) -> tuple[np.ndarray, np.ndarray] | None:
     texts, codes = _dictionary(column)
     area = pd.Series(texts, dtype=object).str.strip()
     problems = Problems("")
-    rows = pd.DataFrame({AREA: area, "line": 0})
-    problems.add_where(rows, area.str.len() > AREA_MAX_LENGTH, AREA, "too long")
-    _check_text(problems, rows, AREA, formula=True)
+    _check_area_names(problems, pd.DataFrame({AREA: area, "line": 0}), area)
     if problems:
         return None
     names, merged = np.unique(area.to_numpy(dtype=str), return_inverse=True)
@@ -1203,10 +1199,16 @@ def _with_area(
     area = rows[AREA].fillna("").astype(str).str.strip()
     if not (area != "").any():
         return frame, keys
+    _check_area_names(problems, rows, area)
+    return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
+
+
+def _check_area_names(problems: Problems, rows: pd.DataFrame, area: pd.Series) -> None:
+    """Area names (stripped, one per row of ``rows``): at most ``AREA_MAX_LENGTH`` characters,
+    and the checks metric names get (control characters, formula starts)."""
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
-    _check_text(problems, rows.assign(area=area), AREA, formula=True)  # as metric names are checked
-    return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
+    _check_text(problems, rows.assign(area=area), AREA, formula=True)
 
 
 def _format_hint(date_format: str) -> str:
@@ -1268,9 +1270,8 @@ def _check_number(
     if odd.any():
         nan_text = np.zeros(len(rows), dtype=bool)
         nan_text[odd] = text[odd].str.lower().isin(["nan", "-nan", "+nan"]).to_numpy(dtype=bool)
-        worded = np.zeros(
-            len(rows), dtype=bool
-        )  # "9 permits": a number with a unit or word after it
+        # "9 permits": a number with a unit or word after it
+        worded = np.zeros(len(rows), dtype=bool)
         worded[odd] = text[odd].str.match(r"\s*[-+]?\d[\d.,\s]*[^\W\d_]").to_numpy(dtype=bool)
         where(odd & ~nan_text & ~worded, _not_a_number(decimal_comma))
         where(worded, "not a number: type the number only, without a unit")
