@@ -22,9 +22,8 @@ from .city import add_score_options, apply_settings, city_settings, defer_defaul
 from .config import Bands, database_url, date_argument, redact_url, scrub, url_secrets
 from .errors import CityScoreError, ConfigError, ValidationError
 
-if (
-    TYPE_CHECKING
-):  # loaded where used: `--help` and argument errors need neither pandas nor SQLAlchemy
+# Loaded where used: `--help` and argument errors need neither pandas nor SQLAlchemy.
+if TYPE_CHECKING:
     import pandas as pd
 
     from .kit import Kit

@@ -266,9 +266,7 @@ def _days(date: sa.ColumnElement) -> sa.ColumnElement:
     return sa.cast(sa.func.julianday(date) - 2440587.5, sa.Integer)
 
 
-def _sqlite_records(
-    conn: Connection, query: sa.Select | sa.CompoundSelect, record: np.dtype
-) -> np.ndarray:
+def _sqlite_records(conn: Connection, query: sa.Select, record: np.dtype) -> np.ndarray:
     """The rows of ``query`` on the transaction's sqlite3 cursor as one structured array.
 
     NumPy converts each chunk of row tuples in C; a NULL in a float field becomes NaN.
@@ -419,7 +417,7 @@ def _adbc_connect(uri: str):
     return adbc_driver_postgresql.dbapi.connect(uri)
 
 
-def _compiled(url: sa.URL, query: sa.Select | sa.CompoundSelect) -> tuple[str, list[object]]:
+def _compiled(url: sa.URL, query: sa.Select) -> tuple[str, list[object]]:
     """The SQL text with positional parameters: ``?`` for sqlite3, ``$n`` for ADBC's PostgreSQL."""
     if url.get_backend_name() == "sqlite":
         from sqlalchemy.dialects import sqlite
