@@ -1,8 +1,9 @@
 """One display step for every HTML table the kit shows: the daily report's and the explorer's.
 
 Computation never rounds; this module does, once, the same way everywhere: numbers half-to-even
-with the extra decimals that keep a score on its side of a band edge (``render.score_text``), dates as ``YYYY-MM-DD``, a missing value as ``—``, and a status as a
-symbol *and* a word (never colour alone). Every cell is HTML-escaped. Tables carry a caption and
+with the extra decimals that keep a score on its side of a band edge (``render.score_text``),
+dates as ``YYYY-MM-DD``, a missing value as ``—``, and a status as a symbol *and* a word (never
+colour alone). Every cell is HTML-escaped. Tables carry a caption and
 ``scope``'d headers so screen readers can announce each cell with its row and column.
 
     from cityscore import display

@@ -54,7 +54,7 @@ from .explore_base import (
 )
 from .explore_base import chart_svg as chart_svg  # re-exported: cityscore.explore.chart_svg
 from .kit import LOOKBACK_DAYS, Kit
-from .render import round_half_even, score_text
+from .render import score_text
 from .score import DateLike, as_date, score_by_area, score_range
 from .summary import category_scores, contributions, leaders, metric_rows, percentiles
 
@@ -923,9 +923,9 @@ def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
     before, now = frames["city_change"].iloc[0]
     of = f" of {html.escape(s.area)}" if s.area else ""
     return status_html(
-        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {score_text(now)}</b>"
-        f" — was {score_text(before)} {s.since_days} day(s) before"
-        f" (change {round_half_even(now - before, 3)}).",
+        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {fmt_score(now)}</b>"
+        f" — was {fmt_score(before)} {s.since_days} day(s) before"
+        f" (change {fmt_number(now - before, 3)}).",
         raw=True,
     )
 
