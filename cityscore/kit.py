@@ -172,7 +172,9 @@ class Kit:
         self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import target changes (``metric,effective_from,target``)."""
-        targets = load.load_targets(source, self.metrics(), date_format=date_format)
+        targets = load.load_targets(
+            source, self.metrics(), date_format=date_format, stored_areas=self.store.areas
+        )
         name = load.source_name(source)
         result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
         if not dry_run:
@@ -186,7 +188,13 @@ class Kit:
         """A dry run of ``import_values``: rows to insert, update, leave unchanged, and rejected rows."""
         name = load.source_name(source)
         try:
-            values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
+            values = load.load_values(
+                source,
+                self.metrics(),
+                date_format=date_format,
+                fmt=fmt,
+                stored_areas=self.store.areas,
+            )
         except ValidationError as exc:
             empty = pd.DataFrame(columns=["metric", "date", "value", "numerator", "denominator"])
             return ImportPlan(name, empty, empty, empty, exc.problems)
@@ -203,7 +211,9 @@ class Kit:
         dry_run: bool = False,
     ) -> ImportResult:
         """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
-        values = load.load_values(source, self.metrics(), date_format=date_format, fmt=fmt)
+        values = load.load_values(
+            source, self.metrics(), date_format=date_format, fmt=fmt, stored_areas=self.store.areas
+        )
         name = load.source_name(source)
         if not dry_run:
             return self.store.write_observations(values, name)
@@ -235,7 +245,7 @@ class Kit:
             "area": area,
         }
         rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        values = load.validate_values(rows, self.metrics(), source)
+        values = load.validate_values(rows, self.metrics(), source, stored_areas=self.store.areas)
         return self.store.write_observations(values, source, kind="manual")
 
     def save_metric(
@@ -280,7 +290,9 @@ class Kit:
             "area": _cell(area),
         }
         rows = pd.DataFrame([row], dtype=object)
-        targets = load.validate_targets(rows.assign(line=1), self.metrics(), source)
+        targets = load.validate_targets(
+            rows.assign(line=1), self.metrics(), source, stored_areas=self.store.areas
+        )
         return self.store.write_targets(targets, source)
 
     def _write(self, write: Callable[[], ImportResult], dry_run: bool) -> ImportResult:

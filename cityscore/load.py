@@ -15,7 +15,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -38,6 +38,8 @@ from .catalog import (
 from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError, printable
 
 Source = str | Path | bytes | IO[str] | IO[bytes]
+# The area names already stored (e.g. ``Store.areas``); asked only when a file names an area.
+StoredAreas = Callable[[], Iterable[str]] | None
 VALUE_COLUMNS = ["metric", "date", "value", "numerator", "denominator"]
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
@@ -680,11 +682,16 @@ def _check_choice(
 
 
 def load_targets(
-    source: Source, metrics: pd.DataFrame, date_format: str = "%Y-%m-%d"
+    source: Source,
+    metrics: pd.DataFrame,
+    date_format: str = "%Y-%m-%d",
+    *,
+    stored_areas: StoredAreas = None,
 ) -> pd.DataFrame:
-    """Read and validate a targets.csv against the catalog ``metrics``."""
+    """Read and validate a targets.csv against the catalog ``metrics`` (and the stored areas)."""
     rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA])
-    return validate_targets(rows, metrics, source_name(source), date_format=date_format)
+    name = source_name(source)
+    return validate_targets(rows, metrics, name, date_format=date_format, stored_areas=stored_areas)
 
 
 def validate_targets(
@@ -692,8 +699,14 @@ def validate_targets(
     metrics: pd.DataFrame,
     name: str = "targets.csv",
     date_format: str = "%Y-%m-%d",
+    *,
+    stored_areas: StoredAreas = None,
 ) -> pd.DataFrame:
-    """Check target-change rows; return ``metric, effective_from, target`` or raise."""
+    """Check target-change rows; return ``metric, effective_from, target`` or raise.
+
+    ``stored_areas`` (e.g. ``Store.areas``) gives the area names already stored: a name that
+    differs from one of them (or from another name in the file) only in capitals is refused.
+    """
     problems = Problems(name)
     metric = _check_metric_names(problems, rows, metrics)
     history = set(metrics.loc[metrics["baseline"] == "history", "name"])
@@ -711,7 +724,7 @@ def validate_targets(
     )
     problems.add_where(rows, np.isinf(target), "target", "target must be a finite number")
     frame = pd.DataFrame({"metric": metric, "effective_from": when, "target": target})
-    frame, keys = _with_area(problems, rows, frame, ["metric", "effective_from"])
+    frame, keys = _with_area(problems, rows, frame, ["metric", "effective_from"], stored_areas)
     _check_conflicts(problems, frame, rows["line"], keys, ["target"])
     problems.raise_if_any(len(rows))
     return frame.drop_duplicates().reset_index(drop=True)
@@ -726,21 +739,27 @@ def load_values(
     today: dt.date | None = None,
     date_format: str = "%Y-%m-%d",
     fmt: str = "auto",
+    *,
+    stored_areas: StoredAreas = None,
 ) -> pd.DataFrame:
     """Read and validate a values file; return observations or raise listing every bad row.
 
     A plain comma file whose every row is valid is read by ``fast_values``; any other file, and
     any file with a bad row, by ``read_value_rows`` and ``validate_values``, which name each problem.
+    ``stored_areas``: see ``validate_values``.
     """
     text = read_text(source)
     fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
     today = today or dt.date.today()
     if fmt == "kit":
-        fast = fast_values(text, metrics, today, date_format)
+        fast = fast_values(text, metrics, today, date_format, stored_areas=stored_areas)
         if fast is not None:
             return fast
     rows = read_value_rows(source, fmt, text=text)
-    return validate_values(rows, metrics, source_name(source), today=today, date_format=date_format)
+    name = source_name(source)
+    return validate_values(
+        rows, metrics, name, today=today, date_format=date_format, stored_areas=stored_areas
+    )
 
 
 def read_value_rows(source: Source, fmt: str = "auto", *, text: str | None = None) -> pd.DataFrame:
@@ -768,7 +787,12 @@ NUMBER_COLUMNS = VALUE_COLUMNS[2:]
 
 
 def fast_values(
-    text: str, metrics: pd.DataFrame, today: dt.date, date_format: str = "%Y-%m-%d"
+    text: str,
+    metrics: pd.DataFrame,
+    today: dt.date,
+    date_format: str = "%Y-%m-%d",
+    *,
+    stored_areas: StoredAreas = None,
 ) -> pd.DataFrame | None:
     """``validate_values(read_rows(text))`` for a plain, valid comma file; ``None`` for any other.
 
@@ -790,7 +814,7 @@ def fast_values(
         return None
     metric, metric_codes = _fast_names(table["metric"], metrics)
     when = _fast_dates(table["date"], today, date_format)
-    area = _fast_areas(table[AREA]) if AREA in names else None
+    area = _fast_areas(table[AREA], stored_areas) if AREA in names else None
     numbers = {c: _fast_numbers(table[c]) if c in names else None for c in NUMBER_COLUMNS}
     if metric is None or when is None or (AREA in names and area is None):
         return None
@@ -909,12 +933,12 @@ def _fast_dates(column, today: dt.date, date_format: str) -> tuple[pd.Series, np
     return pd.Series(days, dtype=when.dtype), merged.reshape(-1)[codes]
 
 
-def _fast_areas(column) -> tuple[np.ndarray, np.ndarray] | None:
+def _fast_areas(column, stored_areas: StoredAreas) -> tuple[np.ndarray, np.ndarray] | None:
     """(each distinct area name, stripped; each row's code), ``None`` if one would be refused."""
     texts, codes = _dictionary(column)
     area = pd.Series(texts, dtype=object).str.strip()
     problems = Problems("")
-    _check_area_names(problems, pd.DataFrame({AREA: area, "line": 0}), area)
+    _check_area_names(problems, pd.DataFrame({AREA: area, "line": 0}), area, stored_areas)
     if problems:
         return None
     names, merged = np.unique(area.to_numpy(dtype=str), return_inverse=True)
@@ -1126,12 +1150,16 @@ def validate_values(
     name: str = "values.csv",
     today: dt.date | None = None,
     date_format: str = "%Y-%m-%d",
+    *,
+    stored_areas: StoredAreas = None,
 ) -> pd.DataFrame:
     """Check daily value rows against the catalog; return observations or raise listing every bad row.
 
     Metric names are matched ignoring case and surrounding spaces and stored as the catalog spells
     them; a time of day in the dates is dropped, so two rows of one metric on one day are one value
-    (if equal) or a conflict.
+    (if equal) or a conflict. Area names are matched exactly: ``stored_areas`` (e.g. ``Store.areas``,
+    asked only when a row names an area) gives the stored ones, and a name that differs from one
+    of them (or from another name in the file) only in capitals is refused.
     """
     problems = Problems(name)
     today = today or dt.date.today()
@@ -1165,7 +1193,7 @@ def validate_values(
             "denominator": denominator.where(is_ratio),
         }
     )
-    frame, keys = _with_area(problems, rows, frame, ["metric", "date"])
+    frame, keys = _with_area(problems, rows, frame, ["metric", "date"], stored_areas)
     repeated = _check_conflicts(
         problems, frame, rows["line"], keys, ["value", "numerator", "denominator"]
     )
@@ -1191,7 +1219,11 @@ AREA_MAX_LENGTH = 200
 
 
 def _with_area(
-    problems: Problems, rows: pd.DataFrame, frame: pd.DataFrame, keys: list[str]
+    problems: Problems,
+    rows: pd.DataFrame,
+    frame: pd.DataFrame,
+    keys: list[str],
+    stored_areas: StoredAreas = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """(frame, its key columns) with an ``area`` column when any row names an area."""
     if AREA not in rows or not (rows[AREA].fillna("").to_numpy(dtype=object) != "").any():
@@ -1199,16 +1231,69 @@ def _with_area(
     area = rows[AREA].fillna("").astype(str).str.strip()
     if not (area != "").any():
         return frame, keys
-    _check_area_names(problems, rows, area)
+    _check_area_names(problems, rows, area, stored_areas)
     return frame.assign(area=area.to_numpy()), [keys[0], AREA, *keys[1:]]
 
 
-def _check_area_names(problems: Problems, rows: pd.DataFrame, area: pd.Series) -> None:
+def _check_area_names(
+    problems: Problems, rows: pd.DataFrame, area: pd.Series, stored_areas: StoredAreas = None
+) -> None:
     """Area names (stripped, one per row of ``rows``): at most ``AREA_MAX_LENGTH`` characters,
-    and the checks metric names get (control characters, formula starts)."""
+    the checks metric names get (control characters, formula starts), and no second spelling of
+    one area (see ``area_case_clashes``), checked once per distinct name."""
     too_long = area.str.len() > AREA_MAX_LENGTH
     problems.add_where(rows, too_long, AREA, f"area names are at most {AREA_MAX_LENGTH} characters")
     _check_text(problems, rows.assign(area=area), AREA, formula=True)
+    names = [n for n in area.unique() if n]
+    if not names:
+        return
+    stored = set(stored_areas()) if stored_areas is not None else set()
+    clashes = area_case_clashes(names, stored)
+    if not clashes:
+        return
+    clashing = area.isin(list(clashes))
+    first_line = rows.loc[clashing, "line"].groupby(area[clashing].to_numpy()).min()
+    reasons = {n: _case_reason(n, others, stored, first_line) for n, others in clashes.items()}
+    problems.add_where(rows.assign(area=area), clashing, AREA, area.map(reasons))
+
+
+def area_case_clashes(names: Iterable[str], stored: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Each of ``names`` that equals another area name ignoring case (``str.casefold``) but is
+    spelled differently, with those other spellings: the stored ones if any, else the others in
+    ``names``. A name stored exactly as written is never refused: the stored spelling wins.
+
+    Area names are matched exactly everywhere (scores, the report, the explorer), so "dorchester"
+    beside "Dorchester" would silently become a second area holding part of the data.
+    """
+    stored = set(stored)
+    spellings: dict[str, set[str]] = {}
+    for name in {*names, *stored} - {""}:
+        spellings.setdefault(name.casefold(), set()).add(name)
+    clashes = {}
+    for name in dict.fromkeys(names):
+        group = spellings.get(name.casefold(), set())
+        if name in stored or len(group) < 2:
+            continue
+        kept = sorted(group & stored) or sorted(group - {name})
+        clashes[name] = kept
+    return clashes
+
+
+def _case_reason(name: str, others: list[str], stored: set[str], first_line: pd.Series) -> str:
+    """Why ``name`` is refused: it differs only in capitals from ``others`` (stored, or written
+    in this file, first on ``first_line[other]``)."""
+    if others[0] in stored:
+        shown = ", ".join(f'"{o}"' for o in others)
+        area = "area" if len(others) == 1 else "areas"
+        return (
+            f'"{name}" differs only in capitals from the stored {area} {shown}; write it the '
+            "same way (area names are matched exactly)"
+        )
+    shown = ", ".join(f'"{o}" (line {first_line[o]})' for o in others)
+    return (
+        f'"{name}" differs only in capitals from {shown} in this file; write every area name '
+        "the same way (area names are matched exactly)"
+    )
 
 
 def _format_hint(date_format: str) -> str:

@@ -428,7 +428,9 @@ def fetch(
                     reason = _scrub(_reason(exc), source.password, source.url)
                     msg = f"sync of {spec.metric!r} from source {source_name!r} failed: {reason}"
                     raise StoreError(msg) from None
-                out[spec.metric] = load.validate_values(rows, catalog, f"sync {spec.metric}")
+                out[spec.metric] = load.validate_values(
+                    rows, catalog, f"sync {spec.metric}", stored_areas=kit.store.areas
+                )
         finally:
             engine.dispose()
     return out

@@ -1,0 +1,273 @@
+"""Area names are matched exactly, so a second spelling of one area ("dorchester" beside a stored
+"Dorchester", or "A" and "a" in one file) is refused on every way in: values and targets files in
+each accepted CSV form (the fast path and the full path), the entry calls, ``sync`` and the CLI.
+Nothing is written when a name is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from cityscore import Kit, ValidationError, load
+
+CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+METRICS = b"name,direction,kind,target\nCalls,higher,ratio,0.8\nPermits,higher,value,10\n"
+TODAY = dt.date(2026, 11, 1)
+STORED = b"metric,date,area,numerator,denominator\nCalls,2026-10-30,Dorchester,9,10\n"
+HEADER = "metric,date,area,numerator,denominator"
+
+
+@pytest.fixture
+def city(kit: Kit) -> Kit:
+    """A kit with two metrics and one stored area, "Dorchester"."""
+    kit.import_metrics(METRICS)
+    kit.import_values(STORED, date_format="%Y-%m-%d")
+    return kit
+
+
+def csv_forms(rows: list[str]) -> dict[str, bytes]:
+    """One values file (``HEADER`` and ``rows``) in each CSV form the loaders accept."""
+    comma = "\n".join([HEADER, *rows]) + "\n"
+    return {
+        "comma": comma.encode(),  # the fast path reads it (when valid)
+        "windows": comma.replace("\n", "\r\n").encode("utf-8-sig"),  # Excel: BOM and CRLF
+        "semicolon": comma.replace(",", ";").encode(),  # European Excel: the full path
+        "quoted": "\n".join(
+            ",".join(f'"{c}"' if c else c for c in line.split(",")) for line in [HEADER, *rows]
+        ).encode(),  # every text quoted, as R's write.csv writes it
+        "cp1252": comma.encode("cp1252"),
+    }
+
+
+def state(kit: Kit) -> tuple[str, str, int]:
+    """Every stored value and target with its area, and how many import batches there are."""
+    values = kit.observations(areas=True).to_csv(index=False)
+    return values, kit.targets(areas=True).to_csv(index=False), len(kit.store.batches())
+
+
+def problems_of(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[int, str, str]]:
+    frame = exc.value.problems
+    return list(zip(frame["line"], frame["column"], frame["reason"], strict=True))
+
+
+# --- one file, two spellings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", list(csv_forms([])))
+def test_two_spellings_in_one_file_are_refused_naming_both_lines(kit: Kit, form: str) -> None:
+    kit.import_metrics(METRICS)
+    data = csv_forms(["Calls,2026-10-30,A,9,10", "Calls,2026-10-31,a,9,10"])[form]
+    before = state(kit)
+    with pytest.raises(ValidationError) as exc:
+        kit.import_values(data)
+    found = problems_of(exc)
+    assert [(line, column) for line, column, _ in found] == [(2, "area"), (3, "area")]
+    assert '"A" differs only in capitals from "a" (line 3) in this file' in found[0][2]
+    assert '"a" differs only in capitals from "A" (line 2) in this file' in found[1][2]
+    assert state(kit) == before
+
+
+def test_the_fast_path_leaves_a_file_with_two_spellings_to_the_full_path(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    text = csv_forms(["Calls,2026-10-30,North,9,10", "Calls,2026-10-31,NORTH,9,10"])["comma"]
+    assert load.fast_values(text.decode(), kit.metrics(), TODAY) is None
+    same = csv_forms(["Calls,2026-10-30,North,9,10", "Calls,2026-10-31,North,9,10"])["comma"]
+    assert load.fast_values(same.decode(), kit.metrics(), TODAY) is not None
+
+
+def test_case_folding_is_unicode_and_spaces_around_a_name_do_not_count(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    rows = ["Calls,2026-10-29, Straße ,9,10", "Calls,2026-10-30,STRASSE,9,10"]
+    rows.append("Calls,2026-10-31,Straße,9,10")  # the first row's name once stripped: no clash
+    with pytest.raises(ValidationError) as exc:
+        kit.import_values(csv_forms(rows)["comma"])
+    assert [line for line, _, _ in problems_of(exc)] == [2, 3, 4]
+    assert 'from "Straße" (line 2) in this file' in problems_of(exc)[1][2]
+
+
+# --- a stored spelling, then another ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", list(csv_forms([])))
+def test_a_stored_area_written_another_way_is_refused_and_nothing_is_written(
+    city: Kit, form: str
+) -> None:
+    rows = [
+        "Calls,2026-10-31,Dorchester,9,10",  # as stored: fine on its own
+        "Calls,2026-10-31,Roxbury,9,10",  # a new area: fine
+        "Calls,2026-10-29,dorchester,8,10",
+        "Calls,2026-10-28,DORCHESTER,7,10",
+    ]
+    before = state(city)
+    with pytest.raises(ValidationError) as exc:
+        city.import_values(csv_forms(rows)[form])
+    found = problems_of(exc)
+    assert [(line, column) for line, column, _ in found] == [(4, "area"), (5, "area")]
+    assert found[0][2].startswith(
+        '"dorchester" differs only in capitals from the stored area "Dorchester"; write it the same way'
+    )
+    assert '"DORCHESTER" differs only in capitals from the stored area "Dorchester"' in found[1][2]
+    assert state(city) == before
+    assert city.areas() == ["Dorchester"]
+
+
+def test_the_same_spelling_is_fine_and_a_reimport_changes_nothing(city: Kit) -> None:
+    data = csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-31, Roxbury,3,6"])
+    first = city.import_values(data["comma"])
+    assert (first.inserted, first.updated) == (2, 0)
+    before = state(city)
+    for form in ("comma", "semicolon", "windows"):
+        again = city.import_values(data[form])
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert state(city) == before
+    assert city.areas() == ["Dorchester", "Roxbury"]
+
+
+def test_two_stored_spellings_from_before_the_check_both_stay_usable(kit: Kit) -> None:
+    """A database that already holds two spellings: each may still be written exactly as stored;
+    a third spelling is refused and both stored ones are named."""
+    kit.import_metrics(METRICS)
+    kit.store.write_observations(
+        pd.DataFrame(
+            {
+                "metric": ["Calls", "Calls"],
+                "date": pd.to_datetime(["2026-10-30", "2026-10-30"]),
+                "area": ["Dorchester", "dorchester"],
+                "value": [float("nan")] * 2,
+                "numerator": [9.0, 8.0],
+                "denominator": [10.0, 10.0],
+            }
+        ),
+        "legacy",
+    )
+    ok = csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-31,dorchester,9,10"])
+    assert kit.import_values(ok["comma"]).inserted == 2
+    with pytest.raises(ValidationError) as exc:
+        kit.import_values(csv_forms(["Calls,2026-10-29,DORCHESTER,9,10"])["comma"])
+    assert 'the stored areas "Dorchester", "dorchester"' in problems_of(exc)[0][2]
+
+
+def test_stored_areas_are_asked_once_and_only_for_a_file_with_areas(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    asked: list[int] = []
+
+    def stored() -> list[str]:
+        asked.append(1)
+        return ["Dorchester"]
+
+    citywide = b"metric,date,area,value\nPermits,2026-10-30,,4\nPermits,2026-10-31,,5\n"
+    for form in ("kit", "auto"):
+        load.load_values(citywide, kit.metrics(), TODAY, fmt=form, stored_areas=stored)
+    load.load_values(b"metric,date,value\nPermits,2026-10-30,4\n", kit.metrics(), TODAY)
+    assert asked == []
+    rows = [f"Calls,2026-10-{d},Dorchester,9,10" for d in range(10, 31)]
+    for form, data in csv_forms(rows).items():
+        asked.clear()
+        load.load_values(data, kit.metrics(), TODAY, stored_areas=stored)
+        assert len(asked) == 1, form
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+
+def test_targets_are_checked_against_stored_areas_and_each_other(city: Kit) -> None:
+    before = state(city)
+    targets = (
+        b"metric,effective_from,target,area\n"
+        b"Calls,2026-01-01,0.9,Dorchester\n"  # as stored (by a value): fine
+        b"Calls,2026-01-01,0.9,dorchester\n"
+        b"Calls,2026-01-01,0.7,Back Bay\n"
+        b"Calls,2026-02-01,0.7,back bay\n"
+    )
+    with pytest.raises(ValidationError) as exc:
+        city.import_targets(targets)
+    found = problems_of(exc)
+    assert [line for line, _, _ in found] == [3, 4, 5]
+    assert 'from the stored area "Dorchester"' in found[0][2]
+    assert 'from "back bay" (line 5) in this file' in found[1][2]
+    assert state(city) == before
+
+
+def test_an_area_named_only_by_a_target_is_a_stored_area_for_values(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    kit.import_targets(b"metric,effective_from,target,area\nCalls,2026-01-01,0.9,Mattapan\n")
+    with pytest.raises(ValidationError, match='stored area "Mattapan"'):
+        kit.import_values(csv_forms(["Calls,2026-10-31,MATTAPAN,9,10"])["comma"])
+    exact = kit.import_targets(
+        b"metric,effective_from,target,area\nCalls,2026-01-01,0.9,Mattapan\n"
+    )
+    assert (exact.inserted, exact.updated, exact.unchanged) == (0, 0, 1)
+
+
+# --- the entry calls, the dry run, sync -----------------------------------------------------------
+
+
+def test_the_entry_calls_refuse_another_spelling(city: Kit) -> None:
+    before = state(city)
+    with pytest.raises(ValidationError, match='stored area "Dorchester"'):
+        city.enter("Calls", "2026-10-31", numerator=9, denominator=10, area="dorchester")
+    with pytest.raises(ValidationError, match='stored area "Dorchester"'):
+        city.set_target("Calls", "2026-01-01", 0.9, area=" DORCHESTER ")
+    assert state(city) == before
+    city.enter("Calls", "2026-10-31", numerator=9, denominator=10, area="Dorchester")
+    assert city.areas() == ["Dorchester"]
+
+
+def test_the_upload_preview_names_the_refused_rows(city: Kit) -> None:
+    plan = city.preview_values(csv_forms(["Calls,2026-10-31,dorchester,9,10"])["comma"])
+    assert not plan.ok
+    assert plan.rejected[["line", "column"]].to_numpy().tolist() == [[2, "area"]]
+
+
+def test_sync_refuses_another_spelling_of_a_stored_area(city: Kit, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE calls (day DATE, hood TEXT, ok INT, n INT)"))
+        conn.execute(sa.text("INSERT INTO calls VALUES ('2026-10-31', 'DorChester', 9, 10)"))
+    engine.dispose()
+    spec = {
+        "table": "calls",
+        "start": "2026-10-01",
+        "columns": {"date": "day", "area": "hood", "numerator": "ok", "denominator": "n"},
+    }
+    before = state(city)
+    with pytest.raises(ValidationError, match='stored area "Dorchester"'):
+        city.sync({"sources": {"db": {"url": url}}, "metrics": {"Calls": spec}}, end="2026-10-31")
+    assert state(city) == before
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_the_cli_prints_one_clear_message_and_exits_non_zero(city: Kit, tmp_path: Path) -> None:
+    db = city.store.engine.url.database
+    city.store.engine.dispose()
+    path = tmp_path / "values.csv"
+    path.write_bytes(
+        csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-29,dorchester,8,10"])["comma"]
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
+    result = subprocess.run(
+        [CLI, "--db", f"sqlite:///{db}", "values", "import", str(path)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith("cityscore: error: values.csv: 1 of 2 row(s) rejected")
+    assert "nothing was written" in result.stderr
+    assert (
+        'line 3, column area: "dorchester" differs only in capitals from the stored area '
+        '"Dorchester"; write it the same way'
+    ) in result.stderr
+    assert "line 2," not in result.stderr
+    again = Kit(f"sqlite:///{db}")
+    assert again.observations(areas=True)["area"].tolist() == ["Dorchester"]
