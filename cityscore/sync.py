@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -412,6 +413,9 @@ def fetch(
         msg = f"metric(s) {unknown} in the sync configuration are not in the catalog; import or create them first"
         raise ConfigError(msg)
     out: dict[str, pd.DataFrame] = {}
+    # Area names: one spelling each, against the stored ones (read once per sync, and only if a
+    # result names an area) and those of the metrics fetched before.
+    stored, fetched = functools.cache(kit.store.areas), set()
     for source_name in dict.fromkeys(m.source for m in selected):
         source = cfg.sources[source_name]
         engine = source_engine(source.url, source.password)
@@ -428,9 +432,11 @@ def fetch(
                     reason = _scrub(_reason(exc), source.password, source.url)
                     msg = f"sync of {spec.metric!r} from source {source_name!r} failed: {reason}"
                     raise StoreError(msg) from None
-                out[spec.metric] = load.validate_values(
-                    rows, catalog, f"sync {spec.metric}", stored_areas=kit.store.areas
+                values = load.validate_values(
+                    rows, catalog, f"sync {spec.metric}", stored_areas=lambda: {*stored(), *fetched}
                 )
+                fetched.update(values["area"].unique() if "area" in values else ())
+                out[spec.metric] = values
         finally:
             engine.dispose()
     return out

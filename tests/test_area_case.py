@@ -227,22 +227,59 @@ def test_the_upload_preview_names_the_refused_rows(city: Kit) -> None:
     assert plan.rejected[["line", "column"]].to_numpy().tolist() == [[2, "area"]]
 
 
-def test_sync_refuses_another_spelling_of_a_stored_area(city: Kit, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'source.db'}"
+def sync_source(path: Path, calls_hood: str, permits_hood: str) -> dict:
+    """A SQLite source with one day of calls and of permits, each in one neighbourhood."""
+    url = f"sqlite:///{path}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE calls (day DATE, hood TEXT, ok INT, n INT)"))
-        conn.execute(sa.text("INSERT INTO calls VALUES ('2026-10-31', 'DorChester', 9, 10)"))
+        conn.execute(
+            sa.text("INSERT INTO calls VALUES ('2026-10-31', :h, 9, 10)"), {"h": calls_hood}
+        )
+        conn.execute(sa.text("CREATE TABLE permits (day DATE, hood TEXT, n INT)"))
+        conn.execute(
+            sa.text("INSERT INTO permits VALUES ('2026-10-31', :h, 4)"), {"h": permits_hood}
+        )
     engine.dispose()
-    spec = {
-        "table": "calls",
-        "start": "2026-10-01",
-        "columns": {"date": "day", "area": "hood", "numerator": "ok", "denominator": "n"},
+    columns = {"date": "day", "area": "hood"}
+    calls = {"numerator": "ok", "denominator": "n", **columns}
+    return {
+        "sources": {"db": {"url": url}},
+        "metrics": {
+            "Calls": {"table": "calls", "start": "2026-10-01", "columns": calls},
+            "Permits": {
+                "table": "permits",
+                "start": "2026-10-01",
+                "columns": {"value": "n", **columns},
+            },
+        },
     }
+
+
+def test_sync_refuses_another_spelling_of_a_stored_area(city: Kit, tmp_path: Path) -> None:
+    config = sync_source(tmp_path / "source.db", "DorChester", "Dorchester")
     before = state(city)
-    with pytest.raises(ValidationError, match='stored area "Dorchester"'):
-        city.sync({"sources": {"db": {"url": url}}, "metrics": {"Calls": spec}}, end="2026-10-31")
+    with pytest.raises(
+        ValidationError, match='"DorChester" differs only in capitals from the stored'
+    ):
+        city.sync(config, end="2026-10-31")
     assert state(city) == before
+
+
+def test_sync_refuses_two_spellings_across_its_metrics_and_reads_stored_areas_once(
+    city: Kit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+    stored_areas = city.store.areas
+    monkeypatch.setattr(city.store, "areas", lambda: asked.append(1) or stored_areas())
+    before = state(city)
+    with pytest.raises(ValidationError, match='"ROXBURY" differs only in capitals from'):
+        city.sync(sync_source(tmp_path / "one.db", "Roxbury", "ROXBURY"), end="2026-10-31")
+    assert state(city) == before
+    assert len(asked) == 1
+    results = city.sync(sync_source(tmp_path / "two.db", "Roxbury", "Roxbury"), end="2026-10-31")
+    assert [r.inserted for r in results] == [1, 1]
+    assert city.areas() == ["Dorchester", "Roxbury"]
 
 
 # --- the command line ---------------------------------------------------------------------------
