@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from cityscore import Kit, ValidationError, load
+from cityscore.widgets import ManualEntry, MetricEditor
 
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
 METRICS = b"name,direction,kind,target\nCalls,higher,ratio,0.8\nPermits,higher,value,10\n"
@@ -219,6 +220,22 @@ def test_the_entry_calls_refuse_another_spelling(city: Kit) -> None:
     assert state(city) == before
     city.enter("Calls", "2026-10-31", numerator=9, denominator=10, area="Dorchester")
     assert city.areas() == ["Dorchester"]
+
+
+def test_the_entry_panels_show_the_message_and_write_nothing(city: Kit) -> None:
+    before = state(city)
+    panel = ManualEntry(city, default_date=dt.date(2026, 10, 31))
+    panel.metric.value = "Calls"
+    panel.area.value, panel.numerator.value, panel.denominator.value = "DORCHESTER", "9", "10"
+    panel.save.click()
+    assert "differs only in capitals from the stored area" in panel.message.value
+    editor = MetricEditor(city)
+    editor.target_metric.value, editor.effective_from.value = "Calls", dt.date(2026, 1, 1)
+    editor.target_area.value, editor.new_target.value = "dorchester", "0.9"
+    editor.change.click()
+    assert "differs only in capitals from the stored area" in editor.target_message.value
+    assert state(city) == before
+    assert panel.area.options == editor.target_area.options == ("Dorchester",)
 
 
 def test_the_upload_preview_names_the_refused_rows(city: Kit) -> None:
