@@ -1265,13 +1265,13 @@ def area_case_clashes(names: Iterable[str], stored: Iterable[str] = ()) -> dict[
     Area names are matched exactly everywhere (scores, the report, the explorer), so "dorchester"
     beside "Dorchester" would silently become a second area holding part of the data.
     """
-    stored = set(stored)
+    names, stored = list(dict.fromkeys(names)), set(stored)
     spellings: dict[str, set[str]] = {}
     for name in {*names, *stored} - {""}:
         spellings.setdefault(name.casefold(), set()).add(name)
     clashes = {}
-    for name in dict.fromkeys(names):
-        group = spellings.get(name.casefold(), set())
+    for name in names:
+        group = spellings[name.casefold()] if name else set()
         if name in stored or len(group) < 2:
             continue
         kept = sorted(group & stored) or sorted(group - {name})

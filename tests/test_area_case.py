@@ -94,6 +94,18 @@ def test_case_folding_is_unicode_and_spaces_around_a_name_do_not_count(kit: Kit)
     assert 'from "Straße" (line 2) in this file' in problems_of(exc)[1][2]
 
 
+def test_area_case_clashes_name_the_other_spellings_stored_ones_first() -> None:
+    names = (n for n in ["North", "NORTH", "north", "South", "", "Öst", "ÖST"])  # read once
+    clashes = load.area_case_clashes(names, ["North", "Straße"])
+    assert clashes == {"NORTH": ["North"], "north": ["North"], "Öst": ["ÖST"], "ÖST": ["Öst"]}
+    assert load.area_case_clashes(["STRASSE", "straße"], ["Straße"]) == {
+        "STRASSE": ["Straße"],
+        "straße": ["Straße"],
+    }
+    assert load.area_case_clashes(["a", "A", "b"]) == {"a": ["A"], "A": ["a"]}
+    assert load.area_case_clashes(["North", "South"], ["North", "north"]) == {}
+
+
 # --- a stored spelling, then another ------------------------------------------------------------
 
 
