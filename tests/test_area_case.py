@@ -132,6 +132,20 @@ def test_a_stored_area_written_another_way_is_refused_and_nothing_is_written(
     assert city.areas() == ["Dorchester"]
 
 
+def test_postgresql_refuses_a_stored_area_written_another_way(postgres_url: str) -> None:
+    kit = Kit(postgres_url)
+    kit.init()
+    kit.import_metrics(METRICS)
+    kit.import_values(STORED)
+    before = state(kit)
+    data = csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-29,dorchester,8,10"])
+    for form in ("comma", "semicolon"):
+        with pytest.raises(ValidationError, match='stored area "Dorchester"'):
+            kit.import_values(data[form])
+    assert state(kit) == before
+    kit.store.engine.dispose()
+
+
 def test_the_same_spelling_is_fine_and_a_reimport_changes_nothing(city: Kit) -> None:
     data = csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-31, Roxbury,3,6"])
     first = city.import_values(data["comma"])
