@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import ConfigError, Kit
+from cityscore import ConfigError, Kit, serve
 from cityscore import explore as ex
 from cityscore.catalog import CITYWIDE
 from cityscore.config import DEFAULT_BANDS, Bands
@@ -125,6 +125,12 @@ def test_explicit_bands_and_cap_win_over_the_file(demo_kit: Kit, in_city):
     own = ex.Explorer(demo_kit, as_of=DEMO_END, bands=Bands(1.1, 1.0))  # the cap from the file
     assert (own.bands, own.cap) == (Bands(1.1, 1.0), CAP)
     assert_same(board_of(own), week(demo_kit.scores(AS_OF, bands=Bands(1.1, 1.0), cap=CAP)))
+
+
+def test_cityscore_serve_hands_the_city_folders_settings_to_the_explorers_kernel(in_city: Path):
+    """Voilà runs the notebook's kernel in the notebook's folder: it is told where the file is."""
+    env = serve.server_env("sqlite:///city.db")
+    assert Path(env["CITYSCORE_CONFIG"]).samefile(in_city / "cityscore.toml")
 
 
 @pytest.mark.parametrize(
