@@ -610,9 +610,8 @@ class Explorer:
         try:
             self.bands, self.cap = scoring(bands, cap)
             self._build(as_of)
-        except (
-            CityScoreError
-        ) as exc:  # e.g. a broken cityscore.toml: shown, as refresh shows errors
+        except CityScoreError as exc:
+            # e.g. a broken cityscore.toml: said on the page, as refresh says a selection's errors
             self.error = str(exc)
             self.message.value = status_html(
                 f"<b>Cannot open the explorer:</b> {html.escape(self.error)}", raw=True

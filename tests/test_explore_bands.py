@@ -13,6 +13,7 @@ from cityscore import explore as ex
 from cityscore.catalog import CITYWIDE
 from cityscore.config import DEFAULT_BANDS, Bands
 from cityscore.render import score_text
+from cityscore.summary import category_scores
 
 from .conftest import DEMO_END
 
@@ -48,6 +49,12 @@ def week(scores: pd.DataFrame, day: pd.Timestamp = AS_OF) -> pd.DataFrame:
     return pd.DataFrame({"score": rows["score"], "status": rows["status"].astype(object)}).fillna(
         {"status": "none"}
     )
+
+
+def category_week(scores: pd.DataFrame, kit: Kit, bands: Bands) -> pd.DataFrame:
+    """Each category's week score and status on AS_OF, indexed by category."""
+    cats = category_scores(scores, kit.metrics(), bands)
+    return cats[cats["period"] == "week"].set_index("category")
 
 
 def board_of(explorer: ex.Explorer) -> pd.DataFrame:
@@ -100,9 +107,18 @@ def test_every_view_is_capped_and_banded(demo_kit: Kit, in_city):
     leaders = explorer.frames["leaders"].set_index("metric")
     expected = week(demo_kit.scores(AS_OF, bands=BANDS, cap=CAP))
     assert_same(leaders[["score", "status"]], expected)
-    explorer.category.value = "Public Safety"  # a category's score: weighted, with these bands
-    head = explorer.frames["scoreboard"].iloc[0]
-    assert head["status"] == ("meeting" if head["score"] >= BANDS.meeting else "near")
+    # A category's score (the board's first row): of the capped scores, its status by the bands.
+    mine = category_week(demo_kit.scores(AS_OF, bands=BANDS, cap=CAP), demo_kit, BANDS)
+    plain = category_week(demo_kit.scores(AS_OF), demo_kit, DEFAULT_BANDS)
+    for category in ("Public Safety", "Economic Development"):
+        explorer.category.value = category
+        head = explorer.frames["scoreboard"].iloc[0]
+        assert head["metric"] == f"{category} (category score)"
+        assert (head["score"], head["status"]) == (
+            pytest.approx(mine.loc[category, "score"]),
+            mine.loc[category, "status"],
+        )
+        assert head["status"] != plain.loc[category, "status"]
 
 
 def test_cityscore_config_names_the_file_and_key_numbers_follow_it(
