@@ -21,7 +21,7 @@ import pandas as pd
 from .catalog import CITYWIDE, PERIODS
 from .config import DEFAULT_BANDS, Bands
 from .display import STATUS_SYMBOLS, format_date, status_word
-from .render import NO_SCORE, round_half_even, score_text
+from .render import NO_SCORE, round_half_even, round_half_evens, score_text, score_texts
 from .score import DateLike, as_date
 
 PERIOD_ORDER = list(PERIODS)
@@ -75,6 +75,11 @@ def _status_label(status: pd.Series) -> pd.Series:
     return status.astype(object).where(status.notna(), "no score").astype(str)
 
 
+def _labels(scores: pd.Series, bands: Bands) -> pd.Series:
+    """Each score as ``score_text`` writes it (in bulk: ``score_texts``), on the scores' index."""
+    return pd.Series(score_texts(scores, bands), index=scores.index)
+
+
 def _iso(dates: pd.Series) -> pd.Series:
     return pd.to_datetime(dates).dt.strftime("%Y-%m-%d")
 
@@ -100,20 +105,21 @@ def scoreboard_chart(
     rows = _metric_rows(scores[pd.to_datetime(scores["as_of"]) == day])
     info = metrics[["name", "category"]].rename(columns={"name": "metric"})
     rows = rows.merge(info, on="metric", how="left")
+    labels = _labels(rows["score"], bands)
     board = pd.DataFrame(
         {
             "metric": rows["metric"],
             "category": rows["category"].fillna("Other").astype(str),
             "period": rows["period"],
             "column": rows["period"].str.capitalize(),
-            "label": rows["score"].map(lambda v: score_text(v, bands)),
+            "label": labels,
             "cell": [
-                f"{STATUS_SYMBOLS[status_word(st)]} {score_text(sc, bands)}"
-                for st, sc in zip(rows["status"], rows["score"], strict=True)
+                f"{STATUS_SYMBOLS[status_word(st)]} {label}"
+                for st, label in zip(rows["status"], labels, strict=True)
             ],
             "status": _status_label(rows["status"]),
-            "value": rows["value"].map(lambda v: round_half_even(v, 3)),
-            "target": rows["target"].map(lambda v: round_half_even(v, 3)),
+            "value": pd.Series(round_half_evens(rows["value"], 3), index=rows.index),
+            "target": pd.Series(round_half_evens(rows["target"], 3), index=rows.index),
             "reason": rows["note"].astype(str).where(rows["score"].isna(), ""),
         }
     )
@@ -554,7 +560,7 @@ def score_history_chart(
             "as_of": _iso(rows["as_of"]),
             "period": rows["period"].astype(str),
             "score": rows["score"].round(4),
-            "label": rows["score"].map(lambda v: score_text(v, bands)),
+            "label": _labels(rows["score"], bands),
         }
     )
     lines = (
@@ -594,17 +600,18 @@ def area_comparison_chart(
     Rows: one per area, so 25 areas draw 25 bars whatever the number of metrics.
     """
     scores = rows["score"].astype(float)
+    labels = _labels(scores, bands)
     data = pd.DataFrame(
         {
             "area": rows["area"].astype(str),
             "score": scores.round(4),
-            "label": scores.map(lambda v: score_text(v, bands)),
+            "label": labels,
             "status": _status_label(rows["status"]),
             "cell": [
-                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {score_text(sc, bands)}"
+                f"{STATUS_SYMBOLS[status_word(st)]} {status_word(st)} {label}"
                 if sc == sc
                 else f"{STATUS_SYMBOLS['no score']} no score"
-                for st, sc in zip(rows["status"], scores, strict=True)
+                for st, sc, label in zip(rows["status"], scores, labels, strict=True)
             ],
         }
     )

@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="SQLAlchemy database URL (default: $CITYSCORE_DB, else cityscore.toml, else data/cityscore.db)",
+        help="SQLAlchemy database URL, or a SQLite file's path "
+        "(default: $CITYSCORE_DB, else cityscore.toml, else data/cityscore.db)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -67,8 +67,20 @@ def database_url(explicit: str | None = None) -> str:
 
     ``${VAR}`` in the URL is replaced by the environment variable VAR, so passwords stay out of files.
     """
-    url = explicit or load_settings().database
+    url = file_url(explicit) if explicit else load_settings().database
     return expand_env(url)
+
+
+# A URL's scheme (``postgresql:``, ``sqlite:``); one letter before ":" is a Windows drive instead.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def file_url(text: str) -> str:
+    """``text`` as a database URL: a URL stays as written; a plain file path (``city.db``,
+    ``/srv/city/cityscore.db``) is that SQLite file, as an analyst would expect of ``--db``."""
+    if "://" in text or _SCHEME.match(text):
+        return text
+    return f"sqlite:///{text}"
 
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -301,7 +313,7 @@ def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: 
     if "city" in values:
         changes["city"] = values["city"]
     if "database" in values:
-        changes["database"] = _folder_url(str(values["database"]), folder)
+        changes["database"] = _folder_url(file_url(str(values["database"])), folder)
     for key in ("reports", "sources", "areas_map"):
         if key in values:
             changes[key] = folder / str(values[key])

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from .config import DEFAULT_BANDS, Bands
-from .render import NO_SCORE, round_half_even, score_text
+from .render import NO_SCORE, round_half_even, score_text, score_texts
 
 # Status words and the symbol shown before each, so a status reads without colour.
 STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗", "no score": "–"}
@@ -228,8 +228,8 @@ def table_html(
     )
 
 
-def _board_cell(score: Any, status: Any, note: Any, bands: Bands = DEFAULT_BANDS) -> str:
-    """One board cell: symbol and score (``score_text``); no score shows — with the reason as text."""
+def _board_cell(text: str, status: Any, note: Any) -> str:
+    """One board cell: symbol and score ``text`` (``score_texts``); no score: — with the reason."""
     word = status_word(status)
     css = status_class(word)
     if word == "no score":
@@ -240,7 +240,7 @@ def _board_cell(score: Any, status: Any, note: Any, bands: Bands = DEFAULT_BANDS
         )
     return (
         f'<td class="cell {css}"><span class="sym" aria-hidden="true">{STATUS_SYMBOLS[word]}</span>'
-        f' {escape(score_text(score, bands))}<span class="visually-hidden"> {word}</span></td>'
+        f' {escape(text)}<span class="visually-hidden"> {word}</span></td>'
     )
 
 
@@ -266,9 +266,14 @@ def scoreboard_html(
     info = metrics.set_index("name")["category"].astype(str)
     categories = rows["metric"].map(info).fillna("Other")
     by_metric = {
-        (m, p): (sc, st, n)
-        for m, p, sc, st, n in zip(
-            rows["metric"], rows["period"], rows["score"], rows["status"], rows["note"], strict=True
+        (m, p): (text, st, n)
+        for m, p, text, st, n in zip(
+            rows["metric"],
+            rows["period"],
+            score_texts(rows["score"], bands),
+            rows["status"],
+            rows["note"],
+            strict=True,
         )
     }
     names = pd.Series(rows["metric"].unique())
@@ -286,8 +291,8 @@ def scoreboard_html(
         for metric in sorted(group["metric"]):
             cells = []
             for period in periods:
-                score, status, note = by_metric.get((metric, period), (None, None, "no row"))
-                cells.append(_board_cell(score, status, note, bands))
+                text, status, note = by_metric.get((metric, period), (NO_SCORE, None, "no row"))
+                cells.append(_board_cell(text, status, note))
             counts[status_word(by_metric.get((metric, first), (None, None, ""))[1])] += 1
             body.append(
                 f'<tr data-name="{escape(metric.lower())}"><th scope="row">{escape(metric)}</th>'

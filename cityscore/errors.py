@@ -13,6 +13,12 @@ if TYPE_CHECKING:  # the CLI's help and its error paths need not load pandas
 class CityScoreError(Exception):
     """Base class: raised for any problem a user can fix (bad input, bad settings)."""
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython and Jupyter show this error in a cell: its name and message, which say what
+        to fix, as the command line does; no frames from inside the kit (``%debug`` still reaches
+        them). IPython asks any exception for this method; other errors keep their traceback."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class CatalogError(CityScoreError):
     """Raised when a metric or target definition is invalid or refers to an unknown metric."""

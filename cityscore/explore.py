@@ -13,6 +13,9 @@ is shown: every metric on the dates the board and the change need, one metric's 
 chosen. A city with areas gets an area picker (every view shows that area's scores) and a tab that
 ranks the areas on the CityScore or on the chosen metric (``cityscore.explore_areas``). The HTML
 the views are shown in (tables, figures, status line, downloads) is ``cityscore.explore_base``.
+
+Scores follow the city's status bands and cap (``cityscore.toml``'s ``[scores]``, as ``cityscore
+score`` and the daily report do) unless ``Explorer(kit, bands=..., cap=...)`` names others.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import ipywidgets as w
 import pandas as pd
 
 from .catalog import CITYWIDE, PERIODS
+from .config import DEFAULT_BANDS, Bands
 from .errors import CityScoreError
 from .explore_areas import (
     AREA_VIEW,
@@ -48,6 +52,8 @@ from .explore_base import (
     fmt_day,
     fmt_number,
     fmt_score,
+    legend_html,
+    scoring,
     selection_csv,
     status_html,
     table_html,
@@ -122,10 +128,12 @@ def scoreboard_view(
     category: str = ALL,
     search: str = "",
     order: str = "lowest",
+    bands: Bands = DEFAULT_BANDS,
 ) -> pd.DataFrame:
     """The scoreboard for one date and period: the CityScore (or the category's score) first, then
     each metric (of ``category`` whose name contains ``search``) from the lowest score up, since that
     is where an analyst looks first; ``order="highest"`` puts the highest first. No score sorts last.
+    A category's score gets its status from ``bands`` (the scores' statuses come from the engine).
     """
     check_choice("period", period, list(PERIODS))
     check_choice("order", order, list(BOARD_ORDERS))
@@ -139,19 +147,19 @@ def scoreboard_view(
     rows = rows.sort_values(
         ["score", "metric"], ascending=[order == "lowest", True], na_position="last"
     )
-    head = _headline_row(day, metrics, period, category)
+    head = _headline_row(day, metrics, period, category, bands)
     out = pd.concat([head, rows[BOARD_COLUMNS]], ignore_index=True)
     return out.astype({"status": object, "note": object})
 
 
 def _headline_row(
-    day: pd.DataFrame, metrics: pd.DataFrame, period: str, category: str
+    day: pd.DataFrame, metrics: pd.DataFrame, period: str, category: str, bands: Bands
 ) -> pd.DataFrame:
     """The CityScore row of ``day`` (one date, one period), or the category's weighted score."""
     if category == ALL:
         city = day[day["metric"] == CITYWIDE].assign(metric=CITYWIDE, category="")
         return city[BOARD_COLUMNS].astype({"status": object, "note": object})
-    cats = category_scores(day, metrics)
+    cats = category_scores(day, metrics, bands)
     cat = cats[(cats["category"] == category) & (cats["period"] == period)]
     row = {
         "metric": f"{category} (category score)",
@@ -327,7 +335,9 @@ def board_chart_data(scores: pd.DataFrame, as_of: DateLike, names: list[str]) ->
     return out
 
 
-def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: int) -> str:
+def board_description(
+    board: pd.DataFrame, s: Selection, drawn: int, matching: int, bands: Bands = DEFAULT_BANDS
+) -> str:
     """What the board chart shows: the headline score, the status counts, and which metrics."""
     head = board.iloc[0] if len(board) else None
     rows = board.iloc[1:]
@@ -336,7 +346,9 @@ def board_description(board: pd.DataFrame, s: Selection, drawn: int, matching: i
     unscored = int(rows["status"].isna().sum())
     which = "lowest" if s.board == "lowest" else "highest"
     headline = (
-        f"{head['metric']} ({s.period}) {fmt_score(head['score'])}. " if head is not None else ""
+        f"{head['metric']} ({s.period}) {fmt_score(head['score'], bands)}. "
+        if head is not None
+        else ""
     )
     return (
         f"Scoreboard for {s.as_of.date()}, {s.category.lower() if s.category == ALL else s.category}"
@@ -385,7 +397,9 @@ def history_table(scores: pd.DataFrame, metric: str) -> pd.DataFrame:
     return out.sort_values("as_of", ascending=False).reset_index(drop=True)
 
 
-def history_description(history: pd.DataFrame, metric: str, period: str) -> str:
+def history_description(
+    history: pd.DataFrame, metric: str, period: str, bands: Bands = DEFAULT_BANDS
+) -> str:
     """The metric's ``period`` score over the year: today, the lowest, the highest, days at 1.0+."""
     rows = history.dropna(subset=["score"]).sort_values("as_of")
     if rows.empty:
@@ -395,13 +409,16 @@ def history_description(history: pd.DataFrame, metric: str, period: str) -> str:
     on_target = int((rows["score"] >= 1.0).sum())
     return (
         f"{metric}, score history (every period; 1.0 = on target). {period.capitalize()} score: "
-        f"{fmt_score(last['score'])} on {fmt_day(last['as_of'])}; lowest {fmt_score(low['score'])} on "
-        f"{fmt_day(low['as_of'])}, highest {fmt_score(high['score'])} on {fmt_day(high['as_of'])}; "
+        f"{fmt_score(last['score'], bands)} on {fmt_day(last['as_of'])}; lowest "
+        f"{fmt_score(low['score'], bands)} on {fmt_day(low['as_of'])}, highest "
+        f"{fmt_score(high['score'], bands)} on {fmt_day(high['as_of'])}; "
         f"at or above 1.0 on {on_target} of {len(rows)} days."
     )
 
 
-def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, drawn: int) -> str:
+def change_description(
+    change: pd.DataFrame, city: pd.DataFrame, s: Selection, drawn: int, bands: Bands = DEFAULT_BANDS
+) -> str:
     """Why the CityScore moved: the change, then the largest contributions up and down."""
     before, now = city.iloc[0]
     up = change[change["contribution"] > 0].nlargest(3, "contribution")
@@ -416,7 +433,8 @@ def change_description(change: pd.DataFrame, city: pd.DataFrame, s: Selection, d
 
     since = (s.as_of - pd.Timedelta(days=s.since_days)).date()
     return (
-        f"CityScore ({s.period}) {fmt_score(before)} on {since}, {fmt_score(now)} on {s.as_of.date()} "
+        f"CityScore ({s.period}) {fmt_score(before, bands)} on {since}, {fmt_score(now, bands)} on "
+        f"{s.as_of.date()} "
         f"(change {fmt_number(now - before, 3)}). Largest contributions up: {names(up)}; "
         f"down: {names(down)}. The chart shows the {drawn} largest of {len(change)} contributions"
         + (f", the other {len(change) - drawn} summed in one bar." if len(change) > drawn else ".")
@@ -466,13 +484,24 @@ class ScoreCache:
     all metrics on those dates, citywide, or of one area once it is picked, or of every area once
     the areas are compared on the CityScore. The metric detail needs one metric's year: ``year``
     reads and scores that metric alone (every area of it), when it is chosen. All are kept (the
-    last ``CACHE_SIZE``) and give the rows ``Kit.scores`` (``by="area"``) gives.
+    last ``CACHE_SIZE``) and give the rows ``Kit.scores`` (``by="area"``) gives with the same
+    ``bands`` and ``cap``.
     """
 
-    def __init__(self, kit: Kit, metrics: pd.DataFrame, history_days: int = HISTORY_DAYS) -> None:
+    def __init__(
+        self,
+        kit: Kit,
+        metrics: pd.DataFrame,
+        history_days: int = HISTORY_DAYS,
+        *,
+        bands: Bands = DEFAULT_BANDS,
+        cap: float | None = None,
+    ) -> None:
         self.kit = kit
         self.metrics = metrics
         self.history_days = history_days
+        self.bands = bands
+        self.cap = cap
         self.areas = kit.areas()
         self.targets = kit.targets(areas=bool(self.areas))
         self._days: dict[tuple[str, pd.Timestamp], pd.DataFrame] = {}
@@ -487,11 +516,12 @@ class ScoreCache:
         by_area: bool,
     ) -> pd.DataFrame:
         targets = self.targets[self.targets["metric"].isin(metrics["name"].astype(str))]
+        options = {"bands": self.bands, "cap": self.cap}
         if by_area and self.areas:
-            return score_by_area(observations, metrics, targets, start, end)
+            return score_by_area(observations, metrics, targets, start, end, **options)
         # Citywide: the area rows only add up to citywide days that have none (as Kit.scores).
         city = area_slice(targets) if "area" in targets else targets
-        return score_range(observations, metrics, city, start, end)
+        return score_range(observations, metrics, city, start, end, **options)
 
     def days(self, dates: list[pd.Timestamp], scope: str = CITYWIDE_AREA) -> pd.DataFrame:
         """Every metric's scores on each of ``dates``: citywide (``scope=""``), of one area (its
@@ -557,17 +587,46 @@ class Explorer:
 
     Tests drive it like a person: set a control's ``value``, ``click()`` a button, then read
     ``frames`` (the DataFrames behind every view) or the HTML widgets' values.
+
+    ``bands`` and ``cap`` are the status bands and score cap every view scores with and writes
+    scores against; ``None`` takes the city's (``cityscore.toml``, found as the command line finds
+    it), so the explorer agrees with ``cityscore score`` and the daily report. ``cap=0``: no cap.
+    A bad setting or database is said on the page (``error`` holds it), never as a traceback.
     """
 
     def __init__(
-        self, kit: Kit, as_of: DateLike | None = None, history_days: int = HISTORY_DAYS
+        self,
+        kit: Kit,
+        as_of: DateLike | None = None,
+        history_days: int = HISTORY_DAYS,
+        *,
+        bands: Bands | str | None = None,
+        cap: float | None = None,
     ) -> None:
         self.kit = kit
         self.history_days = history_days
+        self.message = w.HTML()
+        self.error: str | None = None
+        try:
+            self.bands, self.cap = scoring(bands, cap)
+            self._build(as_of)
+        except CityScoreError as exc:
+            # e.g. a broken cityscore.toml: said on the page, as refresh says a selection's errors
+            self.error = str(exc)
+            self.message.value = status_html(
+                f"<b>Cannot open the explorer:</b> {html.escape(self.error)}", raw=True
+            )
+            self.widget = w.VBox([self.message])
+
+    def _build(self, as_of: DateLike | None) -> None:
+        """Read the catalog, make the controls and views, and show the first selection."""
+        kit = self.kit
         self.metrics = kit.metrics()
         latest = kit.latest_date()
         first = as_date(as_of).date() if as_of is not None else kit.default_as_of()
-        self.cache = ScoreCache(kit, self.metrics, history_days)
+        self.cache = ScoreCache(
+            kit, self.metrics, self.history_days, bands=self.bands, cap=self.cap
+        )
         self.areas = self.cache.areas
         self.targets = self.cache.targets
         self.scores = self.observations = pd.DataFrame()
@@ -618,7 +677,6 @@ class Explorer:
             description="Prepare CSV", icon="download", tooltip="CSV of the table in the open tab"
         )
         self.link = w.HTML()
-        self.message = w.HTML()
         self.board = w.HTML()
         self.board_chart = w.HTML()
         self.detail_chart = w.HTML()
@@ -660,7 +718,7 @@ class Explorer:
             layout=w.Layout(flex_flow="row wrap"),
         )
         save = w.HBox([self.download, self.link])
-        intro = INTRO + (AREAS_INTRO if self.areas else "")
+        intro = INTRO + legend_html(self.bands, self.cap) + (AREAS_INTRO if self.areas else "")
         self.widget = w.VBox([w.HTML(intro), controls, picks, save, self.message, self.tabs])
         self.refresh()
 
@@ -668,9 +726,10 @@ class Explorer:
         # Show the widgets, with a short plain-text stand-in: the default repr would spell out
         # every child widget, charts included, into the saved notebook.
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        s = self.selection
         bundle["text/plain"] = (
-            f"CityScore Explorer: {len(self.metrics)} metrics, as of {s.as_of.date()}"
+            f"CityScore Explorer: {self.error}"
+            if self.error is not None
+            else f"CityScore Explorer: {len(self.metrics)} metrics, as of {self.as_of.value}"
         )
         return bundle
 
@@ -764,7 +823,9 @@ class Explorer:
         try:
             self.scores, self.observations = self.cache.selection(s)
             targets = area_targets(self.targets, s.metric, s.area)
-            self.frames = compute_views(self.scores, self.observations, self.metrics, targets, s)
+            self.frames = compute_views(
+                self.scores, self.observations, self.metrics, targets, s, self.bands
+            )
             if self._comparing():  # the areas' scores: only once the tab is open
                 self.frames |= compute_area_views(
                     self._compared_scores(s), s.compared, s.period, s.as_of
@@ -774,33 +835,39 @@ class Explorer:
                 f"<b>Cannot show this selection:</b> {html.escape(str(exc))}", raw=True
             )
             return
-        self.message.value = _headline(self.frames, s)
+        self.message.value = _headline(self.frames, s, self.bands)
         self._show(s)
+
+    def _table(self, frame: pd.DataFrame, caption: str) -> str:
+        """A view's table, its scores written against the explorer's bands."""
+        return table_html(frame, caption=caption, bands=self.bands)
 
     def _show(self, s: Selection) -> None:
         f = self.frames
         name = html.escape(s.metric)
         where = f" — {s.area}" if s.area else ""
-        self.board.value = table_html(
-            f["scoreboard"], caption=f"Scoreboard{where}, {s.period} scores on {s.as_of.date()}"
+        self.board.value = self._table(
+            f["scoreboard"], f"Scoreboard{where}, {s.period} scores on {s.as_of.date()}"
         )
         self.detail.value = (
             f"<h3>{name}: percentile of today's day score in its own past year</h3>"
-            + table_html(f["percentile"], caption=f"{s.metric}{where}: percentile")
+            + self._table(f["percentile"], f"{s.metric}{where}: percentile")
             + "<h3>The window behind each period's score</h3>"
-            + table_html(f["windows"], caption=f"{s.metric}{where}: windows on {s.as_of.date()}")
+            + self._table(f["windows"], f"{s.metric}{where}: windows on {s.as_of.date()}")
             + f"<h3>Stored values in the {s.period} window, with source and import batch</h3>"
-            + table_html(f["raw"], caption=f"{s.metric}{where}: stored values")
+            + self._table(f["raw"], f"{s.metric}{where}: stored values")
         )
         score = "CityScore" + (f" of {s.area}" if s.area else "")
-        self.change.value = table_html(
-            f["change"], caption=f"Contributions to the change in the {score} ({s.period})"
+        self.change.value = self._table(
+            f["change"], f"Contributions to the change in the {score} ({s.period})"
         )
-        self.leaders.value = table_html(
-            f["leaders"], caption=f"Exceeding and needing follow-up{where}, {s.period} scores"
+        self.leaders.value = self._table(
+            f["leaders"], f"Exceeding and needing follow-up{where}, {s.period} scores"
         )
         if "areas" in self.frames:
-            self.area_table.value = area_tables_html(self.frames, s.compared, s.period, s.as_of)
+            self.area_table.value = area_tables_html(
+                self.frames, s.compared, s.period, s.as_of, self.bands
+            )
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
                 target.value = _safe_chart(make)
@@ -830,7 +897,7 @@ class Explorer:
             key = (s.as_of, s.period, s.compared)
             charts[self.area_chart] = (
                 key,
-                lambda: area_figure(self.frames, s.compared, s.period, s.as_of),
+                lambda: area_figure(self.frames, s.compared, s.period, s.as_of, self.bands),
             )
         return charts
 
@@ -845,10 +912,11 @@ class Explorer:
         day = self.scores[self.scores["as_of"] == s.as_of]
         where = f" — {s.area}" if s.area else ""
         return chart_figure(
-            charts.scoreboard_chart(day[day["metric"].isin(names)], shown, s.as_of),
+            charts.scoreboard_chart(day[day["metric"].isin(names)], shown, s.as_of, self.bands),
             f"Scoreboard chart{where}, {s.as_of.date()}",
-            board_description(board, s, len(names), len(board) - 1),
+            board_description(board, s, len(names), len(board) - 1, self.bands),
             board_chart_data(self.scores, s.as_of, names),
+            self.bands,
         )
 
     def _detail_figure(self, s: Selection) -> str:
@@ -862,6 +930,7 @@ class Explorer:
             f"{s.metric}{where}: daily values vs target",
             detail_description(daily, s.metric),
             daily.sort_values("date", ascending=False),
+            self.bands,
         )
 
     def _history_figure(self, s: Selection) -> str:
@@ -869,10 +938,11 @@ class Explorer:
 
         where = f" — {s.area}" if s.area else ""
         return chart_figure(
-            charts.score_history_chart(self.scores, s.metric),
+            charts.score_history_chart(self.scores, s.metric, self.bands),
             f"{s.metric}{where}: score history",
-            history_description(self.frames["history"], s.metric, s.period),
+            history_description(self.frames["history"], s.metric, s.period, self.bands),
             history_table(self.scores, s.metric),
+            self.bands,
         )
 
     def _change_figure(self, s: Selection) -> str:
@@ -888,9 +958,14 @@ class Explorer:
             charts.contributions_chart(change, top=CHANGE_CHART_ROWS),
             f"Contributions to the change in the {score}",
             change_description(
-                change, self.frames["city_change"], s, min(CHANGE_CHART_ROWS, len(change))
+                change,
+                self.frames["city_change"],
+                s,
+                min(CHANGE_CHART_ROWS, len(change)),
+                self.bands,
             ),
             drawn[["metric", "category", "before", "now", "contribution"]],
+            self.bands,
         )
 
 
@@ -900,11 +975,15 @@ def compute_views(
     metrics: pd.DataFrame,
     targets: pd.DataFrame,
     s: Selection,
+    bands: Bands = DEFAULT_BANDS,
 ) -> dict[str, pd.DataFrame]:
-    """Every view's DataFrame for one selection (the Explorer shows these; tests assert on them)."""
+    """Every view's DataFrame for one selection (the Explorer shows these; tests assert on them).
+
+    ``scores`` are scored with ``bands`` already; a category's score gets its status from them.
+    """
     return {
         "scoreboard": scoreboard_view(
-            scores, metrics, s.as_of, s.period, s.category, s.search, s.board
+            scores, metrics, s.as_of, s.period, s.category, s.search, s.board, bands
         ),
         "daily": daily_values(observations, scores, targets, s.metric),
         "history": score_history(scores, s.metric, s.period),
@@ -919,12 +998,12 @@ def compute_views(
     }
 
 
-def _headline(frames: dict[str, pd.DataFrame], s: Selection) -> str:
+def _headline(frames: dict[str, pd.DataFrame], s: Selection, bands: Bands = DEFAULT_BANDS) -> str:
     before, now = frames["city_change"].iloc[0]
     of = f" of {html.escape(s.area)}" if s.area else ""
     return status_html(
-        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {fmt_score(now)}</b>"
-        f" — was {fmt_score(before)} {s.since_days} day(s) before"
+        f"<b>CityScore{of} ({s.period}) on {s.as_of.date()}: {fmt_score(now, bands)}</b>"
+        f" — was {fmt_score(before, bands)} {s.since_days} day(s) before"
         f" (change {fmt_number(now - before, 3)}).",
         raw=True,
     )
@@ -938,9 +1017,16 @@ def _safe_chart(make: Callable[[], str]) -> str:
         return f"<p><i>chart not available: {html.escape(str(exc))}</i></p>"
 
 
-def explore(kit: Kit | None = None, as_of: DateLike | None = None) -> Explorer:
-    """The explorer over ``kit`` (default: the database from ``$CITYSCORE_DB``)."""
-    return Explorer(kit or Kit(), as_of=as_of)
+def explore(
+    kit: Kit | None = None,
+    as_of: DateLike | None = None,
+    *,
+    bands: Bands | str | None = None,
+    cap: float | None = None,
+) -> Explorer:
+    """The explorer over ``kit`` (default: the database from ``$CITYSCORE_DB``), scored with
+    ``bands`` and ``cap`` (default: the city's settings; see ``Explorer``)."""
+    return Explorer(kit or Kit(), as_of=as_of, bands=bands, cap=cap)
 
 
 def key_numbers(
@@ -948,23 +1034,28 @@ def key_numbers(
     as_of: DateLike | None = None,
     metrics: list[str] | None = None,
     skip_unknown: bool = False,
+    *,
+    bands: Bands | str | None = None,
+    cap: float | None = None,
 ) -> str:
     """Plain text with the CityScore and a few metric scores on ``as_of``, so a notebook test compares
     them and any change in scoring fails it.
 
     ``skip_unknown`` leaves out (and names on a last line) metrics this city does not have, so the
-    notebook written for the demo city still runs on any city.
+    notebook written for the demo city still runs on any city. Scored with ``bands`` and ``cap``
+    (default: the city's settings, as the explorer).
     """
+    bands, cap = scoring(bands, cap)
     day = as_date(as_of) if as_of is not None else pd.Timestamp(kit.default_as_of())
     known = [CITYWIDE, *kit.metrics()["name"].astype(str)]
     wanted = [CITYWIDE, *(metrics or [])]
     missing = [m for m in wanted if m not in known] if skip_unknown else []
-    scores = kit.scores(day)
+    scores = kit.scores(day, bands=bands, cap=cap)
     lines = [f"as of {day.date()}"]
     for metric in (m for m in wanted if m not in missing):
         check_choice("metric", metric, known)
         rows = scores[scores["metric"] == metric].set_index("period")["score"]
-        parts = ", ".join(f"{p} {score_text(rows.get(p), places=4)}" for p in PERIODS)
+        parts = ", ".join(f"{p} {score_text(rows.get(p), bands, places=4)}" for p in PERIODS)
         lines.append(f"{metric}: {parts}")
     if missing:
         lines.append(f"not in this city's catalog: {', '.join(missing)}")

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from .catalog import PERIODS
+from .config import DEFAULT_BANDS, Bands
 from .explore_base import (
     SCORED,
     chart_figure,
@@ -101,9 +102,15 @@ def compute_area_views(
 
 
 def area_description(
-    ranking: pd.DataFrame, summary: pd.DataFrame, name: str, period: str, as_of: DateLike
+    ranking: pd.DataFrame,
+    summary: pd.DataFrame,
+    name: str,
+    period: str,
+    as_of: DateLike,
+    bands: Bands = DEFAULT_BANDS,
 ) -> str:
-    """The comparison in words: best and worst area, the gap, how many areas are below 1."""
+    """The comparison in words: best and worst area, the gap, how many areas are below 1 (scores
+    written against ``bands``)."""
     head = f"{name} across {len(ranking)} areas, {period} scores on {as_date(as_of).date()}"
     if summary.empty or not int(summary.iloc[0]["scored"]):
         return f"{head}: no area has a score."
@@ -111,8 +118,8 @@ def area_description(
     counts = ranking["status"].value_counts()
     statuses = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     return (
-        f"{head}: best {eq['best_area']} {fmt_score(eq['best_score'])}, worst {eq['worst_area']} "
-        f"{fmt_score(eq['worst_score'])}, gap (worst ÷ best) {fmt_number(eq['gap'])}; "
+        f"{head}: best {eq['best_area']} {fmt_score(eq['best_score'], bands)}, worst "
+        f"{eq['worst_area']} {fmt_score(eq['worst_score'], bands)}, gap (worst ÷ best) {fmt_number(eq['gap'])}; "
         f"{int(eq['below_one'])} of {int(eq['scored'])} scored areas below 1. "
         f"Status: {statuses}, {int(ranking['score'].isna().sum())} without a score. "
         "The chart ranks the areas from the best score down, with the line at 1.0."
@@ -125,7 +132,11 @@ def area_slug(text: str) -> str:
 
 
 def area_tables_html(
-    frames: dict[str, pd.DataFrame], name: str, period: str, as_of: DateLike
+    frames: dict[str, pd.DataFrame],
+    name: str,
+    period: str,
+    as_of: DateLike,
+    bands: Bands = DEFAULT_BANDS,
 ) -> str:
     """The tab's tables: the equity row of ``name`` (what is compared), then every area ranked."""
     day = as_date(as_of).date()
@@ -135,27 +146,36 @@ def area_tables_html(
             frames["equity"][EQUITY_SHOWN],
             caption=f"{name}, {period} scores on {day}: equity across the areas",
             max_rows=1,
+            bands=bands,
         )
         + f"<h3>{html.escape(name)}: every area, ranked</h3>"
         + table_html(
             frames["areas"],
             caption=f"{name} by area, {period} scores on {day}",
             max_rows=len(frames["areas"]),
+            bands=bands,
         )
     )
 
 
-def area_figure(frames: dict[str, pd.DataFrame], name: str, period: str, as_of: DateLike) -> str:
+def area_figure(
+    frames: dict[str, pd.DataFrame],
+    name: str,
+    period: str,
+    as_of: DateLike,
+    bands: Bands = DEFAULT_BANDS,
+) -> str:
     """The ranking chart of ``name`` across the areas as a figure with its description and data."""
     from . import charts  # the Altair specs; imported late so the views work without them
 
     ranking = frames["areas"]
     if ranking.empty:
         return status_html(f"No area has a row for {name} on {as_date(as_of).date()}.")
-    description = area_description(ranking, frames["equity"], name, period, as_of)
+    description = area_description(ranking, frames["equity"], name, period, as_of, bands)
     return chart_figure(
-        charts.area_comparison_chart(ranking, name, period, description),
+        charts.area_comparison_chart(ranking, name, period, description, bands),
         f"{name} across the areas, {period}",
         description,
         ranking,
+        bands,
     )

@@ -1,5 +1,6 @@
 """What the explorer's views share: the check of a chosen value, and the HTML they are shown in
-(tables, charts as accessible figures, the status line, CSV downloads).
+(tables, charts as accessible figures, the status line, CSV downloads), and the status bands and
+score cap it scores with (the city's settings, as the command line and the daily report use them).
 
 A chart is drawn as inline SVG (no scripts, no network) inside a figure whose caption gives its
 headline numbers and whose "Data behind the chart" table gives every drawn row.
@@ -15,6 +16,7 @@ from itertools import count
 import pandas as pd
 
 from . import display
+from .config import DEFAULT_BANDS, Bands, load_settings
 from .errors import ConfigError
 from .render import round_half_even, score_text
 
@@ -34,16 +36,61 @@ def check_choice(label: str, value: str, allowed: list[str]) -> None:
         raise ConfigError(msg)
 
 
-def table_html(frame: pd.DataFrame, caption: str, max_rows: int = TABLE_ROWS) -> str:
+def scoring(
+    bands: Bands | str | None = None, cap: float | None = None
+) -> tuple[Bands, float | None]:
+    """(bands, cap) to score with: the given ones, else the city's settings (``load_settings()``:
+    ``$CITYSCORE_CONFIG``, else ``cityscore.toml`` here or in a folder above, then the environment).
+
+    ``bands`` may be written ``"1.0,0.9"`` (meeting, near); ``cap=0`` scores without a cap whatever
+    the city sets (as the report's ``cap`` parameter). A bad file or value is a ``ConfigError``.
+    """
+    if bands is None or cap is None:
+        settings = load_settings()
+        bands = settings.bands if bands is None else bands
+        cap = settings.cap if cap is None else cap
+    if isinstance(bands, str):
+        bands = Bands.parse(bands)
+    if not isinstance(bands, Bands):
+        msg = f"bands must be Bands(meeting, near) or text such as '1.0,0.9'; got {bands!r}"
+        raise ConfigError(msg)
+    cap = 0.0 if cap is None else cap  # the city sets no cap
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap >= 0:
+        msg = f"cap must be a number above 0 (e.g. 1.5), or 0 for no cap; got {cap!r}"
+        raise ConfigError(msg)
+    return bands, float(cap) or None
+
+
+def legend_html(bands: Bands = DEFAULT_BANDS, cap: float | None = None) -> str:
+    """The statuses with the band edges and the cap the scores follow, as the report's legend."""
+    near, meeting = display.status_html("near"), display.status_html("meeting")
+    below, none = display.status_html("below"), display.status_html("no score")
+    capped = f"each metric's score is capped at {cap}" if cap else "scores are not capped"
+    return (
+        f'<p class="cityscore-legend">Status: {meeting} (score {bands.meeting} or more) · {near} '
+        f"({bands.near} or more) · {below} (under {bands.near}) · {none}; {capped}.</p>"
+    )
+
+
+def table_html(
+    frame: pd.DataFrame, caption: str, max_rows: int = TABLE_ROWS, bands: Bands = DEFAULT_BANDS
+) -> str:
     """The kit's display step (``display.table_html``) with the explorer's decimals: escaped,
-    captioned, scores half-to-even, a status as symbol and word (also ``<period> status`` columns).
+    captioned, scores half-to-even (never rounded across an edge of ``bands``), a status as symbol
+    and word (also ``<period> status`` columns).
     """
     columns = [
         display.Column(str(c), fmt="status" if str(c).endswith("status") else None)
         for c in frame.columns
     ]
     return display.table_html(
-        frame, columns, caption=caption, max_rows=max_rows, more=MORE_ROWS, places=PLACES
+        frame,
+        columns,
+        caption=caption,
+        max_rows=max_rows,
+        more=MORE_ROWS,
+        places=PLACES,
+        bands=bands,
     )
 
 
@@ -79,9 +126,11 @@ def figure_html(svg: str, description: str, data: str, rows: int, name: str) -> 
     )
 
 
-def chart_figure(chart: object, name: str, description: str, data: pd.DataFrame) -> str:
+def chart_figure(
+    chart: object, name: str, description: str, data: pd.DataFrame, bands: Bands = DEFAULT_BANDS
+) -> str:
     """``chart`` as an SVG image named ``name``, with ``description`` and every row of ``data``."""
-    table = table_html(data, max_rows=len(data), caption=name)
+    table = table_html(data, max_rows=len(data), caption=name, bands=bands)
     return figure_html(chart_svg(chart, name), description, table, len(data), name)
 
 
@@ -96,9 +145,9 @@ def fmt_number(value: object, places: int = 2) -> str:
     return round_half_even(value, places)  # type: ignore[arg-type]
 
 
-def fmt_score(value: object) -> str:
+def fmt_score(value: object, bands: Bands = DEFAULT_BANDS) -> str:
     """A score as every page writes it (``render.score_text``): never rounded into another band."""
-    return score_text(value)  # type: ignore[arg-type]
+    return score_text(value, bands)  # type: ignore[arg-type]
 
 
 def fmt_day(value: object) -> str:

@@ -201,7 +201,10 @@ def make_engine(url: str | None = None) -> Engine:
     try:
         engine = sa.create_engine(url, future=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        msg = f"cannot use database URL {redact_url(url)!r}: {exc}"
+        msg = (
+            f"cannot use database URL {redact_url(url)!r}: {exc}; write a URL such as "
+            "sqlite:///city.db (a SQLite file) or postgresql+psycopg://user@host/dbname"
+        )
         raise StoreError(msg) from None
     if engine.dialect.name == "sqlite":
         busy_ms = int(lock_timeout() * 1000)

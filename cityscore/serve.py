@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import DB_ENV, NOTEBOOKS_DIR, PACKAGE_DIR, redact_url
+from .config import CONFIG_ENV, DB_ENV, NOTEBOOKS_DIR, PACKAGE_DIR, find_config, redact_url
 from .errors import ConfigError
 
 HELP = "show the exploration notebook as a web app (Voilà, no code shown) on 127.0.0.1"
@@ -59,9 +59,12 @@ def voila_command(notebook: Path, host: str, port: int) -> list[str]:
 
 
 def server_env(db_url: str) -> dict[str, str]:
-    """The environment for Voilà and its kernels: the database URL and where our template lives."""
+    """The environment for Voilà and its kernels: the database URL, the city's cityscore.toml (a
+    kernel runs in the notebook's folder, so it would not find it) and where our template lives."""
     paths = [str(TEMPLATE_ROOT), *filter(None, [os.environ.get("JUPYTER_PATH")])]
-    return {**os.environ, DB_ENV: db_url, "JUPYTER_PATH": os.pathsep.join(paths)}
+    config = find_config()
+    city = {CONFIG_ENV: str(config)} if config else {}
+    return {**os.environ, **city, DB_ENV: db_url, "JUPYTER_PATH": os.pathsep.join(paths)}
 
 
 def check(host: str, port: int, notebook: Path = NOTEBOOK) -> None:

@@ -161,6 +161,38 @@ def test_database_comes_from_flag_then_environment_then_file_then_default(
     assert expected[layer].is_file()
 
 
+@pytest.mark.parametrize("layer", ["flag", "environment", "file"])
+def test_a_plain_file_path_is_a_sqlite_database(
+    city: Path, tmp_path: Path, layer: str, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    # As an analyst types it: no sqlite:/// in front. A relative path in cityscore.toml is
+    # relative to the file's folder, elsewhere to the current folder (as for sqlite:/// URLs).
+    monkeypatch.chdir(tmp_path)
+    args: list[str] = []
+    if layer == "flag":
+        args, expected = ["--db", "flag.db"], tmp_path / "flag.db"
+    elif layer == "environment":
+        monkeypatch.setenv("CITYSCORE_DB", str(tmp_path / "env.db"))
+        expected = tmp_path / "env.db"
+    else:
+        set_config(city, 'database = "sqlite:///cityscore.db"', 'database = "plain.db"')
+        args, expected = ["--config", str(city / CONFIG_FILE)], city / "plain.db"
+    code, out, err = cli(*args, "init", capsys=capsys)
+    assert code == 0, err
+    assert expected.is_file() and out.strip().endswith(str(expected.name))
+    assert not (tmp_path / "sqlite:").exists()
+
+
+def test_a_database_url_that_cannot_be_read_says_how_to_write_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("--db", "postgresql:/db.example.org/city", "score", capsys=capsys)
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert "postgresql:/db.example.org/city" in err
+    assert "sqlite:///city.db" in err and "postgresql+psycopg://" in err
+
+
 def test_config_flag_works_from_any_folder_and_reaches_a_subfolder(
     demo_city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
