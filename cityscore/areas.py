@@ -204,19 +204,20 @@ def heat_html(
     """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
     status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none
     with the engine's reason from ``notes`` (the same shape) as its text."""
-    from .display import _board_cell, escape
+    from .display import board_cell, escape
+    from .render import score_text_frame
 
+    texts = score_text_frame(table, bands)
     head = '<th scope="col">Area</th>' + "".join(
         f'<th scope="col">{escape(metric)}</th>' for metric in table.columns
     )
     body = "".join(
         f'<tr><th scope="row">{escape(area)}</th>'
         + "".join(
-            _board_cell(
-                table.at[area, metric],
+            board_cell(
+                texts.at[area, metric],
                 statuses.at[area, metric],
                 notes.at[area, metric] if notes is not None else None,
-                bands,
             )
             for metric in table.columns
         )

@@ -228,7 +228,7 @@ def table_html(
     )
 
 
-def _board_cell(text: str, status: Any, note: Any) -> str:
+def board_cell(text: str, status: Any, note: Any) -> str:
     """One board cell: symbol and score ``text`` (``score_texts``); no score: — with the reason."""
     word = status_word(status)
     css = status_class(word)
@@ -292,7 +292,7 @@ def scoreboard_html(
             cells = []
             for period in periods:
                 text, status, note = by_metric.get((metric, period), (NO_SCORE, None, "no row"))
-                cells.append(_board_cell(text, status, note))
+                cells.append(board_cell(text, status, note))
             counts[status_word(by_metric.get((metric, first), (None, None, ""))[1])] += 1
             body.append(
                 f'<tr data-name="{escape(metric.lower())}"><th scope="row">{escape(metric)}</th>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI's help and its error paths need not load pandas
@@ -15,9 +16,27 @@ class CityScoreError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         """How IPython and Jupyter show this error in a cell: its name and message, which say what
-        to fix, as the command line does; no frames from inside the kit (``%debug`` still reaches
-        them). IPython asks any exception for this method; other errors keep their traceback."""
-        return [f"{type(self).__name__}: {self}"]
+        to fix, as the command line does, and the user's own line that led to it, marked as
+        IPython marks it (``----> 4 code``); no frames from inside the kit (``%debug`` still
+        reaches them). IPython asks any exception for this method; others keep their traceback."""
+        where = _callers_line(self.__traceback__)
+        return [f"{type(self).__name__}: {self}", *([f"----> {where}"] if where else [])]
+
+
+_KIT_FOLDER = str(Path(__file__).parent)
+
+
+def _callers_line(tb: TracebackType | None) -> str:
+    """``"<line number> <code>"`` of the last frame outside the kit before the kit's own frames
+    (in a notebook, the cell's line); ``""`` when no source line is known."""
+    import linecache
+
+    found = ""
+    while tb is not None and not tb.tb_frame.f_code.co_filename.startswith(_KIT_FOLDER):
+        code = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip()
+        found = f"{tb.tb_lineno} {code}" if code else found
+        tb = tb.tb_next
+    return found
 
 
 class CatalogError(CityScoreError):

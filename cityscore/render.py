@@ -180,8 +180,13 @@ def scoreboard(
     day = scores[scores["as_of"] == as_of]
     wide = day.pivot(index="metric", columns="period", values="score")
     wide = wide.reindex(day["metric"].unique())
-    texts = np.array(score_texts(wide.to_numpy().ravel(), bands), dtype=object)
-    return pd.DataFrame(texts.reshape(wide.shape), index=wide.index, columns=wide.columns)
+    return score_text_frame(wide, bands)
+
+
+def score_text_frame(scores: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Every cell of a frame of scores as ``score_text`` (one ``score_texts`` call), same labels."""
+    texts = np.array(score_texts(scores.to_numpy().ravel(), bands), dtype=object)
+    return pd.DataFrame(texts.reshape(scores.shape), index=scores.index, columns=scores.columns)
 
 
 def scores_table(scores: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> str:

@@ -45,7 +45,7 @@ def fill(kit: Kit) -> None:
         b"EMS Response,2026-01-02,Roxbury,7\n"
         b"EMS Response,2026-01-01,Back Bay,5\n"
         b"Library Users,2026-01-01,Allston,40\n"
-        b"Library Users,2026-01-01,back bay,9\n"
+        b"Library Users,2026-01-01,downtown,9\n"
     )
     kit.import_targets(b"metric,effective_from,area,target\nLibrary Users,2026-01-01,Mattapan,20\n")
 
@@ -61,7 +61,7 @@ def check_listing(kit: Kit) -> None:
     assert kit.store.date_range() == (None, None)
     fill(kit)
     # Sorted, each once, the citywide "" left out; an area with only a target counts too.
-    assert kit.areas() == ["Allston", "Back Bay", "Mattapan", "Roxbury", "back bay"]
+    assert kit.areas() == ["Allston", "Back Bay", "Mattapan", "Roxbury", "downtown"]
     # Each metric's latest date in any area: Roxbury's 2 January, and Library Users has no
     # citywide row at all.
     last = kit.store.last_dates()

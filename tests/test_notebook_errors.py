@@ -35,11 +35,13 @@ def test_a_kit_error_in_a_cell_is_its_message_and_other_errors_keep_their_traceb
     assert lines[0] == f"StoreError: {kit_error['evalue']}"
     assert "no-such-folder" in lines[0] and "does not exist" in lines[0]
     text = "\n".join(lines)
-    assert "Traceback" not in text and "File " not in text and len(lines) == 1
+    assert "Traceback" not in text and "File " not in text
+    assert lines[1:] == [f"----> 2 Kit({str(missing)!r}).metrics()"]  # the cell's own line
     # A file with a bad row: the rows the message names, as the command line prints them.
     assert bad_rows["ename"] == "ValidationError"
     text = "\n".join(bad_rows["traceback"])
     assert "No Such Metric" in text and "Traceback" not in text and "File " not in text
+    assert bad_rows["traceback"][-1] == f"----> 4 kit.import_values(io.StringIO({bad_file!r}))"
     # Any other error: IPython's own traceback, frames and all.
     assert other["ename"] == "ZeroDivisionError"
     assert any("Traceback" in line for line in other["traceback"])
