@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +24,7 @@ class CityScoreError(Exception):
         return [f"{type(self).__name__}: {self}", *([f"----> {where}"] if where else [])]
 
 
-_KIT_FOLDER = str(Path(__file__).parent)
+_KIT_FOLDER = os.path.join(Path(__file__).parent, "")  # the package folder, ending in "/"
 
 
 def _callers_line(tb: TracebackType | None) -> str:
