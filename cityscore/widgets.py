@@ -37,12 +37,17 @@ def _error(exc: Exception) -> str:
 
 
 def _frame_html(frame: pd.DataFrame, title: str, limit: int = 20) -> str:
+    """The first ``limit`` rows as an escaped HTML table under ``title``; empty cells for missing."""
     if frame.empty:
         return ""
     shown = frame.head(limit).copy()
     for column in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[column]):
-            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
+            stamps = shown[column].dropna()
+            timed = (stamps != stamps.dt.normalize()).any()  # import times, not value dates
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S" if timed else "%Y-%m-%d")
+        elif shown[column].dtype == object:  # to_html's na_rep leaves None as "None"
+            shown[column] = shown[column].where(shown[column].notna(), "")
     more = f" (first {limit} of {len(frame)})" if len(frame) > limit else ""
     table = shown.to_html(index=False, escape=True, border=0, na_rep="")
     return f"<b>{html.escape(title)}</b>{html.escape(more)}{table}"

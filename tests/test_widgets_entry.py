@@ -305,6 +305,10 @@ def test_history_and_undo_show_the_area(city: Kit) -> None:
     roxbury = city.observations(areas=True).query("area == 'Roxbury'")
     assert roxbury["value"].tolist() == [5.0]  # the overwritten area value is back
     assert "undo of batch" in panel.batches.value  # the list shows the undo as a batch
+    # Batches imported the same day read apart by their time; a batch not undone shows nothing.
+    undone = city.batches().set_index("id").loc[corrected.batch_id, "undone_at"]
+    assert f"<td>{undone:%Y-%m-%d %H:%M:%S}</td>" in panel.batches.value
+    assert "None" not in panel.batches.value and "NaT" not in panel.batches.value
     panel.undo_button.click()  # twice: a clear message, nothing changes
     assert "already undone" in panel.message.value
     assert city.observations(areas=True).query("area == 'Roxbury'")["value"].tolist() == [5.0]
