@@ -69,6 +69,44 @@ def _metric_options(kit: Kit) -> list[tuple[str, str]]:
     return [(f"{r.category} · {r.name}", r.name) for r in metrics.itertuples()]
 
 
+def narrowed(options: list[tuple[str, str]], text: str) -> list[tuple[str, str]]:
+    """The options whose label (``Category · Metric``) holds ``text``, any case; all for none."""
+    wanted = text.strip().casefold()
+    return [o for o in options if wanted in o[0].casefold()] if wanted else options
+
+
+class MetricPicker:
+    """A metric dropdown with a find box above it that narrows it as you type: at a real city's
+    size (hundreds to thousands of metrics) nobody scrolls a list to its metric."""
+
+    def __init__(self, kit: Kit) -> None:
+        self.find = w.Text(
+            description="Find",
+            placeholder="part of a metric's name or category",
+            layout=WIDE,
+        )
+        self.dropdown = w.Dropdown(description="Metric", layout=WIDE)
+        self.note = w.HTML()
+        self.reset(_metric_options(kit))
+        self.find.observe(self._narrow, names="value")
+        self.widget = w.VBox([self.find, self.dropdown, self.note])
+
+    def reset(self, options: list[tuple[str, str]]) -> None:
+        """New options (the catalog changed); the find box keeps narrowing them."""
+        self.options = options
+        self._narrow()
+
+    def _narrow(self, _change: object = None) -> None:
+        shown = narrowed(self.options, self.find.value)
+        names = [name for _, name in shown]
+        keep = self.dropdown.value
+        self.dropdown.options = shown
+        # The metric chosen stays chosen while it still matches; else the first that does.
+        self.dropdown.value = keep if keep in names else (names[0] if names else None)
+        text = html.escape(self.find.value.strip())
+        self.note.value = "" if shown else f"No metric has “{text}” in its name or category."
+
+
 def _area_box(kit: Kit) -> w.Combobox:
     """An area field: pick a stored area or type a new one; empty = citywide."""
     return w.Combobox(
@@ -90,7 +128,8 @@ class ManualEntry:
 
     def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
         self.kit = kit
-        self.metric = w.Dropdown(description="Metric", options=_metric_options(kit), layout=WIDE)
+        self.picker = MetricPicker(kit)
+        self.metric = self.picker.dropdown
         self.date = w.DatePicker(
             description="Date", value=default_date or dt.date.today() - dt.timedelta(days=1)
         )
@@ -104,7 +143,7 @@ class ManualEntry:
         self.metric.observe(self._show_fields, names="value")
         self._show_fields()
         self.widget = w.VBox(
-            [w.HTML("<h3>Manual entry</h3>"), self.metric, self.date, self.area, self.value, self.numerator,
+            [w.HTML("<h3>Manual entry</h3>"), self.picker.widget, self.date, self.area, self.value, self.numerator,
              self.denominator, self.save, self.message]
         )  # fmt: skip
 
@@ -179,9 +218,8 @@ class MetricEditor:
         self.message = w.HTML()
         self.name.observe(self._load, names="value")
         self.save.on_click(self.submit)
-        self.target_metric = w.Dropdown(
-            description="Metric", options=_metric_options(kit), layout=WIDE
-        )
+        self.target_picker = MetricPicker(kit)
+        self.target_metric = self.target_picker.dropdown
         self.effective_from = w.DatePicker(description="From", value=dt.date.today())
         self.new_target = w.Text(description="New target")
         self.target_area = _area_box(kit)
@@ -191,7 +229,7 @@ class MetricEditor:
         fields = [getattr(self, f) for f in self.FIELDS]
         self.widget = w.VBox(
             [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.save, self.message,
-             w.HTML("<h4>Change a target from a date on</h4>"), self.target_metric, self.effective_from,
+             w.HTML("<h4>Change a target from a date on</h4>"), self.target_picker.widget, self.effective_from,
              self.target_area, self.new_target, self.change, self.target_message]
         )  # fmt: skip
 
@@ -217,7 +255,7 @@ class MetricEditor:
                                                                     allow_negative=self.allow_negative.value,
                                                                     **fields)))):  # fmt: skip
             self.name.options = list(self.kit.metrics()["name"])
-            self.target_metric.options = _metric_options(self.kit)
+            self.target_picker.reset(_metric_options(self.kit))
 
     def change_target(self, _button: object = None) -> None:
         def change() -> str:
@@ -326,7 +364,8 @@ class SqlServer:
             description="Password", placeholder="kept in memory only", continuous_update=False
         )
         self.test = w.Button(description="Test connection")
-        self.metric = w.Dropdown(description="Metric", options=_metric_options(kit), layout=WIDE)
+        self.picker = MetricPicker(kit)
+        self.metric = self.picker.dropdown
         self.query = w.Textarea(
             description="Query",
             placeholder="SELECT day, count(*) ... WHERE day BETWEEN :start AND :end GROUP BY day",
@@ -357,7 +396,7 @@ class SqlServer:
             ]
         )
         self.widget = w.VBox(
-            [w.HTML("<h3>SQL server</h3>"), self.url, self.password, self.test, self.metric, self.query,
+            [w.HTML("<h3>SQL server</h3>"), self.url, self.password, self.test, self.picker.widget, self.query,
              self.table, columns, self.start, self.lookback, w.HBox([self.preview_button, self.sync_button]),
              self.message]
         )  # fmt: skip
@@ -431,7 +470,8 @@ class Audit:
 
     def __init__(self, kit: Kit, default_date: dt.date | None = None) -> None:
         self.kit = kit
-        self.metric = w.Dropdown(description="Metric", options=_metric_options(kit), layout=WIDE)
+        self.picker = MetricPicker(kit)
+        self.metric = self.picker.dropdown
         self.date = w.DatePicker(
             description="Date", value=default_date or dt.date.today() - dt.timedelta(days=1)
         )
@@ -446,7 +486,7 @@ class Audit:
         self.undo_button.on_click(self.undo)
         self.show_batches()
         self.widget = w.VBox(
-            [w.HTML("<h3>Versions of a day's value</h3>"), self.metric, self.date, self.area, self.show,
+            [w.HTML("<h3>Versions of a day's value</h3>"), self.picker.widget, self.date, self.area, self.show,
              self.versions, w.HTML("<h3>Undo a whole batch</h3>"), self.batches, self.batch,
              self.undo_button, self.message]
         )  # fmt: skip

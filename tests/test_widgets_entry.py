@@ -331,3 +331,38 @@ def test_metric_scores_match_the_whole_city_scored_by_area(tmp_path: Path) -> No
             )
             checked += len(quick)
     assert checked > 100
+
+
+def test_at_2000_metrics_a_find_box_narrows_every_panels_metric_picker(kit: Kit) -> None:
+    rows = [f"Metric {i:04d},{'Parks' if i % 2 else 'Streets'},higher,value,mean,1" for i in range(2000)]
+    kit.import_metrics(("name,category,direction,kind,aggregation,target\n" + "\n".join(rows)).encode())
+    panels = [ManualEntry(kit), SqlServer(kit), Audit(kit)]
+    editor = MetricEditor(kit)
+    pickers = [p.picker for p in panels] + [editor.target_picker]
+    for picker in pickers:
+        assert len(picker.dropdown.options) == 2000
+        picker.find.value = "metric 004"  # any case, part of the name
+        shown = [name for _, name in picker.dropdown.options]  # by category, then name
+        assert sorted(shown) == [f"Metric {i:04d}" for i in range(40, 50)]
+        assert picker.dropdown.value == shown[0]  # what the narrowed list shows is chosen
+        picker.dropdown.value = "Metric 0043"
+        picker.find.value = "parks · metric 004"  # the category is in the label too
+        assert picker.dropdown.value == "Metric 0043"  # still matches: still chosen
+        assert len(picker.dropdown.options) == 5
+        picker.find.value = "no such <b>"
+        assert picker.dropdown.options == () and picker.dropdown.value is None
+        assert "“no such &lt;b&gt;”" in picker.note.value  # said, and escaped
+        picker.find.value = ""
+        assert len(picker.dropdown.options) == 2000 and picker.note.value == ""
+    # A metric saved in the editor joins its target picker, which keeps its find text.
+    editor.target_picker.find.value = "Metric 2"
+    editor.name.value = "Metric 2000 new"
+    editor.direction.value, editor.target.value = "higher", "3"
+    editor.save.click()
+    assert [n for _, n in editor.target_metric.options] == ["Metric 2000 new"]
+    # The panels still write through the picked metric.
+    entry = panels[0]
+    entry.picker.find.value = "0007"
+    entry.date.value, entry.value.value = dt.date(2026, 1, 2), "5"
+    entry.save.click()
+    assert kit.observations()["metric"].tolist() == ["Metric 0007"]
