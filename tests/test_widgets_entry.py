@@ -334,8 +334,12 @@ def test_metric_scores_match_the_whole_city_scored_by_area(tmp_path: Path) -> No
 
 
 def test_at_2000_metrics_a_find_box_narrows_every_panels_metric_picker(kit: Kit) -> None:
-    rows = [f"Metric {i:04d},{'Parks' if i % 2 else 'Streets'},higher,value,mean,1" for i in range(2000)]
-    kit.import_metrics(("name,category,direction,kind,aggregation,target\n" + "\n".join(rows)).encode())
+    rows = [
+        f"Metric {i:04d},{'Parks' if i % 2 else 'Streets'},higher,value,mean,1" for i in range(2000)
+    ]
+    kit.import_metrics(
+        ("name,category,direction,kind,aggregation,target\n" + "\n".join(rows)).encode()
+    )
     panels = [ManualEntry(kit), SqlServer(kit), Audit(kit)]
     editor = MetricEditor(kit)
     pickers = [p.picker for p in panels] + [editor.target_picker]
