@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -397,8 +398,9 @@ def closest(name: str, choices: Iterable[str]) -> str:
 
 
 def name_key(names: pd.Series) -> pd.Series:
-    """How metric names are compared: ``" EMS response "`` and ``"EMS Response"`` are one metric."""
-    return names.astype(object).map(lambda n: str(n).strip().casefold())
+    """How metric names are compared: ``" EMS response "`` and ``"EMS Response"`` are one metric
+    (and so are two ways of encoding one accented letter: ``fold_name``)."""
+    return names.astype(object).map(lambda n: fold_name(str(n).strip()))
 
 
 def canonical_names(names: pd.Series, catalog: Iterable[str]) -> pd.Series:
@@ -1258,20 +1260,23 @@ def _check_area_names(
 
 
 def area_case_clashes(names: Iterable[str], stored: Iterable[str] = ()) -> dict[str, list[str]]:
-    """Each of ``names`` that equals another area name ignoring case (``str.casefold``) but is
-    spelled differently, with those other spellings: the stored ones if any, else the others in
-    ``names``. A name stored exactly as written is never refused: the stored spelling wins.
+    """Each of ``names`` that equals another area name ignoring case and how accents are encoded
+    (``fold_name``) but is spelled differently, with those other spellings: the stored ones if
+    any, else the others in ``names``. A name stored exactly as written is never refused: the
+    stored spelling wins.
 
     Area names are matched exactly everywhere (scores, the report, the explorer), so "dorchester"
-    beside "Dorchester" would silently become a second area holding part of the data.
+    beside "Dorchester", or "Café" with its "é" as one character beside "Café" with "e" and a
+    combining accent (as some Mac and web exports write it), would silently become a second area
+    holding part of the data.
     """
     names, stored = list(dict.fromkeys(names)), set(stored)
     spellings: dict[str, set[str]] = {}
     for name in {*names, *stored} - {""}:
-        spellings.setdefault(name.casefold(), set()).add(name)
+        spellings.setdefault(fold_name(name), set()).add(name)
     clashes = {}
     for name in names:
-        group = spellings[name.casefold()] if name else set()
+        group = spellings[fold_name(name)] if name else set()
         if name in stored or len(group) < 2:
             continue
         kept = sorted(group & stored) or sorted(group - {name})
@@ -1279,20 +1284,37 @@ def area_case_clashes(names: Iterable[str], stored: Iterable[str] = ()) -> dict[
     return clashes
 
 
+def fold_name(name: str) -> str:
+    """``name`` for caseless matching: Unicode's canonical caseless form (NFD, casefold, NFD),
+    so "STRASSE" matches "Straße" and a precomposed "é" matches "e" plus a combining accent."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
+
+
+def _difference(name: str, others: list[str]) -> str:
+    """How ``name`` differs from ``others`` (all equal to it under ``fold_name``)."""
+    if all(name.casefold() == other.casefold() for other in others):
+        return "in capitals"
+    nfc = unicodedata.normalize("NFC", name)
+    if all(nfc == unicodedata.normalize("NFC", other) for other in others):
+        return "in how its accents are encoded (the same letters, typed another way)"
+    return "in capitals or in how its accents are encoded"
+
+
 def _case_reason(name: str, others: list[str], stored: set[str], first_line: pd.Series) -> str:
-    """Why ``name`` is refused: it differs only in capitals from ``others`` (stored, or written
-    in this file, first on ``first_line[other]``)."""
+    """Why ``name`` is refused: it differs only in capitals or accent encoding from ``others``
+    (stored, or written in this file, first on ``first_line[other]``)."""
+    how = _difference(name, others)
     if others[0] in stored:
-        shown = ", ".join(f'"{o}"' for o in others)
+        shown = ", ".join(f'"{printable(o)}"' for o in others)
         area = "area" if len(others) == 1 else "areas"
         return (
-            f'"{name}" differs only in capitals from the stored {area} {shown}; write it the '
+            f'"{printable(name)}" differs only {how} from the stored {area} {shown}; write it the '
             "same way (area names are matched exactly)"
         )
-    shown = ", ".join(f'"{o}" (line {first_line[o]})' for o in others)
+    shown = ", ".join(f'"{printable(o)}" (line {first_line[o]})' for o in others)
     return (
-        f'"{name}" differs only in capitals from {shown} in this file; write every area name '
-        "the same way (area names are matched exactly)"
+        f'"{printable(name)}" differs only {how} from {shown} in this file; write every area '
+        "name the same way (area names are matched exactly)"
     )
 
 

@@ -5,6 +5,7 @@ Nothing is written when a name is refused."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -37,15 +38,17 @@ def city(kit: Kit) -> Kit:
 def csv_forms(rows: list[str]) -> dict[str, bytes]:
     """One values file (``HEADER`` and ``rows``) in each CSV form the loaders accept."""
     comma = "\n".join([HEADER, *rows]) + "\n"
-    return {
+    forms = {
         "comma": comma.encode(),  # the fast path reads it (when valid)
         "windows": comma.replace("\n", "\r\n").encode("utf-8-sig"),  # Excel: BOM and CRLF
         "semicolon": comma.replace(",", ";").encode(),  # European Excel: the full path
         "quoted": "\n".join(
             ",".join(f'"{c}"' if c else c for c in line.split(",")) for line in [HEADER, *rows]
         ).encode(),  # every text quoted, as R's write.csv writes it
-        "cp1252": comma.encode("cp1252"),
     }
+    with contextlib.suppress(UnicodeEncodeError):  # that code page cannot hold every name
+        forms["cp1252"] = comma.encode("cp1252")
+    return forms
 
 
 def state(kit: Kit) -> tuple[str, str, int]:
@@ -104,6 +107,43 @@ def test_area_case_clashes_name_the_other_spellings_stored_ones_first() -> None:
     }
     assert load.area_case_clashes(["a", "A", "b"]) == {"a": ["A"], "A": ["a"]}
     assert load.area_case_clashes(["North", "South"], ["North", "north"]) == {}
+
+
+def test_an_accent_encoded_two_ways_is_one_area_and_refused_as_such(city: Kit) -> None:
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"  # one character, or "e" + combining accent
+    assert composed != decomposed and load.fold_name(composed) == load.fold_name(decomposed)
+    city.import_values(csv_forms([f"Calls,2026-10-29,{composed},9,10"])["comma"])
+    before = state(city)
+    forms = csv_forms([f"Calls,2026-10-30,{decomposed},8,10"])
+    assert "cp1252" not in forms and len(forms) == 4
+    for form, data in forms.items():
+        with pytest.raises(ValidationError) as exc:
+            city.import_values(data)
+        (found,) = problems_of(exc)
+        assert found[:2] == (2, "area"), form
+        assert "differs only in how its accents are encoded" in found[2]
+        assert f'the stored area "{composed}"' in found[2]
+    assert state(city) == before
+    assert city.areas() == [composed, "Dorchester"]
+
+
+def test_capitals_and_accent_encoding_together_are_named_both(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    rows = ["Calls,2026-10-30,\u00c9ST,9,10", "Calls,2026-10-31,e\u0301st,9,10"]
+    with pytest.raises(ValidationError) as exc:
+        kit.import_values(csv_forms(rows)["comma"])
+    reasons = [reason for _, _, reason in problems_of(exc)]
+    assert len(reasons) == 2
+    assert all("differs only in capitals or in how its accents are encoded" in r for r in reasons)
+
+
+def test_a_metric_name_with_its_accent_encoded_another_way_is_the_catalog_metric(kit: Kit) -> None:
+    kit.import_metrics("name,direction,kind,target\nCaf\u00e9 visits,higher,value,10\n".encode())
+    result = kit.import_values(
+        "metric,date,value\nCafe\u0301 visits,2026-10-30,12\n".encode(), date_format="%Y-%m-%d"
+    )
+    assert result.inserted == 1
+    assert kit.observations()["metric"].tolist() == ["Caf\u00e9 visits"]
 
 
 # --- a stored spelling, then another ------------------------------------------------------------
