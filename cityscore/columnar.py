@@ -12,6 +12,7 @@ SQLAlchemy as plain tuples. Measurements and the choice: ``benchmarks/README.md`
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,11 @@ def observations_query(
     if with_source:
         columns += [o.c.source, o.c.batch_id]
     query = _only(
-        sa.select(*columns).join(m, m.c.id == o.c.metric_id), areas, metric, area, derivable
+        sa.select(*columns).join(m, m.c.id == o.c.metric_id),
+        areas,
+        metric,
+        area,
+        _summed_area_rows(start, end, history_from).rows if derivable else None,
     )
     if start is not None:
         query = query.where(_since(start, history_from))
@@ -60,22 +65,19 @@ def observations_query(
 
 
 def _only(
-    query: sa.Select, areas: bool, metric: str | None, area: str | None, derivable: bool = False
+    query: sa.Select,
+    areas: bool,
+    metric: str | None,
+    area: str | None,
+    derivable: sa.ColumnElement | None = None,
 ) -> sa.Select:
     """``query`` kept to citywide rows (unless ``areas``), to ``metric``'s and to ``area``'s, and
-    (``derivable``) to the area rows of ratio and sum metrics on days without a citywide row."""
+    to the area rows that ``derivable`` (``_summed_area_rows``) keeps."""
     o, m = observations_table, metrics_table
     if not areas:
         query = query.where(o.c.area == "")
-    elif derivable:
-        summed = sa.select(m.c.id).where(sa.or_(m.c.kind == "ratio", m.c.aggregation == "sum"))
-        city = observations_table.alias("city")
-        has_city_row = sa.exists().where(
-            city.c.metric_id == o.c.metric_id, city.c.area == "", city.c.date == o.c.date
-        )
-        query = query.where(
-            sa.or_(o.c.area == "", sa.and_(o.c.metric_id.in_(summed), ~has_city_row))
-        )
+    elif derivable is not None:
+        query = query.where(sa.or_(o.c.area == "", derivable))
     if metric is not None:
         query = query.where(
             o.c.metric_id == sa.select(m.c.id).where(m.c.name == metric).scalar_subquery()
@@ -83,6 +85,53 @@ def _only(
     if area is not None:
         query = query.where(o.c.area == area)
     return query
+
+
+class _SummedAreaRows(NamedTuple):
+    """Which area rows a citywide score can add up (``_summed_area_rows``)."""
+
+    rows: sa.ColumnElement  # a row's condition
+    metric_ids: sa.Select  # the metrics some of whose area rows it keeps
+
+
+def _summed_area_rows(
+    start: dt.date | None, end: dt.date | None, history_from: dt.date | None
+) -> _SummedAreaRows:
+    """The area rows a citywide score can add up: rows of ratio and sum metrics on days without
+    a citywide row, among the rows from ``start`` (a history-baseline metric's: ``history_from``)
+    to ``end``.
+
+    Decided per metric where it can be, as a per-row look-up of the citywide row costs as much as
+    reading the row: a metric whose citywide rows fill every day of the read needs none of its
+    area rows, and one without a citywide row there needs all of them. Only a metric with some
+    citywide days (or a read without both ends) looks up each area row's day.
+    """
+    o, m = observations_table, metrics_table
+    city = observations_table.alias("city")
+    summed = sa.select(m.c.id).where(sa.or_(m.c.kind == "ratio", m.c.aggregation == "sum"))
+    has_city_row = sa.exists().where(
+        city.c.metric_id == o.c.metric_id, city.c.area == "", city.c.date == o.c.date
+    )
+    if start is None or end is None:
+        return _SummedAreaRows(sa.and_(o.c.metric_id.in_(summed), ~has_city_row), summed)
+    since, days = sa.literal(start, sa.Date), sa.literal((end - start).days + 1)
+    if history_from is not None:
+        history = m.c.baseline == "history"
+        since = sa.case((history, sa.literal(history_from, sa.Date)), else_=since)
+        days = sa.case((history, (end - history_from).days + 1), else_=days)
+    city_days = (
+        sa.select(sa.func.count())
+        .where(city.c.metric_id == m.c.id, city.c.area == "")
+        .where(city.c.date >= since, city.c.date <= end)
+        .scalar_subquery()
+    )
+    coverage = summed.add_columns(city_days.label("city_days"), days.label("days"))
+    coverage = coverage.cte("citywide_days")
+    gaps = sa.select(coverage.c.id).where(coverage.c.city_days < coverage.c.days)
+    none = sa.select(coverage.c.id).where(coverage.c.city_days == 0)
+    some = gaps.where(coverage.c.city_days > 0)
+    rows = sa.or_(o.c.metric_id.in_(none), sa.and_(o.c.metric_id.in_(some), ~has_city_row))
+    return _SummedAreaRows(rows, gaps)
 
 
 def _since(
@@ -196,7 +245,8 @@ def _sqlite_observations(
     if with_source:
         columns += [o.c.source, o.c.batch_id]
         fields += [("source", object), ("batch_id", np.float64)]
-    query = _only(sa.select(*columns), areas, metric, area, derivable)
+    summed = _summed_area_rows(start, end, history_from) if derivable else None
+    query = _only(sa.select(*columns), areas, metric, area, summed and summed.rows)
     scan = start is not None and metric is None and area is None and _spans_most(conn, start, end)
     # SQLite uses no index for a term on ``+date``: a read of most days is one pass in table order.
     date = sa.literal_column("+observations.date", sa.Date) if scan else o.c.date
@@ -205,7 +255,10 @@ def _sqlite_observations(
     if scan:
         query = query.where(_since(start, history_from, date))
     elif start is not None:
-        query = _by_series(query, start, history_from, series_keys(areas, metric, area))
+        keys = series_keys(areas, metric, area)
+        query = _by_series(query, start, history_from, keys)
+        if summed is not None:  # the walk skips the area series of metrics that need none
+            query = query.where(sa.or_(keys.c.area == "", keys.c.id.in_(summed.metric_ids)))
     rows = _sqlite_records(conn, query, np.dtype(fields))
     known = sa.select(m.c.id, m.c.name)
     if metric is not None:  # one metric's read: not every name of a large catalog

@@ -199,6 +199,78 @@ def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
     assert day["value"].notna().all()  # derived from the areas
 
 
+def _every_day_city(url: str, end: dt.date, days: int) -> Kit:
+    """Five ratio and sum metrics (one scored against its history) with a citywide row and
+    three area rows on every one of ``days`` days up to ``end``."""
+    kit = Kit(url)
+    kit.init()
+    kit.import_metrics(
+        b"name,direction,kind,aggregation,target,baseline\n"
+        b"A gone,higher,ratio,,0.8,\n"
+        b"B first day,higher,ratio,,0.8,\n"
+        b"C history first day,higher,value,sum,,history\n"
+        b"D some days,higher,value,sum,10,\n"
+        b"E every day,higher,ratio,,0.8,\n"
+    )
+    dates = pd.date_range(end=end, periods=days).strftime("%Y-%m-%d")
+    kinds = {"A gone": 1, "B first day": 1, "C history first day": 0, "D some days": 0}
+    rows = [
+        f"{name},{date},{area},{value},{numerator},{denominator}"
+        for name, ratio in [*kinds.items(), ("E every day", 1)]
+        for area in ["", "North", "South", "West"]
+        for k, date in enumerate(dates)
+        for value, numerator, denominator in [("", 3 + k % 5, 9) if ratio else (k % 7, "", "")]
+    ]
+    text = "\n".join(["metric,date,area,value,numerator,denominator", *rows]) + "\n"
+    kit.import_values(text.encode(), date_format="%Y-%m-%d")
+    return kit
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_citywide_reads_take_exactly_the_area_rows_of_days_without_a_citywide_row(
+    database: str, tmp_path, request
+) -> None:
+    """Whether a ratio or sum metric's citywide rows fill every day of the read, miss only the
+    read's first day (a quarter before the first date; a year for a history baseline), miss
+    several, or are missing altogether: the read holds its area rows of exactly the days without
+    a citywide row, and scores equal those from every row."""
+    from cityscore.catalog import BASELINE_DAYS, PERIODS
+    from cityscore.schema import metrics_table, observations_table
+    from cityscore.score import score_range
+
+    end = dt.date(2026, 10, 31)
+    url = f"sqlite:///{tmp_path / 'city.db'}" if database == "sqlite" else None
+    kit = _every_day_city(url or request.getfixturevalue("postgres_url"), end, 400)
+    first = end - dt.timedelta(days=10)
+    window = dt.timedelta(days=max(PERIODS.values()) - 1)
+    year = dt.timedelta(days=BASELINE_DAYS)
+    some_days = [end - dt.timedelta(days=k) for k in range(0, 60, 3)]
+    dropped = {
+        "A gone": None,
+        "B first day": [first - window],
+        "C history first day": [first - year],
+        "D some days": some_days,
+    }
+    o, m = observations_table, metrics_table
+    with kit.store.transaction(write=True) as conn:
+        for name, days in dropped.items():
+            metric = sa.select(m.c.id).where(m.c.name == name).scalar_subquery()
+            city = sa.and_(o.c.area == "", o.c.metric_id == metric)
+            conn.execute(sa.delete(o).where(city, o.c.date.in_(days) if days else sa.true()))
+    read = kit.store.scoring_observations(first, end, citywide=True)
+    by_metric = read[read["area"] != ""].groupby("metric")["date"]
+    got = {name: sorted(set(d.dt.date)) for name, d in by_metric}
+    assert got.pop("A gone") == [first - window + dt.timedelta(days=k) for k in range(100)]
+    assert got.pop("B first day") == [first - window]
+    assert got.pop("C history first day") == [first - year]
+    assert got.pop("D some days") == sorted(some_days)
+    assert got == {}  # "E every day": none of its area rows
+    assert len(read[read["area"] != ""]) == 3 * (100 + 1 + 1 + len(some_days))
+    everything = kit.observations(areas=True)
+    expected = score_range(everything, kit.metrics(), kit.targets(), first, end)
+    pd.testing.assert_frame_equal(kit.scores(start=first, end=end), expected)
+
+
 def _sqlite_read_plans(kit: Kit, read) -> list[list[str]]:
     """The query plans of the observation reads ``read()`` sends to SQLite."""
     statements: list[str] = []
