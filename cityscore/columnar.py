@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from .config import redact_url
 from .errors import StoreError
-from .schema import VALUE_FIELDS, as_date, metrics_table, observations_table
+from .schema import VALUE_FIELDS, as_date, metrics_table, observations_table, targets_table
 
 COLUMNS = ["metric", "date", *VALUE_FIELDS]
 SOURCE_COLUMNS = ["source", "batch_id"]
@@ -265,6 +265,24 @@ def _sqlite_observations(
         known = known.where(m.c.name == metric)
     names = dict(conn.execute(known).all())
     return _observation_frame(rows, names, with_source, areas)
+
+
+def stored_areas(conn: Connection) -> list[str]:
+    """The areas named by stored values or targets, sorted; citywide (``""``) is left out
+    (``Store.areas``: one index seek per series, whatever the years of data)."""
+    keys = series_keys()
+    query = sa.union(
+        sa.select(keys.c.area).where(keys.c.area.is_not(None), keys.c.area != ""),
+        sa.select(targets_table.c.area).where(targets_table.c.area != ""),
+    )
+    return sorted(conn.execute(query).scalars())
+
+
+def has_series(conn: Connection, metric_id: int, area: str) -> bool:
+    """Whether any value of ``metric_id`` in ``area`` is stored (one seek of the key)."""
+    o = observations_table
+    series = sa.select(o.c.id).where(o.c.metric_id == metric_id, o.c.area == area).limit(1)
+    return conn.execute(series).first() is not None
 
 
 def stored_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:

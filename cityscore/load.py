@@ -1290,7 +1290,7 @@ def fold_name(name: str) -> str:
     return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
 
 
-def _difference(name: str, others: list[str]) -> str:
+def spelling_difference(name: str, others: list[str]) -> str:
     """How ``name`` differs from ``others`` (all equal to it under ``fold_name``)."""
     if all(name.casefold() == other.casefold() for other in others):
         return "in capitals"
@@ -1303,7 +1303,7 @@ def _difference(name: str, others: list[str]) -> str:
 def _case_reason(name: str, others: list[str], stored: set[str], first_line: pd.Series) -> str:
     """Why ``name`` is refused: it differs only in capitals or accent encoding from ``others``
     (stored, or written in this file, first on ``first_line[other]``)."""
-    how = _difference(name, others)
+    how = spelling_difference(name, others)
     if others[0] in stored:
         shown = ", ".join(f'"{printable(o)}"' for o in others)
         area = "area" if len(others) == 1 else "areas"

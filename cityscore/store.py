@@ -228,13 +228,8 @@ class Store:
         seek per metric and area, so 2,000 metrics x 25 areas cost about 50,000 seeks whatever
         the years of data.
         """
-        t, keys = targets_table, columnar.series_keys()
-        query = sa.union(
-            sa.select(keys.c.area).where(keys.c.area.is_not(None), keys.c.area != ""),
-            sa.select(t.c.area).where(t.c.area != ""),
-        )
         with self.transaction() as conn:
-            return sorted(conn.execute(query).scalars())
+            return columnar.stored_areas(conn)
 
     def batches(self) -> pd.DataFrame:
         with self.transaction() as conn:

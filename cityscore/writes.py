@@ -19,7 +19,8 @@ from sqlalchemy.engine import Connection
 
 from . import columnar
 from .catalog import EARLIEST
-from .errors import CatalogError
+from .errors import CatalogError, StoreError, printable
+from .load import area_case_clashes, spelling_difference
 from .schema import (
     METRIC_FIELDS,
     VALUE_FIELDS,
@@ -174,6 +175,7 @@ def keep_definitions(conn: Connection, metric_ids: list[int], batch: int) -> Non
 def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> ImportResult:
     """Insert or update target changes; a replaced target is kept in ``superseded_targets``."""
     ids = metric_ids(conn)
+    refuse_new_spellings(conn, targets, ids)
     t = targets_table
     existing = {
         (mid, area, as_date(when)): value
@@ -245,6 +247,7 @@ def write_observations(
     rows are loaded into a temporary table, their stored versions copied to ``superseded_values``
     and the observations updated from it, one statement each.
     """
+    refuse_new_spellings(conn, observations, metric_ids(conn))
     merged, is_new, is_changed = compare(conn, observations)
     inserted, updated = int(is_new.sum()), int(is_changed.sum())
     unchanged = len(merged) - inserted - updated
@@ -588,6 +591,41 @@ def existing_observations(
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def refuse_new_spellings(conn: Connection, rows: pd.DataFrame, ids: dict[str, int]) -> None:
+    """Refuse, inside the write transaction, an area name that another import has stored in
+    another spelling since ``rows`` were checked (``load.area_case_clashes``): two imports at one
+    moment could otherwise each add a spelling of one new area.
+
+    A name already stored for the first metric that names it costs one seek; only a name new
+    there reads the stored areas. Raises ``StoreError``; the caller's transaction writes nothing.
+    """
+    if "area" not in rows:
+        return
+    named = rows.drop_duplicates("area")  # the first row naming each area
+    new = [
+        area
+        for metric, area in zip(named["metric"], named["area"].fillna(""), strict=True)
+        if area and not columnar.has_series(conn, ids[metric], area)
+    ]
+    if not new:
+        return
+    stored = columnar.stored_areas(conn)
+    for name, others in area_case_clashes(new, stored).items():
+        other, how = printable(others[0]), spelling_difference(name, others)
+        if others[0] in stored:
+            msg = (
+                f'the area "{printable(name)}" differs only {how} from "{other}", which another '
+                "import stored while this one was being checked; nothing was written: write it "
+                f'"{other}" and import again (area names are matched exactly)'
+            )
+        else:  # rows that were never checked (``Store`` called directly)
+            msg = (
+                f'the rows name one area twice, as "{printable(name)}" and "{other}" (they differ '
+                f"only {how}); nothing was written: write every area name the same way"
+            )
+        raise StoreError(msg)
 
 
 def with_area(frame: pd.DataFrame) -> pd.DataFrame:

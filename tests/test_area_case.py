@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import Kit, ValidationError, load
+from cityscore import Kit, StoreError, ValidationError, load
 from cityscore.widgets import ManualEntry, MetricEditor
 
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
@@ -201,25 +201,102 @@ def test_the_same_spelling_is_fine_and_a_reimport_changes_nothing(city: Kit) -> 
 def test_two_stored_spellings_from_before_the_check_both_stay_usable(kit: Kit) -> None:
     """A database that already holds two spellings: each may still be written exactly as stored;
     a third spelling is refused and both stored ones are named."""
+    from cityscore.schema import observations_table as o
+
     kit.import_metrics(METRICS)
-    kit.store.write_observations(
-        pd.DataFrame(
-            {
-                "metric": ["Calls", "Calls"],
-                "date": pd.to_datetime(["2026-10-30", "2026-10-30"]),
-                "area": ["Dorchester", "dorchester"],
-                "value": [float("nan")] * 2,
-                "numerator": [9.0, 8.0],
-                "denominator": [10.0, 10.0],
-            }
-        ),
-        "legacy",
-    )
+    kit.import_values(csv_forms(["Calls,2026-10-30,Dorchester,9,10"])["comma"])
+    with kit.store.transaction(write=True) as conn:  # a second spelling, stored by raw SQL
+        row = conn.execute(sa.select(o).where(o.c.area == "Dorchester")).mappings().one()
+        copy = {k: v for k, v in row.items() if k != "id"}
+        conn.execute(o.insert(), {**copy, "area": "dorchester", "numerator": 8.0})
     ok = csv_forms(["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-31,dorchester,9,10"])
     assert kit.import_values(ok["comma"]).inserted == 2
     with pytest.raises(ValidationError) as exc:
         kit.import_values(csv_forms(["Calls,2026-10-29,DORCHESTER,9,10"])["comma"])
     assert 'the stored areas "Dorchester", "dorchester"' in problems_of(exc)[0][2]
+
+
+# --- two imports at one moment -----------------------------------------------------------------
+
+
+def _checked(kit: Kit, rows: list[str]) -> pd.DataFrame:
+    """A values file's rows as checked against the store now (what an import then writes)."""
+    data = csv_forms(rows)["comma"]
+    return load.load_values(data, kit.metrics(), TODAY, stored_areas=kit.store.areas)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_spelling_stored_by_another_import_after_the_check_is_refused_at_the_write(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Two imports at one moment, each adding a spelling of one new area: both pass the check
+    (neither is stored yet); the second to write is refused inside its write transaction."""
+    url = f"sqlite:///{tmp_path / 'city.db'}"
+    kit = Kit(request.getfixturevalue("postgres_url") if database == "postgresql" else url)
+    kit.init()
+    kit.import_metrics(METRICS)
+    kit.import_values(STORED)
+    mine = _checked(kit, ["Calls,2026-10-31,Dorchester,9,10", "Calls,2026-10-31,Mattapan,3,4"])
+    my_targets = load.load_targets(
+        b"metric,effective_from,target,area\nCalls,2026-01-01,0.9,mattapan\n",
+        kit.metrics(),
+        stored_areas=kit.store.areas,
+    )
+    theirs = _checked(kit, ["Calls,2026-10-30,MATTAPAN,5,6"])
+    kit.store.write_observations(theirs, "theirs.csv")
+    before = state(kit)
+    with pytest.raises(StoreError) as exc:
+        kit.store.write_observations(mine, "mine.csv")
+    assert str(exc.value) == (
+        'the area "Mattapan" differs only in capitals from "MATTAPAN", which another import '
+        'stored while this one was being checked; nothing was written: write it "MATTAPAN" and '
+        "import again (area names are matched exactly)"
+    )
+    with pytest.raises(StoreError, match='"mattapan" differs only in capitals from "MATTAPAN"'):
+        kit.store.write_targets(my_targets, "targets.csv")
+    assert state(kit) == before
+    kit.store.engine.dispose()
+
+
+def test_rows_never_checked_that_name_one_area_twice_are_refused_at_the_write(kit: Kit) -> None:
+    kit.import_metrics(METRICS)
+    frame = pd.DataFrame(
+        {
+            "metric": ["Calls", "Calls"],
+            "date": pd.to_datetime(["2026-10-30", "2026-10-31"]),
+            "area": ["Caf\u00e9", "Cafe\u0301"],
+            "value": [float("nan")] * 2,
+            "numerator": [9.0, 8.0],
+            "denominator": [10.0, 10.0],
+        }
+    )
+    with pytest.raises(StoreError, match=r"the rows name one area twice, as .* how its accents"):
+        kit.store.write_observations(frame, "unchecked")
+    assert kit.areas() == []
+
+
+def test_the_write_reads_stored_areas_only_for_an_area_new_to_its_metric(
+    city: Kit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of stored series (the daily case) costs one key seek per area name; an area new to
+    a metric (or altogether) reads the stored areas once, inside the write transaction."""
+    from cityscore import columnar
+
+    stored = _checked(city, ["Calls,2026-10-31,Dorchester,9,10"])
+    permits = b"metric,date,area,value\nPermits,2026-10-31,Dorchester,4\n"  # new to Permits
+    new_here = load.load_values(permits, city.metrics(), TODAY, stored_areas=city.store.areas)
+    new = _checked(city, ["Calls,2026-10-31,Roxbury,1,2"])
+    reads: list[list[str]] = []
+    real = columnar.stored_areas
+    monkeypatch.setattr(
+        columnar, "stored_areas", lambda conn: reads.append(real(conn)) or reads[-1]
+    )
+    city.store.write_observations(stored, "a")
+    assert reads == []
+    city.store.write_observations(new_here, "b")
+    city.store.write_observations(new, "c")
+    assert reads == [["Dorchester"], ["Dorchester"]]
+    assert city.areas() == ["Dorchester", "Roxbury"]
 
 
 def test_stored_areas_are_asked_once_and_only_for_a_file_with_areas(kit: Kit) -> None:
