@@ -796,7 +796,7 @@ def fast_values(
     *,
     stored_areas: StoredAreas = None,
 ) -> pd.DataFrame | None:
-    """``validate_values(read_rows(text))`` for a plain, valid comma file; ``None`` for any other.
+    """``validate_values(read_rows(text))`` for a plain, valid file; ``None`` for any other.
 
     Arrow reads the file into typed columns (numbers as float64; metric, date and area names
     dictionary-encoded), so each distinct name or date is checked once, as the full path checks
@@ -804,14 +804,16 @@ def fast_values(
     blank lines, padding Arrow does not read as the full path does, number forms such as
     ``1,234`` or ``93%``, a repeated day, any bad row) returns ``None``: the full path then reads
     the file and names every problem, so every message comes from one place. Windows line ends
-    (``\r\n``, as Excel writes them) are read as the full path reads them: as ``\n``.
+    (``\r\n``, as Excel writes them) are read as the full path reads them: as ``\n``. A semicolon
+    file (European Excel) is read here when its numbers are plain digits with at most a decimal
+    comma (``12``, ``-3,25``); other forms (``1.234,5``, ``93 %``) are left to the full path.
     """
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")  # a lone "\r" is still left to the full path
     names = _plain_header(text)
     if names is None:
         return None
-    table = _arrow_table(text, names)
+    table = _arrow_table(text, names, sniff_delimiter(text))
     if table is None:
         return None
     metric, metric_codes = _fast_names(table["metric"], metrics)
@@ -863,15 +865,14 @@ def fast_values(
 def _plain_header(text: str) -> list[str] | None:
     """The column names of a values file Arrow can read as the full path does, else ``None``.
 
-    No carriage returns, NUL bytes or blank lines; a comma header naming only known columns,
-    each once, including metric and date. Quoted cells (``"Repairs, on time"``, or every text
-    quoted, as R's ``write.csv`` writes them) are read as pandas' reader reads them.
+    No carriage returns, NUL bytes or blank lines; a header (comma or semicolon separated) naming
+    only known columns, each once, including metric and date. Quoted cells (``"Repairs, on
+    time"``, or every text quoted, as R's ``write.csv`` writes them) are read as pandas' reader
+    reads them.
     """
     if not text or any(c in text for c in "\r\x00") or "\n\n" in text or text[0] == "\n":
         return None
-    if sniff_delimiter(text) != ",":
-        return None
-    header = next(csv.reader([first_line(text)]), [])
+    header = next(csv.reader([first_line(text)], delimiter=sniff_delimiter(text)), [])
     names = [h.strip().lower() for h in header]
     known = [*VALUE_COLUMNS, AREA]
     if len(set(names)) < len(names) or not set(names) <= set(known):
@@ -879,19 +880,22 @@ def _plain_header(text: str) -> list[str] | None:
     return names if {"metric", "date"} <= set(names) else None
 
 
-def _arrow_table(text: str, names: list[str]):
-    """The rows below the header as an Arrow table, or ``None`` if Arrow cannot read them all."""
+def _arrow_table(text: str, names: list[str], delimiter: str = ","):
+    """The rows below the header as an Arrow table, or ``None`` if Arrow cannot read them all
+    (in a semicolon file, also if a number is in another form than ``_decimal_comma_numbers``')."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     names_type = pa.dictionary(pa.int32(), pa.string())
-    types = {c: pa.float64() if c in NUMBER_COLUMNS else names_type for c in names}
+    number_type = pa.float64() if delimiter == "," else pa.string()
+    types = {c: number_type if c in NUMBER_COLUMNS else names_type for c in names}
     try:
         data = text.encode("utf-8")
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 23),
             parse_options=pacsv.ParseOptions(  # a line break inside quotes: an error, not a cell
+                delimiter=delimiter,
                 quote_char='"',
                 double_quote=True,
                 newlines_in_values=False,
@@ -903,7 +907,31 @@ def _arrow_table(text: str, names: list[str]):
         )
     except (pa.ArrowInvalid, UnicodeEncodeError):
         return None  # a row of another width, a cell that is no plain number, ...
+    if delimiter != ",":
+        for column in set(names) & set(NUMBER_COLUMNS):
+            numbers = _decimal_comma_numbers(table[column])
+            if numbers is None:
+                return None
+            table = table.set_column(names.index(column), column, numbers)
     return table if table.num_rows else None
+
+
+# The number cells of a semicolon file read on the fast path: digits with at most a decimal comma.
+_PLAIN_DECIMAL_COMMA = r"^([+-]?[0-9]+(,[0-9]+)?)?$"
+
+
+def _decimal_comma_numbers(column):
+    """A semicolon file's number cells (text) as float64, empty cells as null; ``None`` if a cell
+    is in any other form than ``_PLAIN_DECIMAL_COMMA`` (the full path reads those: ``1.234,5``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.all(pc.match_substring_regex(column, _PLAIN_DECIMAL_COMMA)).as_py():
+        return None
+    dotted = pc.replace_substring(column, ",", ".", max_replacements=1)
+    return pc.cast(
+        pc.if_else(pc.equal(dotted, ""), pa.scalar(None, pa.string()), dotted), pa.float64()
+    )
 
 
 def _dictionary(column) -> tuple[list[str], np.ndarray]:

@@ -28,6 +28,13 @@ AREAS = ["", "North", " North ", "=SUM(A1)", "South"]
 
 
 CLEAN_NUMBERS = ["0", "12", "1.5", "+2", ".5", "5.", "1e3", " 7", "5e-324", "0.30000000000000004"]
+# A semicolon file's numbers (European Excel): the comma is the decimal mark, a dot groups thousands.
+EU_NUMBERS = [
+    "", "0", "-0", "12", "-4", "1,5", "-3,25", "+2", "007,50", "12,", ",5", "1.234,5", "1.200",
+    "0.93", "1,5e3", "1e3", "93%", "0,1000000000000000055511151231257827", " 7", "1 234,5", "x",
+    "1,234.5", "nan", "5e-324",
+]  # fmt: skip
+CLEAN_EU_NUMBERS = ["0", "12", "1,5", "-0", "+2", "007,50", "0,30000000000000004", "3,25"]
 KIND = {"library users": "value", "net jobs": "value", "potholes on time": "ratio"}
 
 
@@ -48,7 +55,8 @@ def quoted(cell: str, quoting: str) -> st.SearchStrategy[str]:
 
 @st.composite
 def value_files(draw: st.DrawFn) -> bytes:
-    """Comma files, half of them valid (so the fast path reads them), half with odd cells."""
+    """Comma and semicolon files, half of them valid (so the fast path reads them), half with
+    odd cells."""
     header = draw(
         st.sampled_from(
             [
@@ -61,25 +69,29 @@ def value_files(draw: st.DrawFn) -> bytes:
         )
     )
     noisy = draw(st.booleans())
+    delimiter = draw(st.sampled_from([",", ";"]))
+    numbers = {",": (NUMBERS, CLEAN_NUMBERS), ";": (EU_NUMBERS, CLEAN_EU_NUMBERS)}[delimiter]
     days = [f"2026-10-{d:02d}" for d in range(1, 29)]
     rows = []
     for _ in range(draw(st.integers(1, 8))):
         metric = draw(st.sampled_from(NAMES if noisy else NAMES[:4]))
         kind = KIND.get(metric.strip().lower(), "value")
-        number = st.sampled_from(NUMBERS if noisy else CLEAN_NUMBERS)
+        number = st.sampled_from(numbers[0] if noisy else numbers[1])
         cells = {
             "metric": st.just(metric),
             "date": st.sampled_from(DATES if noisy else days),
             "area": st.sampled_from(AREAS if noisy else ["", "North", " South"]),
             "value": number if kind == "value" or noisy else st.just(""),
             "numerator": number if kind == "ratio" or noisy else st.just(""),
-            "denominator": number.filter(lambda n: noisy or float(n) > 0)
+            "denominator": number.filter(lambda n: noisy or float(n.replace(",", ".")) > 0)
             if kind == "ratio" or noisy
             else st.just(""),
         }
         rows.append([draw(cells[h.lower()]) for h in header])
     quoting = draw(st.sampled_from(["none", "all", "some", "odd"]))
-    lines = [",".join(draw(quoted(cell, quoting)) for cell in line) for line in [header, *rows]]
+    lines = [
+        delimiter.join(draw(quoted(cell, quoting)) for cell in line) for line in [header, *rows]
+    ]
     text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
     ends = draw(st.sampled_from(["\n", "\r\n", "mixed"]))  # Excel writes \r\n
     if ends == "\r\n":
@@ -145,6 +157,28 @@ def test_windows_line_ends_take_the_fast_path_and_match() -> None:
     lone = CLEAN.replace(b"\n", b"\r", 1)  # a lone carriage return: the full path decides
     assert load.fast_values(lone.decode(), METRICS, TODAY) is None
     assert_same(lone)
+
+
+def test_a_semicolon_file_with_decimal_commas_takes_the_fast_path_and_matches() -> None:
+    """European Excel: ``;`` between cells, ``,`` as the decimal mark."""
+    data = (
+        b"metric;date;value;numerator;denominator\n"
+        b"Library Users;2026-10-01;12,5;;\n"
+        b"library users;2026-10-02;007,50;;\n"
+        b"Net Jobs;2026-10-01;-3,25;;\n"
+        b"Potholes On Time;2026-10-01;;9;10\n"
+    )
+    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    assert fast is not None
+    pd.testing.assert_frame_equal(fast, full_path(data))
+    assert fast["value"].tolist()[:3] == [12.5, 7.5, -3.25]
+
+
+@pytest.mark.parametrize("number", ["1.234,5", "1.200", "0.93", "12,", "1,5e3", "93%", " 7"])
+def test_other_number_forms_of_a_semicolon_file_leave_the_fast_path(number: str) -> None:
+    data = f"metric;date;value\nLibrary Users;2026-10-01;{number}\n".encode()
+    assert load.fast_values(data.decode(), METRICS, TODAY) is None
+    assert_same(data)
 
 
 def test_quoted_cells_take_the_fast_path_and_match() -> None:
