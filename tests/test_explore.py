@@ -466,6 +466,24 @@ def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
     assert board == pytest.approx(dict(zip(rows["metric"].astype(str), rows["score"], strict=True)))
 
 
+def test_an_areas_scores_are_its_rows_of_kit_scores_by_area(areas_kit):
+    """Scored from that area's rows and targets (and the city's, which it borrows) only: the same
+    rows as ``Kit.scores(by="area")``, on dates close together and far apart."""
+    from cityscore.explore_areas import area_slice
+
+    as_of = pd.Timestamp(areas_kit.default_as_of())
+    dates = [as_of, as_of - pd.Timedelta(days=7), as_of - pd.Timedelta(days=60)]
+    targets = areas_kit.targets(areas=True)
+    assert set(targets["area"]) - {""}  # areas with targets of their own
+    cache = ex.ScoreCache(areas_kit, areas_kit.metrics())
+    for area in areas_kit.areas():
+        got = area_slice(cache.days(dates, scope=area), area).reset_index(drop=True)
+        expected = [areas_kit.scores(d, by="area") for d in dates]
+        want = pd.concat([area_slice(e, area) for e in expected], ignore_index=True)
+        assert len(got) and got["score"].notna().any()
+        pd.testing.assert_frame_equal(got, want)
+
+
 def test_a_city_without_areas_has_no_area_picker_and_no_comparison_tab(explorer):
     assert explorer.areas == []
     assert explorer.area not in explorer.widget.children[1].children
