@@ -246,7 +246,7 @@ def _sqlite_observations(
         columns += [o.c.source, o.c.batch_id]
         fields += [("source", object), ("batch_id", np.float64)]
     summed = _summed_area_rows(start, end, history_from) if derivable else None
-    query = _only(sa.select(*columns), areas, metric, area, summed and summed.rows)
+    query = _only(sa.select(*columns), areas, metric, area, None if summed is None else summed.rows)
     scan = start is not None and metric is None and area is None and _spans_most(conn, start, end)
     # SQLite uses no index for a term on ``+date``: a read of most days is one pass in table order.
     date = sa.literal_column("+observations.date", sa.Date) if scan else o.c.date
