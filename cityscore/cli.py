@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         group = commands.add_parser(noun, help=f"import {noun} ({help_text})")
         actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
-        importer = actions.add_parser("import", help=f"validate and import a {noun} CSV file")
+        importer = actions.add_parser(
+            "import",
+            help=f"validate and import a {noun} CSV file (or .xlsx workbook: its first sheet)",
+        )
         importer.add_argument("file", type=Path)
         importer.add_argument(
             "--problems",

@@ -23,6 +23,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from . import workbook
 from .catalog import (
     AGGREGATIONS,
     ALLOW_NEGATIVE,
@@ -101,8 +102,12 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252")
 
 
-def read_text(source: Source) -> str:
-    """The text of a path, bytes or open file; a ``ValidationError`` for bytes in no known encoding."""
+def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
+    """The text of a path, bytes or open file; a ``ValidationError`` for bytes in no known encoding.
+
+    An Excel workbook (``.xlsx``) gives its first worksheet as CSV text, date cells written in
+    ``date_format`` (see ``cityscore.workbook``).
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
@@ -113,6 +118,8 @@ def read_text(source: Source) -> str:
         data = source if isinstance(source, bytes) else source.read()
     if isinstance(data, str):
         return data.lstrip("\ufeff")
+    if workbook.is_workbook(data) or workbook.is_old_excel(data):
+        return _workbook_text(source, data, date_format)
     try:
         return decode(data)
     except UnicodeDecodeError as exc:
@@ -122,6 +129,24 @@ def read_text(source: Source) -> str:
         problems.add(line, "encoding", repr(data[exc.start : exc.start + 4]), reason)
         problems.raise_if_any()
         raise
+
+
+def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
+    """An Excel file's first worksheet as CSV text, or a ``ValidationError`` saying what to do."""
+    if workbook.is_workbook(data):
+        try:
+            return workbook.workbook_text(data, date_format)[0]
+        except ValueError as exc:
+            reason = f"{exc}; open it in Excel and save it again, or save it as CSV UTF-8"
+    else:
+        reason = (
+            "this is an old Excel 97-2003 workbook (.xls), which is not read; save it as an Excel "
+            "Workbook (.xlsx) or as CSV UTF-8"
+        )
+    problems = Problems(source_name(source))
+    problems.add(1, "file", repr(data[:4]), reason)  # the first bytes, which say what it is
+    problems.raise_if_any()
+    raise AssertionError  # raise_if_any raised: a problem was added
 
 
 def first_line(text: str) -> str:
@@ -691,7 +716,8 @@ def load_targets(
     stored_areas: StoredAreas = None,
 ) -> pd.DataFrame:
     """Read and validate a targets.csv against the catalog ``metrics`` (and the stored areas)."""
-    rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA])
+    text = read_text(source, date_format)  # a workbook's date cells in that format
+    rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA], text=text)
     name = source_name(source)
     return validate_targets(rows, metrics, name, date_format=date_format, stored_areas=stored_areas)
 
@@ -750,7 +776,7 @@ def load_values(
     any file with a bad row, by ``read_value_rows`` and ``validate_values``, which name each problem.
     ``stored_areas``: see ``validate_values``.
     """
-    text = read_text(source)
+    text = read_text(source, date_format)
     fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
     today = today or dt.date.today()
     if fmt == "kit":

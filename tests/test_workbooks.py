@@ -1,0 +1,164 @@
+"""Excel workbooks (``.xlsx``) are imported as their first sheet's rows: the same checks, the same
+messages (line N is row N of the sheet), the same stored rows as the CSV twin of the sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from cityscore import Kit, ValidationError, workbook
+
+CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
+METRICS = (
+    b"name,direction,kind,target\n"
+    b"Library Users,higher,value,100\n"
+    b"Pothole Repairs On Time,higher,ratio,0.9\n"
+)
+HEADER = ["metric", "date", "value", "numerator", "denominator", "area"]
+ROWS = [
+    ["Library Users", dt.date(2026, 10, 29), 120, None, None, None],
+    ["Library Users", dt.datetime(2026, 10, 30, 9, 30), 2.675, None, None, "North"],
+    ["Pothole Repairs On Time", "2026-10-30", None, 45, 50, None],  # a date typed as text
+    ["Pothole Repairs On Time", dt.date(2026, 10, 31), None, 7.0, 8, "North"],
+]
+
+
+def workbook_bytes(rows: list[list[object]], *sheets: str) -> bytes:
+    """A workbook whose first sheet holds ``rows`` (more, empty sheets after it if named)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Values"
+    for row in rows:
+        sheet.append(row)
+    for name in sheets:
+        book.create_sheet(name)["A1"] = "notes, not data"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def csv_twin(rows: list[list[object]], date_format: str = "%Y-%m-%d") -> bytes:
+    """The rows as a CSV file, written by hand: dates in ``date_format``, numbers as Python prints
+    them, empty cells empty."""
+
+    def text(cell: object) -> str:
+        if cell is None:
+            return ""
+        if isinstance(cell, dt.date):
+            return cell.strftime(date_format)
+        return str(cell)
+
+    return "".join(",".join(text(c) for c in row) + "\n" for row in rows).encode()
+
+
+@pytest.fixture
+def city(kit: Kit) -> Kit:
+    kit.import_metrics(METRICS)
+    return kit
+
+
+def stored(kit: Kit) -> str:
+    return kit.observations(areas=True).to_csv(index=False)
+
+
+def test_a_workbook_stores_what_its_csv_twin_stores(city: Kit, tmp_path: Path) -> None:
+    result = city.import_values(workbook_bytes([HEADER, *ROWS], "Notes"))
+    assert (result.inserted, result.updated) == (4, 0)
+    from_workbook = stored(city)
+    twin = Kit(f"sqlite:///{tmp_path / 'twin.db'}")
+    twin.init()
+    twin.import_metrics(METRICS)
+    twin.import_values(csv_twin([HEADER, *ROWS]))
+    assert from_workbook == stored(twin)
+    values = city.observations(areas=True).set_index(["metric", "area"])
+    assert values.loc[("Library Users", "North"), "value"] == 2.675  # to the last bit
+    again = city.import_values(workbook_bytes([HEADER, *ROWS]))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
+    assert stored(city) == from_workbook
+
+
+def test_bad_rows_are_named_by_their_sheet_row_and_nothing_is_written(city: Kit) -> None:
+    rows = [HEADER, ROWS[0], [], ["Library Users", dt.date(2026, 10, 30), "n/a"], ROWS[2]]
+    rows.append(["Unknown metric", dt.date(2026, 10, 30), 5])
+    with pytest.raises(ValidationError) as exc:
+        city.import_values(workbook_bytes(rows))
+    found = exc.value.problems[["line", "column"]].values.tolist()
+    assert found == [[4, "value"], [6, "metric"]]  # row 3 is empty and skipped
+    assert city.observations().empty
+
+
+def test_date_cells_follow_the_import_date_format(city: Kit) -> None:
+    """Date cells are written in the given format, so they read back beside dates typed as text
+    in that format (here day/month/year); targets too."""
+    rows = [HEADER[:3], ["Library Users", dt.date(2026, 10, 29), 5]]
+    rows.append(["Library Users", "30/10/2026", 6])
+    city.import_values(workbook_bytes(rows), date_format="%d/%m/%Y")
+    dates = city.observations()["date"].dt.date.tolist()
+    assert dates == [dt.date(2026, 10, 29), dt.date(2026, 10, 30)]
+    targets = [["metric", "effective_from", "target"], ["Library Users", dt.date(2026, 1, 1), 90]]
+    city.import_targets(workbook_bytes(targets), date_format="%d/%m/%Y")
+    mine = city.targets().query("metric == 'Library Users'")
+    assert mine["target"].tolist()[-1] == 90.0
+
+
+def test_a_metrics_workbook_is_read_too(kit: Kit) -> None:
+    rows = [["name", "direction", "kind", "target"], ["Library Users", "higher", "value", 100]]
+    kit.import_metrics(workbook_bytes(rows))
+    assert kit.metrics()["name"].tolist() == ["Library Users"]
+
+
+def test_cells_become_exact_text() -> None:
+    assert workbook.cell_text(None) == ""
+    assert workbook.cell_text(0.1 + 0.2) == "0.30000000000000004"
+    assert float(workbook.cell_text(5e-324)) == 5e-324
+    assert workbook.cell_text(12) == "12"
+    assert workbook.cell_text(True) == "TRUE"
+    assert workbook.cell_text(dt.datetime(2026, 10, 30, 23, 59), "%m/%d/%Y") == "10/30/2026"
+    assert workbook.cell_text(" Library Users ") == " Library Users "  # stripped by the loader
+
+
+def test_damaged_and_old_excel_files_get_one_clear_message(city: Kit) -> None:
+    good = workbook_bytes([HEADER, ROWS[0]])
+    damaged = good[: len(good) // 2]  # a zip cut short
+    broken = good.replace(b"xl/worksheets/sheet1.xml", b"xl/worksheets/sheetX.xml")
+    old = workbook.OLE_MAGIC + b"\x00" * 600
+    messages = {}
+    for name, data in {"broken": broken, "old": old, "damaged": damaged}.items():
+        with pytest.raises(ValidationError) as exc:
+            city.import_values(data)
+        messages[name] = str(exc.value)
+    for name in ("broken", "damaged"):
+        assert (
+            "line 1, column file: the file is a zip archive, as an Excel workbook" in messages[name]
+        )
+        assert "cannot be read as one" in messages[name]
+        assert "save it again, or save it as CSV UTF-8" in messages[name]
+    assert "old Excel 97-2003 workbook (.xls)" in messages["old"]
+    assert "save it as an Excel Workbook (.xlsx) or as CSV UTF-8" in messages["old"]
+    assert city.observations().empty
+
+
+def test_the_cli_imports_a_workbook_and_says_so_plainly(city: Kit, tmp_path: Path) -> None:
+    path = tmp_path / "values.xlsx"
+    path.write_bytes(workbook_bytes([HEADER, *ROWS]))
+    url = city.store.url
+    done = subprocess.run(
+        [CLI, "--db", url, "values", "import", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "values.xlsx: 4 inserted, 0 updated, 0 unchanged (batch 2)"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(workbook_bytes([HEADER, ["Library Users", "not a date", 1]]))
+    done = subprocess.run(
+        [CLI, "--db", url, "values", "import", str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "line 2, column date" in done.stderr
