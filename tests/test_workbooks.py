@@ -162,3 +162,21 @@ def test_the_cli_imports_a_workbook_and_says_so_plainly(city: Kit, tmp_path: Pat
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "line 2, column date" in done.stderr
+
+
+def test_the_upload_panel_previews_and_imports_a_workbook(city: Kit) -> None:
+    from cityscore.widgets import CsvUpload
+
+    from .test_widgets_entry import upload
+
+    panel = CsvUpload(city)
+    assert ".xlsx" in panel.upload.accept.split(",")
+    upload(panel, "values.xlsx", workbook_bytes([HEADER, *ROWS]))
+    assert "4 to insert, 0 to update, 0 unchanged" in panel.preview.value
+    assert city.observations().empty  # the preview wrote nothing
+    panel.confirm.click()
+    assert "values.xlsx: 4 inserted" in panel.message.value
+    upload(panel, "bad.xlsx", workbook_bytes([HEADER, ["Library Users", "someday", 3]]))
+    assert panel.confirm.disabled and "1 row(s) rejected" in panel.preview.value
+    assert "<td>2</td>" in panel.preview.value  # the sheet's row
+    assert "not a valid date in YYYY-MM-DD form" in panel.preview.value
