@@ -132,21 +132,35 @@ def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
 
 
 def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
-    """An Excel file's first worksheet as CSV text, or a ``ValidationError`` saying what to do."""
-    if workbook.is_workbook(data):
-        try:
-            return workbook.workbook_text(data, date_format)[0]
-        except ValueError as exc:
-            reason = f"{exc}; open it in Excel and save it again, or save it as CSV UTF-8"
-    else:
-        reason = (
-            "this is an old Excel 97-2003 workbook (.xls), which is not read; save it as an Excel "
-            "Workbook (.xlsx) or as CSV UTF-8"
-        )
+    """An Excel file's first visible worksheet as CSV text (see ``cityscore.workbook``), or a
+    ``ValidationError`` saying what to do: for a file that cannot be read, and for each text cell
+    holding a number with a comma (``1,250``: a thousand and more, or one and a quarter?)."""
     problems = Problems(source_name(source))
-    problems.add(1, "file", repr(data[:4]), reason)  # the first bytes, which say what it is
+    if workbook.is_old_excel(data):
+        reason = (
+            "this is an old Excel 97-2003 workbook (.xls) or a password-protected one, which is "
+            "not read; save it as an Excel Workbook (.xlsx) without a password, or as CSV UTF-8"
+        )
+        problems.add(1, "file", repr(data[:4]), reason)  # the first bytes, which say what it is
+        problems.raise_if_any()
+    try:
+        sheet = workbook.read_sheet(data, date_format)
+    except ValueError as exc:
+        reason = f"{exc}; open it in Excel and save it again, or save it as CSV UTF-8"
+        problems.add(1, "file", repr(data[:4]), reason)
+        problems.raise_if_any()
+        raise
+    header = next(csv.reader([first_line(sheet.text)]), [])
+    for row, column, text in sheet.ambiguous:
+        name = header[column].strip().lower() if column < len(header) else ""
+        reason = (
+            f"a number typed as text with a comma, which reads one way in one country and "
+            f"another in the next (1,250 or 12,5); in sheet {sheet.name!r}, format the cell as "
+            "a Number, or type the number without the comma"
+        )
+        problems.add(row, name or f"column {column + 1}", text, reason)
     problems.raise_if_any()
-    raise AssertionError  # raise_if_any raised: a problem was added
+    return sheet.text
 
 
 def first_line(text: str) -> str:
@@ -194,6 +208,8 @@ def read_rows(
     else:
         names = list(header)
     cells = _parse_csv(text, delimiter, len(names), problems)
+    if isinstance(text, workbook.SheetText):  # a cell held a line break: lines back to sheet rows
+        cells["line"] = [text.sheet_row(line) for line in cells["line"]]
     if header is None:
         cells = cells.iloc[1:]  # the header is the first record (line 1)
     required, optional = list(required), list(optional)
@@ -429,12 +445,16 @@ def name_key(names: pd.Series) -> pd.Series:
 
 
 def canonical_names(names: pd.Series, catalog: Iterable[str]) -> pd.Series:
-    """Each name as the catalog spells it (ignoring case and surrounding spaces); NaN if unknown."""
+    """Each name as the catalog spells it (ignoring case, surrounding spaces and how accents are
+    encoded); NaN if unknown, or if two catalog names are that one name (a catalog from before
+    accents were compared so): only their exact spellings are then known."""
     catalog = list(catalog)
     exact = names.isin(set(catalog))
     result = names.where(exact)
     if not exact.all():
-        by_key = dict(zip(name_key(pd.Series(catalog, dtype=object)), catalog, strict=True))
+        keys = name_key(pd.Series(catalog, dtype=object))
+        unique = ~keys.duplicated(keep=False)
+        by_key = dict(zip(keys[unique], pd.Series(catalog, dtype=object)[unique], strict=True))
         result[~exact] = name_key(names[~exact]).map(by_key)
     return result
 
@@ -561,7 +581,8 @@ def validate_metrics(
     """Check metric rows; return (metrics, targets) or raise listing every bad row.
 
     With ``existing`` (the stored catalog), columns the file does not give keep their stored values,
-    and a name that differs from a stored one only by case or spaces is refused (never a second metric).
+    and a name that differs from a stored one only by case, spaces or accent encoding is refused
+    (never a second metric).
     """
     problems = Problems(name)
     rows = restate(rows, existing, catalog_targets)
@@ -669,8 +690,9 @@ def validate_metrics(
 def _check_metric_identity(
     problems: Problems, rows: pd.DataFrame, existing: pd.DataFrame | None
 ) -> None:
-    """Names are compared ignoring case and surrounding spaces: one file, one row per metric; a
-    name that differs from a stored metric only by case is refused rather than made a second metric."""
+    """Names are compared ignoring case, surrounding spaces and accent encoding (``name_key``): one
+    file, one row per metric; a name that differs from a stored metric only so is refused rather
+    than made a second metric."""
     problems.add_where(rows, rows["name"] == "", "name", "metric name is empty")
     key = name_key(rows["name"])
     dupes = key.duplicated(keep=False) & (rows["name"] != "")
@@ -684,7 +706,7 @@ def _check_metric_identity(
     for index in rows.index[stored.notna() & (stored != rows["name"])]:
         problems.add(
             rows.at[index, "line"], "name", rows.at[index, "name"],
-            f"differs from the existing metric {stored[index]!r} only by case or spaces; write "
+            f"differs from the existing metric {stored[index]!r} only by case, spaces or accents; write "
             f"{stored[index]!r} exactly (a file cannot rename a metric or add a second one like it)",
         )  # fmt: skip
 

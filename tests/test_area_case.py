@@ -146,6 +146,17 @@ def test_a_metric_name_with_its_accent_encoded_another_way_is_the_catalog_metric
     assert kit.observations()["metric"].tolist() == ["Caf\u00e9 visits"]
 
 
+def test_two_catalog_names_that_fold_to_one_are_known_only_as_spelled() -> None:
+    """A catalog from before accents were compared may hold both encodings of one name: each is
+    matched exactly, and any other spelling is unknown (never silently the last of the two)."""
+    composed, decomposed = "Caf\u00e9 visits", "Cafe\u0301 visits"
+    catalog = [composed, decomposed, "Permits"]
+    names = pd.Series([composed, decomposed, "CAF\u00c9 VISITS", " permits "], dtype=object)
+    found = load.canonical_names(names, catalog)
+    assert found.tolist()[:2] == [composed, decomposed]
+    assert pd.isna(found[2]) and found[3] == "Permits"
+
+
 # --- a stored spelling, then another ------------------------------------------------------------
 
 

@@ -140,8 +140,11 @@ def test_damaged_and_old_excel_files_get_one_clear_message(city: Kit) -> None:
         )
         assert "cannot be read as one" in messages[name]
         assert "save it again, or save it as CSV UTF-8" in messages[name]
-    assert "old Excel 97-2003 workbook (.xls)" in messages["old"]
-    assert "save it as an Excel Workbook (.xlsx) or as CSV UTF-8" in messages["old"]
+    assert "old Excel 97-2003 workbook (.xls) or a password-protected one" in messages["old"]
+    assert (
+        "save it as an Excel Workbook (.xlsx) without a password, or as CSV UTF-8"
+        in messages["old"]
+    )
     assert city.observations().empty
 
 
@@ -180,3 +183,55 @@ def test_the_upload_panel_previews_and_imports_a_workbook(city: Kit) -> None:
     assert panel.confirm.disabled and "1 row(s) rejected" in panel.preview.value
     assert "<td>2</td>" in panel.preview.value  # the sheet's row
     assert "not a valid date in YYYY-MM-DD form" in panel.preview.value
+
+
+def test_the_first_visible_worksheet_is_read(city: Kit) -> None:
+    """A hidden sheet and a chart sheet before the data are passed over; a workbook whose every
+    worksheet is hidden is refused with a message."""
+    book = openpyxl.Workbook()
+    old = book.active
+    old.title, old.sheet_state = "old", "hidden"
+    old.append(HEADER[:3])
+    old.append(["Library Users", dt.date(2026, 10, 29), 999])
+    book.create_chartsheet("Chart", 1)
+    current = book.create_sheet("current")
+    current.append(HEADER[:3])
+    current.append(["Library Users", dt.date(2026, 10, 29), 5])
+    out = io.BytesIO()
+    book.save(out)
+    assert workbook.read_sheet(out.getvalue()).name == "current"
+    city.import_values(out.getvalue())
+    assert city.observations()["value"].tolist() == [5.0]
+    current.sheet_state = "hidden"
+    book.active = 0
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ValidationError, match="the workbook has no visible worksheet"):
+        city.import_values(out.getvalue())
+
+
+def test_a_cell_with_a_line_break_keeps_the_rows_numbered(city: Kit) -> None:
+    """A line break typed in a cell (Alt+Enter) makes that row take two lines of CSV text; the
+    messages still name the sheet's rows."""
+    rows = [HEADER, ["Library Users", dt.date(2026, 10, 28), 3, None, None, "North\nEnd"]]
+    rows.append(["Library Users", "someday", 4])
+    with pytest.raises(ValidationError) as exc:
+        city.import_values(workbook_bytes(rows))
+    found = exc.value.problems[["line", "column"]].values.tolist()
+    assert found == [[2, "area"], [3, "date"]]
+
+
+def test_a_number_typed_as_text_with_a_comma_is_refused_not_guessed(city: Kit) -> None:
+    """1,250 typed as text is a thousand and more in one country and one and a quarter in the
+    next; a number cell is never in doubt."""
+    rows = [HEADER[:3], ["Library Users", dt.date(2026, 10, 28), "1,250"]]
+    rows += [["Library Users", dt.date(2026, 10, 29), "12,5"]]
+    rows += [["Library Users", dt.date(2026, 10, 30), 1250.5], ["Library Users", "2026-10-31", "7"]]
+    with pytest.raises(ValidationError) as exc:
+        city.import_values(workbook_bytes(rows))
+    found = exc.value.problems[["line", "column", "value"]].values.tolist()
+    assert found == [[2, "value", "1,250"], [3, "value", "12,5"]]
+    assert "format the cell as a Number" in str(exc.value)
+    assert city.observations().empty
+    city.import_values(workbook_bytes([rows[0], *rows[3:]]))
+    assert city.observations()["value"].tolist() == [1250.5, 7.0]
