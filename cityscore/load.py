@@ -154,9 +154,9 @@ def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
     for row, column, text in sheet.ambiguous:
         name = header[column].strip().lower() if column < len(header) else ""
         reason = (
-            f"a number typed as text with a comma, which reads one way in one country and "
-            f"another in the next (1,250 or 12,5); in sheet {sheet.name!r}, format the cell as "
-            "a Number, or type the number without the comma"
+            "a number typed as text with a comma, which reads one way in one country and "
+            f"another in the next (1,250 or 12,5); in sheet '{printable(sheet.name)}', format "
+            "the cell as a Number, or type the number without the comma"
         )
         problems.add(row, name or f"column {column + 1}", text, reason)
     problems.raise_if_any()
