@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
         importer = actions.add_parser(
             "import",
-            help=f"validate and import a {noun} CSV file (or .xlsx workbook: its first sheet)",
+            help=f"validate and import a {noun} CSV file (or .xlsx/.ods workbook: its first sheet)",
         )
         importer.add_argument("file", type=Path)
         importer.add_argument(

@@ -105,8 +105,8 @@ def decode(data: bytes) -> str:
 def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
     """The text of a path, bytes or open file; a ``ValidationError`` for bytes in no known encoding.
 
-    An Excel workbook (``.xlsx``) gives its first worksheet as CSV text, date cells written in
-    ``date_format`` (see ``cityscore.workbook``).
+    A workbook (Excel ``.xlsx``, OpenDocument ``.ods``) gives its first visible worksheet as CSV
+    text, date cells written in ``date_format`` (see ``cityscore.workbook``).
     """
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -146,7 +146,7 @@ def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
     try:
         sheet = workbook.read_sheet(data, date_format)
     except ValueError as exc:
-        reason = f"{exc}; open it in Excel and save it again, or save it as CSV UTF-8"
+        reason = f"{exc}; open it in your spreadsheet and save it again, or save it as CSV UTF-8"
         problems.add(1, "file", repr(data[:4]), reason)
         problems.raise_if_any()
         raise

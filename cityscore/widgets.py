@@ -277,7 +277,7 @@ class CsvUpload:
     def __init__(self, kit: Kit) -> None:
         self.kit = kit
         self.upload = w.FileUpload(
-            accept=".csv,.txt,.json,.xlsx", multiple=False, description="Values file"
+            accept=".csv,.txt,.json,.xlsx,.ods", multiple=False, description="Values file"
         )
         self.date_format = w.Text(description="Date format", value="%Y-%m-%d")
         self.fmt = w.Dropdown(description="Format", options=list(FORMATS), value="auto")

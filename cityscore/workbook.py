@@ -1,4 +1,5 @@
-"""Excel workbooks (``.xlsx``) read as the CSV text every loader already checks.
+"""Spreadsheet workbooks (Excel ``.xlsx``, OpenDocument ``.ods``) read as the CSV text every
+loader already checks.
 
 A city's data often lives in a spreadsheet. Rather than a second set of loaders, the first
 visible worksheet is written out as CSV, row for row, so every check, message and fast path of the
@@ -18,7 +19,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip archive
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx and an .ods are zip archives
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or a password-protected .xlsx
 
 # Text (not a number cell) that reads as a number only once a comma is taken as a thousands
@@ -47,8 +48,8 @@ class Sheet:
 
 
 def is_workbook(data: bytes) -> bool:
-    """Whether ``data`` is read as an Excel workbook (``.xlsx``): it is a zip archive, as one is
-    (no CSV text starts with those bytes; a damaged one is then said to be unreadable)."""
+    """Whether ``data`` is read as a workbook (``.xlsx``, ``.ods``): it is a zip archive, as they
+    are (no CSV text starts with those bytes; a damaged one is then said to be unreadable)."""
     return data.startswith(ZIP_MAGIC)
 
 
@@ -72,7 +73,8 @@ def read_sheet(data: bytes, date_format: str = "%Y-%m-%d") -> Sheet:
         raise
     except Exception as exc:  # a damaged file raises many kinds (zip, XML, calamine errors)
         msg = (
-            "the file is a zip archive, as an Excel workbook (.xlsx) is, but cannot be read as one "
+            "the file is a zip archive, as an Excel workbook (.xlsx) or an OpenDocument spreadsheet "
+            "(.ods) is, but cannot be read as one "
             f"({type(exc).__name__}: {exc})"
         )
         raise ValueError(msg) from None

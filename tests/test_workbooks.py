@@ -1,5 +1,6 @@
-"""Excel workbooks (``.xlsx``) are imported as their first sheet's rows: the same checks, the same
-messages (line N is row N of the sheet), the same stored rows as the CSV twin of the sheet."""
+"""Workbooks (Excel ``.xlsx``, OpenDocument ``.ods``) are imported as their first sheet's rows: the
+same checks, the same messages (line N is row N of the sheet), the same stored rows as the CSV twin
+of the sheet."""
 
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ def test_damaged_and_old_excel_files_get_one_clear_message(city: Kit) -> None:
             "line 1, column file: the file is a zip archive, as an Excel workbook" in messages[name]
         )
         assert "cannot be read as one" in messages[name]
-        assert "save it again, or save it as CSV UTF-8" in messages[name]
+        assert "spreadsheet and save it again, or save it as CSV UTF-8" in messages[name]
     assert "old Excel 97-2003 workbook (.xls) or a password-protected one" in messages["old"]
     assert (
         "save it as an Excel Workbook (.xlsx) without a password, or as CSV UTF-8"
@@ -235,3 +236,27 @@ def test_a_number_typed_as_text_with_a_comma_is_refused_not_guessed(city: Kit) -
     assert city.observations().empty
     city.import_values(workbook_bytes([rows[0], *rows[3:]]))
     assert city.observations()["value"].tolist() == [1250.5, 7.0]
+
+
+def test_an_opendocument_spreadsheet_stores_what_its_csv_twin_stores(
+    city: Kit, tmp_path: Path
+) -> None:
+    """LibreOffice's own format (.ods), written here by pandas through odfpy."""
+    import pandas as pd
+
+    frame = pd.DataFrame(ROWS, columns=HEADER)
+    out = io.BytesIO()
+    frame.to_excel(out, engine="odf", index=False)
+    assert workbook.is_workbook(out.getvalue())
+    result = city.import_values(out.getvalue())
+    assert (result.inserted, result.updated) == (4, 0)
+    twin = Kit(f"sqlite:///{tmp_path / 'twin.db'}")
+    twin.init()
+    twin.import_metrics(METRICS)
+    twin.import_values(csv_twin([HEADER, *ROWS]))
+    assert stored(city) == stored(twin)
+    bad = pd.DataFrame([["Library Users", "someday", 1.0]], columns=HEADER[:3])
+    out = io.BytesIO()
+    bad.to_excel(out, engine="odf", index=False)
+    with pytest.raises(ValidationError, match="line 2, column date"):
+        city.import_values(out.getvalue())
