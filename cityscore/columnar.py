@@ -278,13 +278,6 @@ def stored_areas(conn: Connection) -> list[str]:
     return sorted(conn.execute(query).scalars())
 
 
-def has_series(conn: Connection, metric_id: int, area: str) -> bool:
-    """Whether any value of ``metric_id`` in ``area`` is stored (one seek of the key)."""
-    o = observations_table
-    series = sa.select(o.c.id).where(o.c.metric_id == metric_id, o.c.area == area).limit(1)
-    return conn.execute(series).first() is not None
-
-
 def stored_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     """(first, last) observation date, or (None, None) for an empty store.
 

@@ -18,7 +18,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -124,32 +124,34 @@ def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
         return decode(data)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems = Problems(source_name(source))
         reason = "the file is neither UTF-8 nor Windows-1252 text; save it from your spreadsheet as CSV UTF-8"
-        problems.add(line, "encoding", repr(data[exc.start : exc.start + 4]), reason)
-        problems.raise_if_any()
-        raise
+        _refuse_file(source, line, "encoding", data[exc.start : exc.start + 4], reason)
+
+
+def _refuse_file(source: Source, line: int, column: str, found: bytes, reason: str) -> NoReturn:
+    """Refuse a whole file for one problem, showing the bytes ``found`` there (a ``ValidationError``)."""
+    problems = Problems(source_name(source))
+    problems.add(line, column, repr(found), reason)
+    problems.raise_if_any()
+    raise AssertionError  # raise_if_any raised: a problem was added
 
 
 def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
     """An Excel file's first visible worksheet as CSV text (see ``cityscore.workbook``), or a
     ``ValidationError`` saying what to do: for a file that cannot be read, and for each text cell
     holding a number with a comma (``1,250``: a thousand and more, or one and a quarter?)."""
-    problems = Problems(source_name(source))
     if workbook.is_old_excel(data):
         reason = (
             "this is an old Excel 97-2003 workbook (.xls) or a password-protected one, which is "
             "not read; save it as an Excel Workbook (.xlsx) without a password, or as CSV UTF-8"
         )
-        problems.add(1, "file", repr(data[:4]), reason)  # the first bytes, which say what it is
-        problems.raise_if_any()
+        _refuse_file(source, 1, "file", data[:4], reason)  # the first bytes say what it is
     try:
         sheet = workbook.read_sheet(data, date_format)
     except ValueError as exc:
         reason = f"{exc}; open it in your spreadsheet and save it again, or save it as CSV UTF-8"
-        problems.add(1, "file", repr(data[:4]), reason)
-        problems.raise_if_any()
-        raise
+        _refuse_file(source, 1, "file", data[:4], reason)
+    problems = Problems(source_name(source))
     header = next(csv.reader([first_line(sheet.text)]), [])
     for row, column, text in sheet.ambiguous:
         name = header[column].strip().lower() if column < len(header) else ""
@@ -452,9 +454,10 @@ def canonical_names(names: pd.Series, catalog: Iterable[str]) -> pd.Series:
     exact = names.isin(set(catalog))
     result = names.where(exact)
     if not exact.all():
-        keys = name_key(pd.Series(catalog, dtype=object))
+        spelled = pd.Series(catalog, dtype=object)
+        keys = name_key(spelled)
         unique = ~keys.duplicated(keep=False)
-        by_key = dict(zip(keys[unique], pd.Series(catalog, dtype=object)[unique], strict=True))
+        by_key = dict(zip(keys[unique], spelled[unique], strict=True))
         result[~exact] = name_key(names[~exact]).map(by_key)
     return result
 

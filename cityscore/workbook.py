@@ -92,16 +92,16 @@ def _first_sheet(data: bytes, date_format: str) -> Sheet:
     if not visible:
         msg = "the workbook has no visible worksheet; put the data on a visible sheet"
         raise ValueError(msg)
-    sheet = Sheet(visible[0], "")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     rows: list[int] = []
-    grid = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+    ambiguous: list[tuple[int, int, str]] = []
+    grid = book.get_sheet_by_name(visible[0]).to_python(skip_empty_area=False)
     for number, row in enumerate(grid, 1):
         cells = [cell_text(value, date_format) for value in row]
         while cells and cells[-1] == "":
             cells.pop()
-        sheet.ambiguous += [
+        ambiguous += [
             (number, column, value)
             for column, (value, raw) in enumerate(zip(cells, row, strict=False))
             if isinstance(raw, str) and AMBIGUOUS_NUMBER.match(value)
@@ -112,8 +112,7 @@ def _first_sheet(data: bytes, date_format: str) -> Sheet:
     if rows and rows[-1] != len(rows):  # a cell held a line break: lines are no longer rows
         text = SheetText(text)
         text.rows = rows
-    sheet.text = text
-    return sheet
+    return Sheet(visible[0], text, ambiguous)
 
 
 def cell_text(value: object, date_format: str = "%Y-%m-%d") -> str:

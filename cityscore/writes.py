@@ -247,8 +247,9 @@ def write_observations(
     rows are loaded into a temporary table, their stored versions copied to ``superseded_values``
     and the observations updated from it, one statement each.
     """
-    refuse_new_spellings(conn, observations, metric_ids(conn))
-    merged, is_new, is_changed = compare(conn, observations)
+    ids = metric_ids(conn)
+    refuse_new_spellings(conn, observations, ids)
+    merged, is_new, is_changed = compare(conn, observations, ids=ids)
     inserted, updated = int(is_new.sum()), int(is_changed.sum())
     unchanged = len(merged) - inserted - updated
     if not inserted and not updated:
@@ -488,15 +489,19 @@ def plan_observations(conn: Connection, observations: pd.DataFrame) -> dict[str,
 
 
 def compare(
-    conn: Connection, observations: pd.DataFrame, *, detail: bool = False
+    conn: Connection,
+    observations: pd.DataFrame,
+    *,
+    detail: bool = False,
+    ids: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Incoming rows with the stored ones beside them; masks of new rows and of changed rows.
 
     ``merged`` has ``obs_id`` (NaN for a new row) and ``*_old`` values; with ``detail`` also
     ``batch_id_old`` and ``source_old``. Two values are the same when both are missing or both
-    are the same number.
+    are the same number. ``ids``: ``metric_ids(conn)``, when the caller has read them already.
     """
-    ids = metric_ids(conn)
+    ids = metric_ids(conn) if ids is None else ids
     codes, names = pd.factorize(observations["metric"], use_na_sentinel=False)  # a lookup a metric
     incoming = with_area(observations).assign(
         metric_id=np.array([ids[n] for n in names], dtype=np.int64)[codes],
@@ -607,7 +612,7 @@ def refuse_new_spellings(conn: Connection, rows: pd.DataFrame, ids: dict[str, in
     new = [
         area
         for metric, area in zip(named["metric"], named["area"].fillna(""), strict=True)
-        if area and not columnar.has_series(conn, ids[metric], area)
+        if area and not has_values(conn, ids[metric], area)
     ]
     if not new:
         return
@@ -645,10 +650,13 @@ def has_targets(conn: Connection, metric_id: int) -> bool:
     return conn.execute(query).first() is not None
 
 
-def has_values(conn: Connection, metric_id: int) -> bool:
+def has_values(conn: Connection, metric_id: int, area: str | None = None) -> bool:
+    """Whether any value of ``metric_id`` is stored (in ``area``, if given): one seek of the key."""
     o = observations_table
-    query = sa.select(o.c.id).where(o.c.metric_id == metric_id).limit(1)
-    return conn.execute(query).first() is not None
+    query = sa.select(o.c.id).where(o.c.metric_id == metric_id)
+    if area is not None:
+        query = query.where(o.c.area == area)
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def new_batch(conn: Connection, kind: str, source: str) -> int:
