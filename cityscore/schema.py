@@ -8,6 +8,7 @@ replaced it.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -254,8 +255,27 @@ def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:
 
 
 def _sqlite_begin_immediate(connection) -> None:
-    immediate = connection.get_execution_options().get("write", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = connection.get_execution_options()
+    if options.get("keys_from_transaction", False):
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # see ``sqlite_keys_checked``
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
+
+
+def restore_foreign_keys(conn: Connection) -> None:
+    """Switch SQLite's foreign-key checks back on after a transaction that set them aside.
+
+    A write whose every key comes from its own transaction (an import: metric ids read under the
+    write lock, the batch it creates) runs with ``keys_from_transaction``: SQLite's per-row look-ups
+    of both keys would only repeat what holds by construction, at about a fifth of a large import
+    (measured: ``benchmarks/README.md``). The pragma can change only outside a transaction, so it
+    is switched off before ``BEGIN`` and on again here, before the connection goes back to the pool.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    try:  # on the driver's connection: SQLAlchemy's own would first BEGIN, where it is a no-op
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error:
+        conn.invalidate()  # never back to the pool unchecked: a new connection turns them on
 
 
 def as_date(value: object) -> dt.date | None:

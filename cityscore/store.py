@@ -29,6 +29,7 @@ from .schema import (
     make_engine,
     metrics_table,
     observations_table,
+    restore_foreign_keys,
     superseded_values_table,
     targets_table,
     upgrade,
@@ -60,16 +61,18 @@ class Store:
             return sa.inspect(self.engine).has_table("metrics")
 
     @contextmanager
-    def transaction(self, write: bool = False) -> Iterator[Connection]:
+    def transaction(self, write: bool = False, *, own_keys: bool = False) -> Iterator[Connection]:
         """One transaction; ``write=True`` takes SQLite's write lock at the start (writers queue).
 
+        ``own_keys``: every foreign key the transaction writes comes from the transaction itself,
+        so SQLite need not look each one up again (``schema.restore_foreign_keys``).
         Inside ``rehearsal()`` a write transaction is rolled back instead of committed.
         """
-        with mapped_errors(self.url), self._transaction(write) as conn:
+        with mapped_errors(self.url), self._transaction(write, own_keys) as conn:
             yield conn
 
     @contextmanager
-    def _transaction(self, write: bool) -> Iterator[Connection]:
+    def _transaction(self, write: bool, own_keys: bool = False) -> Iterator[Connection]:
         if not self._has_schema:
             missing = missing_sqlite_file(self.url)  # reading must not create an empty file
             if missing is not None:
@@ -79,27 +82,37 @@ class Store:
                 raise StoreError(msg)
             upgrade(self.engine)  # a database from an older kit gets the newer columns
             self._has_schema = True
-        with self.engine.connect().execution_options(write=write) as conn:
-            trans = conn.begin()
+        options = {"write": write, "keys_from_transaction": own_keys}
+        with self.engine.connect().execution_options(**options) as conn:
             try:
-                if write and conn.dialect.name == "postgresql":
-                    # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
-                    # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
-                    conn.execute(
-                        sa.text("SELECT set_config('lock_timeout', :ms, true)"),
-                        {"ms": f"{int(lock_timeout() * 1000)}ms"},
-                    )
-                    conn.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
-                    )
-                yield conn
-            except BaseException:
-                trans.rollback()
-                raise
-            if write and self._rehearsing:
-                trans.rollback()
-            else:
-                trans.commit()
+                with self._begun(conn, write):
+                    yield conn
+            finally:
+                if own_keys:
+                    restore_foreign_keys(conn)
+
+    @contextmanager
+    def _begun(self, conn: Connection, write: bool) -> Iterator[None]:
+        """``conn``'s transaction around the caller's block: committed, or rolled back on an error
+        and in a rehearsal."""
+        trans = conn.begin()
+        try:
+            if write and conn.dialect.name == "postgresql":
+                # Writers queue, as with SQLite's BEGIN IMMEDIATE: each import sees the ones before it.
+                # As long as a SQLite writer would wait ($CITYSCORE_LOCK_TIMEOUT), then stop.
+                conn.execute(
+                    sa.text("SELECT set_config('lock_timeout', :ms, true)"),
+                    {"ms": f"{int(lock_timeout() * 1000)}ms"},
+                )
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            yield
+        except BaseException:
+            trans.rollback()
+            raise
+        if write and self._rehearsing:
+            trans.rollback()
+        else:
+            trans.commit()
 
     _rehearsing = False
 
@@ -271,7 +284,7 @@ class Store:
         self, observations: pd.DataFrame, source: str, kind: str = "values"
     ) -> ImportResult:
         """Insert new days, update changed ones (keeping the old value), skip identical ones."""
-        with self.transaction(write=True) as conn:
+        with self.transaction(write=True, own_keys=True) as conn:
             return writes.write_observations(conn, observations, source, kind)
 
     def plan_observations(self, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from cityscore import Kit
 
@@ -164,3 +165,49 @@ def test_rows_go_in_by_metric_and_day_whatever_the_file_order(kit: Kit) -> None:
     keyed = ids.sort_values(["metric_id", "date"])
     assert ids["metric_id"].nunique() == 3 and len(ids) == 90
     assert ids["id"].tolist() == keyed["id"].tolist()
+
+
+def foreign_keys_on(conn) -> bool:
+    return conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_an_import_sets_sqlite_key_checks_aside_and_every_other_transaction_keeps_them(
+    kit: Kit, monkeypatch
+) -> None:
+    """An import's keys come from its own transaction, so SQLite's per-row look-ups are set aside
+    for it alone: the pooled connection it used checks keys again afterwards, also after a failure."""
+    from cityscore import writes
+
+    kit.import_metrics(METRICS)
+    seen: list[tuple[object, bool]] = []
+    real = writes.bulk_insert
+
+    def watch(conn, *args, **kwargs):
+        seen.append((conn.connection.driver_connection, foreign_keys_on(conn)))
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(writes, "bulk_insert", watch)
+    assert kit.import_values(as_bytes(values_file(20, seed=6))).inserted == 60
+    (used, checked_during_import), *_ = seen
+    assert not checked_during_import
+
+    def refused_orphan() -> None:
+        with kit.store.transaction(write=True) as conn:
+            assert conn.connection.driver_connection is used  # the pool hands the same one back
+            assert foreign_keys_on(conn)
+            row = "INSERT INTO observations (metric_id, date, value, source, area) VALUES (999, '2024-01-01', 1, '', '')"
+            with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+                conn.exec_driver_sql(row)
+
+    refused_orphan()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writes, "bulk_insert", fail)
+    with pytest.raises(RuntimeError):
+        kit.import_values(as_bytes(values_file(25, seed=7)))
+    refused_orphan()
+    assert len(kit.observations()) == 60
+    with kit.store.transaction() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
