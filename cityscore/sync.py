@@ -330,8 +330,9 @@ def read_metric(
     """
     import pandas as pd
 
-    result = conn.execute(statement(spec), {"start": start, "end": end})
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    from .writes import result_frame
+
+    frame = result_frame(conn.execute(statement(spec), {"start": start, "end": end}))
     _check_columns(spec, list(frame.columns))
     rows = pd.DataFrame({"metric": spec.metric}, index=frame.index, dtype=object)
     for role in COLUMN_ROLES:

@@ -673,9 +673,15 @@ def finish_batch(conn: Connection, batch: int, inserted: int, updated: int, unch
     )
 
 
-def frame(conn: Connection, query: sa.Select) -> pd.DataFrame:
-    result = conn.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+def frame(conn: Connection, query: sa.Select, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of ``query`` as a frame; columns named as the query's, unless ``columns``."""
+    return result_frame(conn.execute(query), columns)
+
+
+def result_frame(result: sa.CursorResult, columns: list[str] | None = None) -> pd.DataFrame:
+    """A result's rows as a frame, built from plain tuples: pandas asks each SQLAlchemy row for
+    attributes it lacks, one caught exception each (20 ms for a catalog of 2,000 metrics)."""
+    return pd.DataFrame([tuple(row) for row in result], columns=columns or list(result.keys()))
 
 
 def none(value: object) -> object:
