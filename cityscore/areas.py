@@ -121,9 +121,7 @@ def area_map(
     Shapes with no score are kept (``invalid=None``), not filtered out as Vega-Lite would.
     Its marks are hidden from screen readers: the description names every area and its score
     (``render.score_text``: a near 0.996 reads "0.996", never "1.00")."""
-    import altair as alt
-
-    from .charts import accessible
+    from .charts import accessible, alt
     from .render import score_text
 
     records = [

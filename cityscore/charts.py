@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import math
 
-import altair as alt
 import pandas as pd
+
+from .runtime import skipped_imports
+
+with skipped_imports():  # 1.6-2 s of an unused grammar, in every kernel that draws a chart
+    import altair as alt
 
 from .catalog import CITYWIDE, PERIODS
 from .config import DEFAULT_BANDS, Bands

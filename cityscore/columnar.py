@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from .config import redact_url
 from .errors import StoreError
+from .runtime import gc_paused
 from .schema import VALUE_FIELDS, as_date, metrics_table, observations_table, targets_table
 
 COLUMNS = ["metric", "date", *VALUE_FIELDS]
@@ -340,8 +341,9 @@ def _sqlite_records(conn: Connection, query: sa.Select, record: np.dtype) -> np.
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(SQLITE_CHUNK_ROWS):
-            blocks.append(np.array(rows, dtype=record))
+        with gc_paused():  # row tuples of numbers and text: no cycles for the collector to find
+            while rows := cursor.fetchmany(SQLITE_CHUNK_ROWS):
+                blocks.append(np.array(rows, dtype=record))
     finally:
         cursor.close()
     return np.concatenate(blocks) if blocks else np.empty(0, dtype=record)
@@ -438,10 +440,11 @@ def _read_sqlite(conn: Connection, query: sa.Select, types: dict[str, str]) -> p
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(SQLITE_CHUNK_ROWS):
-            block = np.array(rows, dtype=record)  # rows to columns without a Python loop
-            for name in names:
-                parts[name].append(_array(block[name], types.get(name)))
+        with gc_paused():
+            while rows := cursor.fetchmany(SQLITE_CHUNK_ROWS):
+                block = np.array(rows, dtype=record)  # rows to columns without a Python loop
+                for name in names:
+                    parts[name].append(_array(block[name], types.get(name)))
     finally:
         cursor.close()
     return pd.DataFrame(

@@ -37,6 +37,7 @@ from .config import (
     environment,
 )
 from .errors import CityScoreError, ConfigError
+from .runtime import SKIP_IMPORTS
 
 if TYPE_CHECKING:
     import altair as alt
@@ -798,11 +799,8 @@ def _lock(out: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# jsonschema (under nbformat and altair) imports rfc3987_syntax when it is installed, only to check
-# "iri" formats we never use; building its grammar costs 2-3 s, in this process and again in the
-# kernel. Marking it absent (a None entry in sys.modules makes its import raise ImportError, which
-# jsonschema handles) keeps a report run near papermill's own start-up time.
-SKIP_IMPORTS = ("rfc3987_syntax",)
+# ``runtime.SKIP_IMPORTS``, marked absent for good in this process and in the kernel, both of which
+# only run the report: a report run stays near papermill's own start-up time.
 _SKIP_LINE = f"import sys; [sys.modules.setdefault(m, None) for m in {SKIP_IMPORTS!r}]"
 
 
