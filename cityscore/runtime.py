@@ -51,5 +51,7 @@ def gc_paused() -> Iterator[None]:
 def settle_imports() -> None:
     """Move every object alive now (the imported modules, a few hundred thousand objects that live
     as long as the process) out of the collector's walks: for a command line run, once its imports
-    are done."""
+    are done. Garbage is collected first (30 ms), so none is frozen where it could never be freed
+    (``cli.main`` may run many times in one process: tests, a script)."""
+    gc.collect()
     gc.freeze()

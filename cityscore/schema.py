@@ -257,7 +257,7 @@ def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:
 def _sqlite_begin_immediate(connection) -> None:
     options = connection.get_execution_options()
     if options.get("keys_from_transaction", False):
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # see ``sqlite_keys_checked``
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # see ``restore_foreign_keys``
     connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("write", False) else "BEGIN")
 
 
@@ -272,10 +272,19 @@ def restore_foreign_keys(conn: Connection) -> None:
     """
     if conn.dialect.name != "sqlite":
         return
-    try:  # on the driver's connection: SQLAlchemy's own would first BEGIN, where it is a no-op
-        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    raw = conn.connection.driver_connection  # SQLAlchemy's own connection would first BEGIN
+    try:
+        if raw.in_transaction:  # a COMMIT that failed (busy, disk full) can leave it open
+            raw.rollback()
+        raw.execute("PRAGMA foreign_keys=ON")
+        if raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1:
+            return
     except sqlite3.Error:
-        conn.invalidate()  # never back to the pool unchecked: a new connection turns them on
+        pass
+    except BaseException:
+        conn.invalidate()
+        raise
+    conn.invalidate()  # never back to the pool unchecked: a new connection turns them on
 
 
 def as_date(value: object) -> dt.date | None:

@@ -211,3 +211,44 @@ def test_an_import_sets_sqlite_key_checks_aside_and_every_other_transaction_keep
     assert len(kit.observations()) == 60
     with kit.store.transaction() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def test_an_import_whose_commit_fails_leaves_no_connection_without_key_checks(
+    tmp_path, monkeypatch
+) -> None:
+    """SQLite can keep a transaction open when its COMMIT fails (busy, disk full). Here the COMMIT
+    waits for a reader's lock in rollback-journal mode and gives up: nothing is written, and the
+    next transaction runs on a connection that checks keys."""
+    import sqlite3
+
+    from cityscore import schema
+    from cityscore.errors import StoreError
+
+    monkeypatch.setenv("CITYSCORE_LOCK_TIMEOUT", "0.3")
+    usual = schema._sqlite_pragmas
+
+    def journal_mode_delete(dbapi, busy_ms):
+        usual(dbapi, busy_ms)
+        dbapi.execute("PRAGMA journal_mode=DELETE")  # a reader then blocks a COMMIT
+
+    monkeypatch.setattr(schema, "_sqlite_pragmas", journal_mode_delete)
+    db = tmp_path / "city.db"
+    kit = Kit(f"sqlite:///{db}")
+    kit.init()
+    kit.import_metrics(METRICS)
+    reader = sqlite3.connect(db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM metrics").fetchall()  # holds a shared lock
+    try:
+        with pytest.raises(StoreError, match="nothing was written"):
+            kit.import_values(as_bytes(values_file(10, seed=8)))
+    finally:
+        reader.rollback()
+        reader.close()
+    with kit.store.transaction(write=True) as conn:
+        assert foreign_keys_on(conn)
+        orphan = "INSERT INTO observations (metric_id, date, value, source, area) VALUES (999, '2024-01-01', 1, '', '')"
+        with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+            conn.exec_driver_sql(orphan)
+    assert kit.observations().empty
+    assert kit.import_values(as_bytes(values_file(10, seed=8))).inserted == 30
