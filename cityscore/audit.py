@@ -13,6 +13,7 @@ from .load import closest
 from .schema import (
     VALUE_FIELDS,
     batches_table,
+    inserted_ids_table,
     metrics_table,
     now,
     observations_table,
@@ -131,9 +132,11 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
 def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tuple[int, int]:
     """Undo one batch's rows in ``observations`` (kind "values") or ``targets`` (kind "targets").
 
-    Four set-based statements, however big the batch: keep what the batch wrote (superseded by the
+    Set-based statements, however big the batch: keep what the batch wrote (superseded by the
     undo), restore the versions it replaced, delete the rows it inserted, drop the restored
-    versions from the superseded table. Returns (restored, deleted).
+    versions from the superseded table. A values batch's rows are found by the ids it inserted
+    (``inserted_ids``) and the versions it replaced, when those are known; else by reading every
+    row for its ``batch_id``. Returns (restored, deleted).
     """
     table, old_table, key, fields = {
         "values": (
@@ -145,35 +148,67 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
         "targets": (targets_table, superseded_targets_table, "effective_from", ["target"]),
     }[kind]
     mine = table.c.batch_id == batch_id
+    replaced = old_table.c.superseded_by == batch_id
+    same_key = sa.and_(
+        old_table.c.metric_id == table.c.metric_id,
+        old_table.c.area == table.c.area,
+        old_table.c[key] == table.c[key],
+    )
+    inserted = inserted_ids(conn, batch_id) if kind == "values" else None
     kept = ["metric_id", "area", key, *fields]
-    written = conn.execute(
-        old_table.insert().from_select(
-            [*kept, "batch_id", "superseded_at", "superseded_by"],
-            sa.select(
-                *[table.c[c] for c in kept],
-                sa.literal(batch_id, sa.Integer),
-                sa.literal(now(), sa.DateTime),
-                sa.literal(undo_batch, sa.Integer),
-            ).where(mine),
-        )
-    ).rowcount
+    keep = sa.select(
+        *[table.c[c] for c in kept],
+        sa.literal(batch_id, sa.Integer),
+        sa.literal(now(), sa.DateTime),
+        sa.literal(undo_batch, sa.Integer),
+    )
+    # The rows the batch inserted (by their ids, when known) and those it changed (by their keys).
+    sources = (
+        [keep.where(mine)]
+        if inserted is None
+        else [
+            keep.where(mine, inserted),
+            keep.join(old_table, same_key).where(mine, replaced),
+        ]
+    )
+    columns = [*kept, "batch_id", "superseded_at", "superseded_by"]
+    written = sum(
+        conn.execute(old_table.insert().from_select(columns, rows)).rowcount for rows in sources
+    )
     if not written:
         return 0, 0
-    replaced = old_table.c.superseded_by == batch_id
     restored = conn.execute(
         table.update()
         .values({c: old_table.c[c] for c in [*fields, "batch_id"]})
-        .where(
-            mine,
-            replaced,
-            old_table.c.metric_id == table.c.metric_id,
-            old_table.c.area == table.c.area,
-            old_table.c[key] == table.c[key],
-        )
+        .where(mine, replaced, same_key)
     ).rowcount
-    deleted = conn.execute(table.delete().where(mine)).rowcount  # what is left was inserted
+    left = mine if inserted is None else sa.and_(mine, inserted)  # what is left was inserted
+    deleted = conn.execute(table.delete().where(left)).rowcount
     conn.execute(old_table.delete().where(replaced))  # every one was restored just now
     return restored, deleted
+
+
+def inserted_ids(conn: Connection, batch_id: int) -> sa.ColumnElement[bool] | None:
+    """``observations.id`` within the ids a values batch inserted, or None when they are not known
+    (a batch from before they were kept, or one that inserted nothing).
+
+    Checked before use: the rows of the batch in that range must be as many as it inserted (none
+    of them can have changed since: ``check_undoable`` refuses that first). Otherwise None, and
+    the undo reads every row, as it always did.
+    """
+    o, r = observations_table, inserted_ids_table
+    span = conn.execute(
+        sa.select(r.c.first_id, r.c.last_id, batches_table.c.inserted)
+        .join(batches_table, batches_table.c.id == r.c.batch_id)
+        .where(r.c.batch_id == batch_id)
+    ).first()
+    if span is None:
+        return None
+    within = o.c.id.between(span.first_id, span.last_id)
+    found = conn.execute(
+        sa.select(sa.func.count()).where(within, o.c.batch_id == batch_id)
+    ).scalar_one()
+    return within if found == span.inserted else None
 
 
 # --- metric definitions --------------------------------------------------------------------

@@ -128,6 +128,19 @@ superseded_metrics_table = sa.Table(
     sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
 )
 
+# The ids of the observations a batch inserted, first to last: an undo finds them by the primary
+# key instead of reading every row for its ``batch_id`` (an index on it would cost a large import a
+# fifth more). Batches older than this table have no row in it, and an undo of one reads every row.
+inserted_ids_table = sa.Table(
+    "inserted_observation_ids",
+    meta,
+    sa.Column(
+        "batch_id", sa.ForeignKey("import_batches.id"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("first_id", sa.Integer, nullable=False),
+    sa.Column("last_id", sa.Integer, nullable=False),
+)
+
 sa.Index("ix_observations_date", observations_table.c.date)
 METRIC_FIELDS = list(empty_metrics().columns)
 WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers

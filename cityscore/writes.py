@@ -26,6 +26,7 @@ from .schema import (
     VALUE_FIELDS,
     as_date,
     batches_table,
+    inserted_ids_table,
     metrics_table,
     now,
     observations_table,
@@ -257,15 +258,26 @@ def write_observations(
     batch = new_batch(conn, kind, source)
     if updated:
         _replace_changed(conn, merged.loc[is_changed, ["obs_id", *VALUE_FIELDS]], batch, source)
+    before = last_observation_id(conn)
     if inserted:
         fresh = in_key_order(merged.loc[is_new, ["metric_id", "area", "date", *VALUE_FIELDS]])
-        with _indexes_set_aside(conn, observations_table, inserted):
+        with _indexes_set_aside(conn, inserted):
             bulk_insert(conn, observations_table, fresh, {"batch_id": batch, "source": source})
+    # Kept for an undo, also when empty (an import that only changed values inserted none).
+    ids = {"batch_id": batch, "first_id": before + 1, "last_id": last_observation_id(conn)}
+    conn.execute(inserted_ids_table.insert(), ids)
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult(kind, source, inserted, updated, unchanged, batch)
 
 
 KEY = ["metric_id", "area", "date"]
+
+
+def last_observation_id(conn: Connection) -> int:
+    """The highest observation id (0 for none): one look at the end of the primary key. Rows a
+    write inserts after it get higher ids (SQLite's next rowid, PostgreSQL's sequence)."""
+    o = observations_table
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(o.c.id), 0))).scalar_one()
 
 
 def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -282,20 +294,19 @@ def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def _indexes_set_aside(conn: Connection, table: sa.Table, new_rows: int) -> Iterator[None]:
-    """On SQLite, drop ``table``'s plain (non-unique) indexes for a bulk insert and build them after.
+def _indexes_set_aside(conn: Connection, new_rows: int) -> Iterator[None]:
+    """On SQLite, drop the observations' plain (non-unique) indexes for a bulk insert, build them after.
 
     Worth it when the insert at least doubles the table (a first import): SQLite then builds each
     index by one sort instead of inserting rows at random places of it. Inside the caller's
     transaction, so a rollback brings the indexes back; readers (WAL) keep their snapshot.
     PostgreSQL is left alone: its ``DROP INDEX`` would lock readers out until the commit.
     """
-    indexes = [i for i in table.indexes if not i.unique]
+    indexes = [i for i in observations_table.indexes if not i.unique]
     if conn.dialect.name != "sqlite" or not indexes:
         yield
         return
-    stored = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    if new_rows < stored:
+    if new_rows < last_observation_id(conn):
         yield
         return
     for index in indexes:
