@@ -189,19 +189,24 @@ def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tu
 
 
 def inserted_ids(conn: Connection, batch_id: int) -> sa.ColumnElement[bool] | None:
-    """``observations.id`` within the ids a values batch inserted, or None when they are not known
-    (a batch from before they were kept, or one that inserted nothing).
+    """``observations.id`` within the ids a values batch inserted (an empty range if none), or None
+    when they are not known (a batch from before they were kept, or a database without them).
 
     Checked before use: the rows of the batch in that range must be as many as it inserted (none
     of them can have changed since: ``check_undoable`` refuses that first). Otherwise None, and
     the undo reads every row, as it always did.
     """
     o, r = observations_table, inserted_ids_table
-    span = conn.execute(
+    query = (
         sa.select(r.c.first_id, r.c.last_id, batches_table.c.inserted)
         .join(batches_table, batches_table.c.id == r.c.batch_id)
         .where(r.c.batch_id == batch_id)
-    ).first()
+    )
+    try:
+        with conn.begin_nested():  # the table may be missing, or not readable by this role
+            span = conn.execute(query).first()
+    except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+        span = None
     if span is None:
         return None
     within = o.c.id.between(span.first_id, span.last_id)

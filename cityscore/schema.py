@@ -130,7 +130,8 @@ superseded_metrics_table = sa.Table(
 
 # The ids of the observations a batch inserted, first to last: an undo finds them by the primary
 # key instead of reading every row for its ``batch_id`` (an index on it would cost a large import a
-# fifth more). Batches older than this table have no row in it, and an undo of one reads every row.
+# fifth more). Optional: batches older than this table have no row in it, and a database role that
+# could not create it (or may not write it) goes on without it; an undo then reads every row.
 inserted_ids_table = sa.Table(
     "inserted_observation_ids",
     meta,
@@ -230,7 +231,7 @@ def make_engine(url: str | None = None) -> Engine:
 def upgrade(engine: Engine) -> None:
     """Bring a database an older kit created up to this schema: missing tables and columns are added
     (existing metrics get ``allow_negative`` false); nothing else is touched."""
-    meta.create_all(engine)
+    meta.create_all(engine, tables=[t for t in meta.sorted_tables if t is not inserted_ids_table])
     have = {c["name"] for c in sa.inspect(engine).get_columns("metrics")}
     missing = [c for c in metrics_table.c if c.name not in have]
     if missing:
@@ -239,6 +240,40 @@ def upgrade(engine: Engine) -> None:
                 spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
                 conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
     _upgrade_areas(engine)
+    _add_inserted_ids(engine)
+
+
+def _under_write_lock(conn: Connection) -> None:
+    """Queue behind the kit's other writers (SQLite: the ``write`` option's BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
+def _add_inserted_ids(engine: Engine) -> None:
+    """Add ``inserted_observation_ids`` to a database made before it, if the write lock is free now.
+
+    Never waits: a reader opening the database while an import runs goes on without the table, and
+    a later run adds it. Two processes opening it at once: one creates it, the other finds it (or
+    skips). A role that may not create tables goes on without it too. Without the table an undo
+    reads every row, as before.
+    """
+    if sa.inspect(engine).has_table(inserted_ids_table.name):
+        return
+    with engine.connect().execution_options(write=True) as conn:
+        try:
+            if conn.dialect.name == "sqlite":
+                conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    try_lock = sa.text("SELECT pg_try_advisory_xact_lock(:key)")
+                    if not conn.execute(try_lock, {"key": WRITE_LOCK_KEY}).scalar():
+                        return
+                inserted_ids_table.create(conn, checkfirst=True)  # checked again under the lock
+        except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+            return  # no CREATE privilege, a read-only file, or another writer holds the lock
+        finally:
+            if conn.dialect.name == "sqlite":
+                conn.invalidate()  # its busy timeout was changed: the pool opens a fresh one
 
 
 def _upgrade_areas(engine: Engine) -> None:
@@ -247,8 +282,7 @@ def _upgrade_areas(engine: Engine) -> None:
         if not missing_area_columns(conn):
             return
     with engine.connect().execution_options(write=True) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+        _under_write_lock(conn)
         # Checked again under the lock: another process may have just done it.
         add_area_columns(conn, missing_area_columns(conn))
 

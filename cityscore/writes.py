@@ -261,16 +261,26 @@ def write_observations(
     before = last_observation_id(conn)
     if inserted:
         fresh = in_key_order(merged.loc[is_new, ["metric_id", "area", "date", *VALUE_FIELDS]])
-        with _indexes_set_aside(conn, inserted):
+        with _indexes_set_aside(conn, inserted, before):
             bulk_insert(conn, observations_table, fresh, {"batch_id": batch, "source": source})
-    # Kept for an undo, also when empty (an import that only changed values inserted none).
-    ids = {"batch_id": batch, "first_id": before + 1, "last_id": last_observation_id(conn)}
-    conn.execute(inserted_ids_table.insert(), ids)
+    keep_inserted_ids(conn, batch, before + 1, last_observation_id(conn))
     finish_batch(conn, batch, inserted, updated, unchanged)
     return ImportResult(kind, source, inserted, updated, unchanged, batch)
 
 
 KEY = ["metric_id", "area", "date"]
+
+
+def keep_inserted_ids(conn: Connection, batch: int, first: int, last: int) -> None:
+    """Keep the ids ``batch`` inserted for an undo, also when none (an import that only changed
+    values). Skipped where the table is missing or this role may not write it (a savepoint keeps
+    the import going): the undo then reads every row."""
+    try:
+        with conn.begin_nested():
+            span = {"batch_id": batch, "first_id": first, "last_id": last}
+            conn.execute(inserted_ids_table.insert(), span)
+    except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+        pass
 
 
 def last_observation_id(conn: Connection) -> int:
@@ -294,7 +304,7 @@ def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def _indexes_set_aside(conn: Connection, new_rows: int) -> Iterator[None]:
+def _indexes_set_aside(conn: Connection, new_rows: int, stored: int) -> Iterator[None]:
     """On SQLite, drop the observations' plain (non-unique) indexes for a bulk insert, build them after.
 
     Worth it when the insert at least doubles the table (a first import): SQLite then builds each
@@ -306,7 +316,7 @@ def _indexes_set_aside(conn: Connection, new_rows: int) -> Iterator[None]:
     if conn.dialect.name != "sqlite" or not indexes:
         yield
         return
-    if new_rows < last_observation_id(conn):
+    if new_rows < stored:  # the highest id so far: about the rows stored
         yield
         return
     for index in indexes:

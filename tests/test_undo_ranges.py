@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from cityscore import Kit, audit
 from cityscore.schema import inserted_ids_table
 from tests.test_bulk_writes import METRICS, as_bytes, values_file
+
+NEW_DAYS = values_file(440, seed=9).query("date > '2025-03-05'")  # ten days after the history
 
 
 def history_of_changes(kit: Kit) -> int:
@@ -95,3 +98,71 @@ def test_ids_that_no_longer_hold_fall_back_to_reading_every_row(kit: Kit) -> Non
         assert audit.inserted_ids(conn, batch) is None
     assert kit.undo(batch).deleted == 90
     assert set(kit.store.observations(with_source=True)["batch_id"]) == {2}
+
+
+def test_a_database_from_before_gets_the_table_without_waiting_for_a_writer(tmp_path) -> None:
+    """An older database gains the table when a run can take the write lock at once; a run that
+    cannot (an import holds it) reads on without it, and an undo then reads every row."""
+    import sqlite3
+
+    db = tmp_path / "city.db"
+    old = Kit(f"sqlite:///{db}")
+    old.init()
+    batch = history_of_changes(old)
+    old.store.engine.dispose()
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TABLE inserted_observation_ids")  # as a database from an older kit
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process's import holds the write lock
+    try:
+        busy = Kit(f"sqlite:///{db}")
+        assert len(busy.metrics()) == 3  # no wait, no error
+        assert not sa.inspect(busy.store.engine).has_table("inserted_observation_ids")
+    finally:
+        writer.rollback()
+        writer.close()
+    kit = Kit(f"sqlite:///{db}")
+    assert kit.undo(batch).deleted == 90  # no range kept for it: every row read
+    assert sa.inspect(kit.store.engine).has_table("inserted_observation_ids")
+    assert kit.import_values(as_bytes(NEW_DAYS)).inserted
+    with kit.store.transaction() as conn:
+        last = kit.batches()["id"].max()
+        assert audit.inserted_ids(conn, int(last)) is not None
+
+
+def test_postgres_roles_that_may_not_create_or_write_the_table_still_read_import_and_undo(
+    postgres_url: str,
+) -> None:
+    """A role with only SELECT, or only row rights on the kit's tables, keeps working on a database
+    made before the table, and after its owner has added it (undo then reads every row)."""
+    import uuid
+
+    owner = Kit(postgres_url)
+    owner.init()
+    history_of_changes(owner)
+    with owner.store.transaction(write=True) as conn:
+        conn.exec_driver_sql("DROP TABLE inserted_observation_ids")  # an older kit's database
+    reader, writer = (f"{role}_{uuid.uuid4().hex[:8]}" for role in ("reader", "writer"))
+    tables = "metrics, targets, observations, import_batches, superseded_values, superseded_targets, superseded_metrics"
+    with owner.store.engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {reader} LOGIN")
+        conn.exec_driver_sql(f"CREATE ROLE {writer} LOGIN")
+        conn.exec_driver_sql(f"GRANT SELECT ON {tables} TO {reader}")
+        conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO {writer}")
+        conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {writer}")
+        conn.commit()
+    as_role = {
+        role: Kit(sa.make_url(postgres_url).set(username=role).render_as_string(False))
+        for role in (reader, writer)
+    }
+    assert len(as_role[reader].observations()) == 1290
+    result = as_role[writer].import_values(as_bytes(NEW_DAYS))
+    assert result.inserted == len(NEW_DAYS)
+    assert as_role[writer].undo(result.batch_id).deleted == len(NEW_DAYS)
+    owner.init()  # the owner's next run adds the table; the writer has no rights on it
+    assert sa.inspect(owner.store.engine).has_table("inserted_observation_ids")
+    again = Kit(sa.make_url(postgres_url).set(username=writer).render_as_string(False))
+    result = again.import_values(as_bytes(NEW_DAYS))
+    assert result.inserted == len(NEW_DAYS)
+    assert again.undo(result.batch_id).deleted == len(NEW_DAYS)
+    assert len(as_role[reader].observations()) == 1290
