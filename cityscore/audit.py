@@ -75,6 +75,11 @@ def history(conn: Connection, metric: str, date: dt.date, area: str = "") -> pd.
     ).reset_index(drop=True)
 
 
+# Batches of these kinds (``writes.write_metrics``, ``writes.write_targets``) never write a value:
+# their undo need not look through the observations (a kind not named here is looked for).
+WRITE_NO_VALUES = ("metrics", "targets")
+
+
 def undo(conn: Connection, batch_id: int) -> ImportResult:
     """Revert a whole batch, recorded as a batch of kind ``undo``.
 
@@ -84,7 +89,9 @@ def undo(conn: Connection, batch_id: int) -> ImportResult:
     batch = conn.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
     check_undoable(conn, batch, batch_id)
     undo_batch = new_batch(conn, "undo", f"undo of batch {batch_id} ({batch.source})")
-    restored, deleted = undo_rows(conn, "values", batch_id, undo_batch)
+    restored, deleted = 0, 0
+    if batch.kind not in WRITE_NO_VALUES:
+        restored, deleted = undo_rows(conn, "values", batch_id, undo_batch)
     t_restored, t_deleted = undo_rows(conn, "targets", batch_id, undo_batch)
     m_restored, m_deleted = undo_metrics(conn, batch_id, undo_batch)
     restored, deleted = restored + t_restored + m_restored, deleted + t_deleted + m_deleted

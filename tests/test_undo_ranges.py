@@ -166,3 +166,20 @@ def test_postgres_roles_that_may_not_create_or_write_the_table_still_read_import
     assert result.inserted == len(NEW_DAYS)
     assert again.undo(result.batch_id).deleted == len(NEW_DAYS)
     assert len(as_role[reader].observations()) == 1290
+
+
+def test_undoing_a_targets_or_metrics_batch_never_reads_the_values(kit: Kit) -> None:
+    """Those batches write no value: their undo runs no statement on the observations."""
+    history_of_changes(kit)
+    targets = kit.import_targets(b"metric,effective_from,target\nV,2024-06-01,12\n")
+    metrics = kit.import_metrics(METRICS.replace(b"V,higher,value,10", b"V,higher,value,11"))
+    before = state(kit)
+    statements: list[str] = []
+    sa.event.listen(kit.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    for batch in (metrics.batch_id, targets.batch_id):
+        kit.undo(batch)
+    assert statements and not [s for s in statements if "observations" in s]
+    assert kit.targets().query("metric == 'V'")["target"].tolist() == [10.0]
+    stored, kept = state(kit)
+    pd.testing.assert_frame_equal(stored, before[0])
+    pd.testing.assert_frame_equal(kept, before[1])
