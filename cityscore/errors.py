@@ -70,10 +70,13 @@ class ValidationError(CityScoreError):
     list, how many problems of each kind there are; ``write_problems(path)`` saves the whole list.
     """
 
-    def __init__(self, source: str, problems: pd.DataFrame, total_rows: int | None = None) -> None:
+    def __init__(
+        self, source: str, problems: pd.DataFrame, total_rows: int | None = None, note: str = ""
+    ) -> None:
         self.source = source
         self.problems = problems.reset_index(drop=True)
         self.total_rows = total_rows
+        self.note = note  # a line after the problems: what may explain them
         super().__init__(self._message())
 
     def write_problems(self, path: str | Path) -> Path:
@@ -100,6 +103,8 @@ class ValidationError(CityScoreError):
         ]
         if len(self.problems) > len(shown):
             rows += self._counts()
+        if self.note:
+            rows.append(f"  {self.note}")
         return "\n".join([head, *rows])
 
     def _counts(self) -> list[str]:

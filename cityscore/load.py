@@ -16,7 +16,8 @@ import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, NoReturn
 
@@ -165,6 +166,29 @@ def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
     return sheet.text
 
 
+# Said after the problems of a workbook with empty cells: python-calamine reads both as empty.
+WORKBOOK_EMPTY_NOTE = (
+    "In a workbook, a cell that shows an error (#DIV/0!, #N/A, #VALUE!) or holds a formula that was "
+    "never calculated reads as empty: fix the formula or type the value, then save the file again."
+)
+
+
+@contextmanager
+def noting_workbook_cells(text: str) -> Iterator[None]:
+    """Re-raise a ``ValidationError`` about ``text``, a worksheet's, with ``WORKBOOK_EMPTY_NOTE``
+    when a problem is an empty cell: the sheet may show something there that is not a value."""
+    try:
+        yield
+    except ValidationError as exc:
+        values = exc.problems["value"]
+        empty = values.isna() | (values.astype(str).str.strip() == "")
+        if not isinstance(text, workbook.SheetText) or exc.note or not empty.any():
+            raise
+        raise ValidationError(
+            exc.source, exc.problems, exc.total_rows, note=WORKBOOK_EMPTY_NOTE
+        ) from None
+
+
 def first_line(text: str) -> str:
     """The text up to its first line break (``\\n``, ``\\r\\n`` or a lone ``\\r``)."""
     ends = [i for i in (text.find("\r"), text.find("\n")) if i >= 0]
@@ -210,7 +234,7 @@ def read_rows(
     else:
         names = list(header)
     cells = _parse_csv(text, delimiter, len(names), problems)
-    if isinstance(text, workbook.SheetText):  # a cell held a line break: lines back to sheet rows
+    if isinstance(text, workbook.SheetText) and text.rows is not None:  # lines back to sheet rows
         cells["line"] = [text.sheet_row(line) for line in cells["line"]]
     if header is None:
         cells = cells.iloc[1:]  # the header is the first record (line 1)
@@ -516,19 +540,20 @@ def load_metrics(
     let a file restate only some columns of a metric: the others keep their stored values.
     """
     text = read_text(source)
-    fmt = _check_format(fmt) if fmt != "auto" else _detect_metrics_format(text)
-    if fmt == "json":
-        rows = boston_metric_rows(_json_records(source, text, "metric", _json_metric_fields))
-    elif fmt == "boston":
-        first = _first_cells(text)
-        header = None if first[:1] == ["name"] else BOSTON_METRIC_COLUMNS
-        rows = read_rows(
-            source, BOSTON_METRIC_COLUMNS[:1], BOSTON_METRIC_COLUMNS, text=text, header=header
-        )
-        rows = boston_metric_rows(rows)
-    else:
-        rows = read_rows(source, required=["name"], optional=METRIC_FILE_COLUMNS, text=text)
-    return validate_metrics(rows, source_name(source), existing, catalog_targets)
+    with noting_workbook_cells(text):  # a sheet's empty cells may show errors
+        fmt = _check_format(fmt) if fmt != "auto" else _detect_metrics_format(text)
+        if fmt == "json":
+            rows = boston_metric_rows(_json_records(source, text, "metric", _json_metric_fields))
+        elif fmt == "boston":
+            first = _first_cells(text)
+            header = None if first[:1] == ["name"] else BOSTON_METRIC_COLUMNS
+            rows = read_rows(
+                source, BOSTON_METRIC_COLUMNS[:1], BOSTON_METRIC_COLUMNS, text=text, header=header
+            )
+            rows = boston_metric_rows(rows)
+        else:
+            rows = read_rows(source, required=["name"], optional=METRIC_FILE_COLUMNS, text=text)
+        return validate_metrics(rows, source_name(source), existing, catalog_targets)
 
 
 def restate(
@@ -742,9 +767,12 @@ def load_targets(
 ) -> pd.DataFrame:
     """Read and validate a targets.csv against the catalog ``metrics`` (and the stored areas)."""
     text = read_text(source, date_format)  # a workbook's date cells in that format
-    rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA], text=text)
-    name = source_name(source)
-    return validate_targets(rows, metrics, name, date_format=date_format, stored_areas=stored_areas)
+    with noting_workbook_cells(text):  # a sheet's empty cells may show errors
+        rows = read_rows(source, required=TARGET_COLUMNS, optional=[AREA], text=text)
+        name = source_name(source)
+        return validate_targets(
+            rows, metrics, name, date_format=date_format, stored_areas=stored_areas
+        )
 
 
 def validate_targets(
@@ -802,17 +830,18 @@ def load_values(
     ``stored_areas``: see ``validate_values``.
     """
     text = read_text(source, date_format)
-    fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
-    today = today or dt.date.today()
-    if fmt == "kit":
-        fast = fast_values(text, metrics, today, date_format, stored_areas=stored_areas)
-        if fast is not None:
-            return fast
-    rows = read_value_rows(source, fmt, text=text)
-    name = source_name(source)
-    return validate_values(
-        rows, metrics, name, today=today, date_format=date_format, stored_areas=stored_areas
-    )
+    with noting_workbook_cells(text):  # a sheet's empty cells may show errors
+        fmt = _check_format(fmt) if fmt != "auto" else _detect_values_format(text)
+        today = today or dt.date.today()
+        if fmt == "kit":
+            fast = fast_values(text, metrics, today, date_format, stored_areas=stored_areas)
+            if fast is not None:
+                return fast
+        rows = read_value_rows(source, fmt, text=text)
+        name = source_name(source)
+        return validate_values(
+            rows, metrics, name, today=today, date_format=date_format, stored_areas=stored_areas
+        )
 
 
 def read_value_rows(source: Source, fmt: str = "auto", *, text: str | None = None) -> pd.DataFrame:

@@ -28,12 +28,15 @@ AMBIGUOUS_NUMBER = re.compile(r"^\s*[+-]?(\d{1,3}(,\d{3})+(\.\d*)?|\d+,\d+)\s*$"
 
 
 class SheetText(str):
-    """A sheet's CSV text that knows the sheet row of each of its lines (1-based); needed only
-    when a cell holds a line break, which makes one row take several lines of text."""
+    """A worksheet's CSV text: a text that says it came from a workbook. ``rows`` holds the sheet
+    row of each of its lines (1-based) when a cell holds a line break, which makes one row take
+    several lines of text; None when line N is row N."""
 
-    rows: list[int]
+    rows: list[int] | None = None
 
     def sheet_row(self, line: int) -> int:
+        if self.rows is None:
+            return line
         return self.rows[line - 1] if 0 < line <= len(self.rows) else line
 
 
@@ -108,9 +111,8 @@ def _first_sheet(data: bytes, date_format: str) -> Sheet:
         ]
         writer.writerow(cells)
         rows += [number] * (1 + sum(c.count("\n") for c in cells))
-    text = out.getvalue()
+    text = SheetText(out.getvalue())
     if rows and rows[-1] != len(rows):  # a cell held a line break: lines are no longer rows
-        text = SheetText(text)
         text.rows = rows
     return Sheet(visible[0], text, ambiguous)
 

@@ -260,3 +260,25 @@ def test_an_opendocument_spreadsheet_stores_what_its_csv_twin_stores(
     bad.to_excel(out, engine="odf", index=False)
     with pytest.raises(ValidationError, match="line 2, column date"):
         city.import_values(out.getvalue())
+
+
+def test_an_error_cell_reads_as_empty_and_the_message_says_why(city: Kit) -> None:
+    """python-calamine gives no value for a cell showing #DIV/0! (nor for a formula never
+    calculated): the row is refused as empty, and the message says what such a cell may be."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["metric", "date", "value"])
+    sheet.append(["Library Users", "2026-10-29", 120])
+    sheet.append(["Library Users", "2026-10-30", "#DIV/0!"])
+    sheet["C3"].data_type = "e"  # an error cell, as Excel saves one
+    sheet.append(["Library Users", "2026-10-31", "=1/0"])  # a formula with no saved result
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(ValidationError) as caught:
+        city.import_values(data.getvalue())
+    assert caught.value.problems["line"].tolist() == [3, 4]
+    assert "#DIV/0!" in str(caught.value) and caught.value.note
+    with pytest.raises(ValidationError) as plain:  # the same rows as CSV: no word of workbooks
+        city.import_values(b"metric,date,value\nLibrary Users,2026-10-30,\n")
+    assert plain.value.note == "" and "workbook" not in str(plain.value)
+    assert city.observations().empty
