@@ -13,6 +13,7 @@ from .load import closest
 from .schema import (
     VALUE_FIELDS,
     batches_table,
+    inserted_ids_if_usable,
     inserted_ids_table,
     metrics_table,
     now,
@@ -209,11 +210,9 @@ def inserted_ids(conn: Connection, batch_id: int) -> sa.ColumnElement[bool] | No
         .join(batches_table, batches_table.c.id == r.c.batch_id)
         .where(r.c.batch_id == batch_id)
     )
-    try:
-        with conn.begin_nested():  # the table may be missing, or not readable by this role
-            span = conn.execute(query).first()
-    except (sa.exc.ProgrammingError, sa.exc.OperationalError):
-        span = None
+    span = None
+    with inserted_ids_if_usable(conn):
+        span = conn.execute(query).first()
     if span is None:
         return None
     within = o.c.id.between(span.first_id, span.last_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -243,10 +245,22 @@ def upgrade(engine: Engine) -> None:
     _add_inserted_ids(engine)
 
 
-def _under_write_lock(conn: Connection) -> None:
+def under_write_lock(conn: Connection) -> None:
     """Queue behind the kit's other writers (SQLite: the ``write`` option's BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+
+
+@contextmanager
+def inserted_ids_if_usable(conn: Connection) -> Iterator[None]:
+    """Around a statement on ``inserted_observation_ids``, in a savepoint: where the table is
+    missing or this role may not use it, the statement is skipped and the transaction goes on
+    (an undo then reads every row)."""
+    try:
+        with conn.begin_nested():
+            yield
+    except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+        pass
 
 
 def _add_inserted_ids(engine: Engine) -> None:
@@ -282,7 +296,7 @@ def _upgrade_areas(engine: Engine) -> None:
         if not missing_area_columns(conn):
             return
     with engine.connect().execution_options(write=True) as conn, conn.begin():
-        _under_write_lock(conn)
+        under_write_lock(conn)
         # Checked again under the lock: another process may have just done it.
         add_area_columns(conn, missing_area_columns(conn))
 

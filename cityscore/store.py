@@ -23,7 +23,6 @@ from .errors import StoreError
 from .schema import (
     METRIC_FIELDS,
     VALUE_FIELDS,
-    WRITE_LOCK_KEY,
     as_date,
     batches_table,
     make_engine,
@@ -32,6 +31,7 @@ from .schema import (
     restore_foreign_keys,
     superseded_values_table,
     targets_table,
+    under_write_lock,
     upgrade,
 )
 from .writes import ImportPlan, ImportResult
@@ -104,7 +104,7 @@ class Store:
                     sa.text("SELECT set_config('lock_timeout', :ms, true)"),
                     {"ms": f"{int(lock_timeout() * 1000)}ms"},
                 )
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+                under_write_lock(conn)
             yield
         except BaseException:
             trans.rollback()

@@ -26,6 +26,7 @@ from .schema import (
     VALUE_FIELDS,
     as_date,
     batches_table,
+    inserted_ids_if_usable,
     inserted_ids_table,
     metrics_table,
     now,
@@ -275,12 +276,9 @@ def keep_inserted_ids(conn: Connection, batch: int, first: int, last: int) -> No
     """Keep the ids ``batch`` inserted for an undo, also when none (an import that only changed
     values). Skipped where the table is missing or this role may not write it (a savepoint keeps
     the import going): the undo then reads every row."""
-    try:
-        with conn.begin_nested():
-            span = {"batch_id": batch, "first_id": first, "last_id": last}
-            conn.execute(inserted_ids_table.insert(), span)
-    except (sa.exc.ProgrammingError, sa.exc.OperationalError):
-        pass
+    span = {"batch_id": batch, "first_id": first, "last_id": last}
+    with inserted_ids_if_usable(conn):
+        conn.execute(inserted_ids_table.insert(), span)
 
 
 def last_observation_id(conn: Connection) -> int:
