@@ -145,6 +145,14 @@ inserted_ids_table = sa.Table(
 )
 
 sa.Index("ix_observations_date", observations_table.c.date)
+# An undo finds the versions its batch replaced (``superseded_by``) and asks whether a later batch
+# replaced what it wrote (``batch_id``) through these, however long the history of corrections:
+# without them each undo read every kept version (four times). A database from before them gains
+# them as ``inserted_observation_ids`` is gained (``_add_optional``).
+SUPERSEDED_INDEXES = (
+    sa.Index("ix_superseded_values_superseded_by", superseded_values_table.c.superseded_by),
+    sa.Index("ix_superseded_values_batch_id", superseded_values_table.c.batch_id),
+)
 METRIC_FIELDS = list(empty_metrics().columns)
 WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers
 VALUE_FIELDS = ["value", "numerator", "denominator"]
@@ -242,7 +250,7 @@ def upgrade(engine: Engine) -> None:
                 spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
                 conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
     _upgrade_areas(engine)
-    _add_inserted_ids(engine)
+    _add_optional(engine)
 
 
 def under_write_lock(conn: Connection) -> None:
@@ -263,31 +271,44 @@ def inserted_ids_if_usable(conn: Connection) -> Iterator[None]:
         pass
 
 
-def _add_inserted_ids(engine: Engine) -> None:
-    """Add ``inserted_observation_ids`` to a database made before it, if the write lock is free now.
+def _add_optional(engine: Engine) -> None:
+    """Add what a database made before them lacks of ``inserted_observation_ids`` and the
+    ``SUPERSEDED_INDEXES``, if the write lock is free now.
 
-    Never waits: a reader opening the database while an import runs goes on without the table, and
-    a later run adds it. Two processes opening it at once: one creates it, the other finds it (or
-    skips). A role that may not create tables goes on without it too. Without the table an undo
-    reads every row, as before.
+    Never waits: a reader opening the database while an import runs goes on without them, and a
+    later run adds them. Two processes opening it at once: one creates them, the other finds them
+    (or skips). A role that may not create tables or indexes goes on without them too. Without the
+    table an undo reads every row, as before; without the indexes, every kept version.
     """
-    if sa.inspect(engine).has_table(inserted_ids_table.name):
+    missing = _missing_optional(engine)
+    if not missing:
         return
     with engine.connect().execution_options(write=True) as conn:
         try:
             if conn.dialect.name == "sqlite":
                 conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    try_lock = sa.text("SELECT pg_try_advisory_xact_lock(:key)")
-                    if not conn.execute(try_lock, {"key": WRITE_LOCK_KEY}).scalar():
-                        return
-                inserted_ids_table.create(conn, checkfirst=True)  # checked again under the lock
+            for item in missing:  # each on its own: one refused does not undo another
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        try_lock = sa.text("SELECT pg_try_advisory_xact_lock(:key)")
+                        if not conn.execute(try_lock, {"key": WRITE_LOCK_KEY}).scalar():
+                            return
+                    item.create(conn, checkfirst=True)  # checked again under the lock
         except (sa.exc.ProgrammingError, sa.exc.OperationalError):
             return  # no CREATE privilege, a read-only file, or another writer holds the lock
         finally:
             if conn.dialect.name == "sqlite":
                 conn.invalidate()  # its busy timeout was changed: the pool opens a fresh one
+
+
+def _missing_optional(engine: Engine) -> list[sa.Table | sa.Index]:
+    """Which of ``inserted_observation_ids`` and the ``SUPERSEDED_INDEXES`` the database lacks."""
+    inspector = sa.inspect(engine)
+    missing: list[sa.Table | sa.Index] = []
+    if not inspector.has_table(inserted_ids_table.name):
+        missing.append(inserted_ids_table)
+    have = {index["name"] for index in inspector.get_indexes(superseded_values_table.name)}
+    return missing + [index for index in SUPERSEDED_INDEXES if index.name not in have]
 
 
 def _upgrade_areas(engine: Engine) -> None:

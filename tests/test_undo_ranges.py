@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import Kit, audit
+from cityscore import Kit, audit, schema
 from cityscore.schema import inserted_ids_table
 from tests.test_bulk_writes import METRICS, as_bytes, values_file
 
@@ -101,8 +101,9 @@ def test_ids_that_no_longer_hold_fall_back_to_reading_every_row(kit: Kit) -> Non
 
 
 def test_a_database_from_before_gets_the_table_without_waiting_for_a_writer(tmp_path) -> None:
-    """An older database gains the table when a run can take the write lock at once; a run that
-    cannot (an import holds it) reads on without it, and an undo then reads every row."""
+    """An older database gains the table and the kept versions' indexes when a run can take the
+    write lock at once; a run that cannot (an import holds it) reads on without them, and an undo
+    then reads every row."""
     import sqlite3
 
     db = tmp_path / "city.db"
@@ -112,22 +113,31 @@ def test_a_database_from_before_gets_the_table_without_waiting_for_a_writer(tmp_
     old.store.engine.dispose()
     with sqlite3.connect(db) as raw:
         raw.execute("DROP TABLE inserted_observation_ids")  # as a database from an older kit
+        for index in schema.SUPERSEDED_INDEXES:
+            raw.execute(f"DROP INDEX {index.name}")
     writer = sqlite3.connect(db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another process's import holds the write lock
     try:
         busy = Kit(f"sqlite:///{db}")
         assert len(busy.metrics()) == 3  # no wait, no error
         assert not sa.inspect(busy.store.engine).has_table("inserted_observation_ids")
+        assert not kept_version_indexes(busy)
     finally:
         writer.rollback()
         writer.close()
     kit = Kit(f"sqlite:///{db}")
     assert kit.undo(batch).deleted == 90  # no range kept for it: every row read
     assert sa.inspect(kit.store.engine).has_table("inserted_observation_ids")
+    assert kept_version_indexes(kit) == {index.name for index in schema.SUPERSEDED_INDEXES}
     assert kit.import_values(as_bytes(NEW_DAYS)).inserted
     with kit.store.transaction() as conn:
         last = kit.batches()["id"].max()
         assert audit.inserted_ids(conn, int(last)) is not None
+
+
+def kept_version_indexes(kit: Kit) -> set[str]:
+    indexes = sa.inspect(kit.store.engine).get_indexes("superseded_values")
+    return {index["name"] for index in indexes}
 
 
 def test_postgres_roles_that_may_not_create_or_write_the_table_still_read_import_and_undo(
@@ -142,6 +152,8 @@ def test_postgres_roles_that_may_not_create_or_write_the_table_still_read_import
     history_of_changes(owner)
     with owner.store.transaction(write=True) as conn:
         conn.exec_driver_sql("DROP TABLE inserted_observation_ids")  # an older kit's database
+        for index in schema.SUPERSEDED_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX {index.name}")
     reader, writer = (f"{role}_{uuid.uuid4().hex[:8]}" for role in ("reader", "writer"))
     tables = "metrics, targets, observations, import_batches, superseded_values, superseded_targets, superseded_metrics"
     with owner.store.engine.connect() as conn:
@@ -159,8 +171,10 @@ def test_postgres_roles_that_may_not_create_or_write_the_table_still_read_import
     result = as_role[writer].import_values(as_bytes(NEW_DAYS))
     assert result.inserted == len(NEW_DAYS)
     assert as_role[writer].undo(result.batch_id).deleted == len(NEW_DAYS)
+    assert not kept_version_indexes(owner)  # only the table's owner may add them
     owner.init()  # the owner's next run adds the table; the writer has no rights on it
     assert sa.inspect(owner.store.engine).has_table("inserted_observation_ids")
+    assert len(kept_version_indexes(owner)) == len(schema.SUPERSEDED_INDEXES)
     again = Kit(sa.make_url(postgres_url).set(username=writer).render_as_string(False))
     result = again.import_values(as_bytes(NEW_DAYS))
     assert result.inserted == len(NEW_DAYS)
@@ -183,3 +197,27 @@ def test_undoing_a_targets_or_metrics_batch_never_reads_the_values(kit: Kit) -> 
     stored, kept = state(kit)
     pd.testing.assert_frame_equal(stored, before[0])
     pd.testing.assert_frame_equal(kept, before[1])
+
+
+def test_an_undo_finds_kept_versions_by_index_not_by_reading_them_all(kit: Kit) -> None:
+    """However many corrections are kept, an undo reaches its batch's versions through the indexes
+    on ``superseded_by`` and ``batch_id`` (SQLite's plan for every statement on the table)."""
+    batch = history_of_changes(kit)
+    statements: list[tuple[str, object]] = []
+    sa.event.listen(
+        kit.store.engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3]))
+    )
+    kit.undo(batch)
+    on_kept = [(sql, params) for sql, params in statements if "superseded_values" in sql]
+    assert len(on_kept) >= 4  # the check, the copy, the restore, the delete
+    raw = kit.store.engine.raw_connection()
+    try:
+        plans = [
+            " | ".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+            for sql, params in on_kept
+        ]
+    finally:
+        raw.close()
+    assert not [plan for plan in plans if "SCAN superseded_values" in plan], plans
+    for index in schema.SUPERSEDED_INDEXES:
+        assert [plan for plan in plans if index.name in plan], (index.name, plans)
