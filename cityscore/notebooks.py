@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, WORK_DIR, environment, redact_url
+from .runtime import skipped_imports
 
 DEMO_END = dt.date(2026, 10, 31)
 DEMO_DB = WORK_DIR / "build" / "notebook-demo.db"  # the checkout, or the current folder
@@ -83,8 +84,9 @@ def execute(path: Path, db_url: str, timeout: int = EXECUTE_TIMEOUT):
 
     Raises nbclient's ``CellExecutionError`` (naming the cell) if a cell fails; nothing is written then.
     """
-    import nbformat
-    from nbclient import NotebookClient
+    with skipped_imports():  # 1.6-2 s of an unused grammar under nbformat's jsonschema
+        import nbformat
+        from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -151,8 +153,9 @@ def leaks(text: str) -> list[str]:
 
 def execute_all(paths: list[Path], source: Path | None = None) -> int:
     """Execute and save each notebook; print one line per notebook; return the number that failed."""
-    import nbformat
-    from nbclient.exceptions import CellExecutionError
+    with skipped_imports():
+        import nbformat
+        from nbclient.exceptions import CellExecutionError
 
     failed = 0
     for path in paths:

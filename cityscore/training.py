@@ -29,6 +29,7 @@ from .config import DEFAULT_BANDS, Bands, database_url
 from .errors import CityScoreError, ValidationError
 from .kit import Kit
 from .notebooks import copy_sqlite
+from .runtime import skipped_imports
 
 STRICT_ENV = "CITYSCORE_TRAINING_STRICT"
 TOLERANCE = 0.005  # answers within half a hundredth count: learners read rounded numbers
@@ -721,7 +722,8 @@ def solved(notebook: str | Path, solutions: Mapping[str, Mapping[str, str]] | No
     Raises ``CityScoreError`` naming any exercise cell that has no solution, or any solution whose
     cell is missing, so the solutions file cannot silently drift from the lessons.
     """
-    import nbformat
+    with skipped_imports():  # 1.6-2 s of an unused grammar under nbformat's jsonschema
+        import nbformat
 
     notebook = Path(notebook)
     if solutions is None:
