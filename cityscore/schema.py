@@ -151,7 +151,11 @@ sa.Index("ix_observations_date", observations_table.c.date)
 # them as ``inserted_observation_ids`` is gained (``_add_optional``).
 SUPERSEDED_INDEXES = (
     sa.Index("ix_superseded_values_superseded_by", superseded_values_table.c.superseded_by),
-    sa.Index("ix_superseded_values_batch_id", superseded_values_table.c.batch_id),
+    sa.Index(
+        "ix_superseded_values_batch_id",
+        superseded_values_table.c.batch_id,
+        superseded_values_table.c.superseded_by,  # the check's answer from the index alone
+    ),
 )
 METRIC_FIELDS = list(empty_metrics().columns)
 WRITE_LOCK_KEY = 0x43697479  # PostgreSQL advisory lock that serialises the kit's writers
@@ -275,30 +279,72 @@ def _add_optional(engine: Engine) -> None:
     """Add what a database made before them lacks of ``inserted_observation_ids`` and the
     ``SUPERSEDED_INDEXES``, if the write lock is free now.
 
-    Never waits: a reader opening the database while an import runs goes on without them, and a
-    later run adds them. Two processes opening it at once: one creates them, the other finds them
-    (or skips). A role that may not create tables or indexes goes on without them too. Without the
-    table an undo reads every row, as before; without the indexes, every kept version.
+    Never waits: a reader opening the database while an import runs (or, on PostgreSQL, while
+    anything else holds a lock on the tables) goes on without them, and a later run adds them. Two
+    processes opening it at once: one creates them, the other finds them (or skips). A role that
+    may not create them, or a read-only database, goes on without them too. Without the table an
+    undo reads every row, as before; without the indexes, every kept version.
     """
     missing = _missing_optional(engine)
     if not missing:
         return
-    with engine.connect().execution_options(write=True) as conn:
-        try:
-            if conn.dialect.name == "sqlite":
-                conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
-            for item in missing:  # each on its own: one refused does not undo another
-                with conn.begin():
-                    if conn.dialect.name == "postgresql":
-                        try_lock = sa.text("SELECT pg_try_advisory_xact_lock(:key)")
-                        if not conn.execute(try_lock, {"key": WRITE_LOCK_KEY}).scalar():
-                            return
-                    item.create(conn, checkfirst=True)  # checked again under the lock
-        except (sa.exc.ProgrammingError, sa.exc.OperationalError):
-            return  # no CREATE privilege, a read-only file, or another writer holds the lock
-        finally:
-            if conn.dialect.name == "sqlite":
-                conn.invalidate()  # its busy timeout was changed: the pool opens a fresh one
+    with engine.connect().execution_options(write=True) as conn, _without_waiting(conn):
+        for item in _permitted(conn, missing):  # each on its own: one refused, the rest kept
+            with conn.begin():
+                if not _write_lock_now(conn):
+                    return
+                item.create(conn, checkfirst=True)  # checked again under the lock
+
+
+@contextmanager
+def _without_waiting(conn: Connection) -> Iterator[None]:
+    """Inside the block SQLite's busy timeout is 0 (its own again after); a refusal (no
+    privilege, a read-only database, a lock held) ends the block quietly."""
+    raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+    if raw is not None:
+        busy_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout=0")
+    try:
+        yield
+    except (sa.exc.ProgrammingError, sa.exc.OperationalError, sa.exc.InternalError):
+        pass  # InternalError: PostgreSQL's "read-only transaction" (a standby, a read-only role)
+    finally:
+        if raw is not None:  # restored, not reconnected: ``sqlite:///:memory:`` lives in it
+            raw.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+
+
+def _permitted(conn: Connection, missing: list[sa.Table | sa.Index]) -> list[sa.Table | sa.Index]:
+    """Of ``missing``, what this PostgreSQL role may create in a writable transaction (a table:
+    CREATE on the schema; an index: owning its table), asked first so a role that may not leaves
+    no error in the server's log at every run. SQLite: all of it (the file decides)."""
+    if conn.dialect.name != "postgresql":
+        return missing
+    rights = sa.text(
+        "SELECT current_setting('transaction_read_only') = 'off', "
+        "has_schema_privilege(current_schema(), 'CREATE'), "
+        "(SELECT pg_has_role(relowner, 'USAGE') FROM pg_class "
+        " WHERE oid = to_regclass(:owned))"
+    )
+    with conn.begin():
+        writable, may_create, owner = conn.execute(
+            rights, {"owned": superseded_values_table.name}
+        ).one()
+    if not writable:
+        return []
+    return [item for item in missing if (may_create if isinstance(item, sa.Table) else bool(owner))]
+
+
+def _write_lock_now(conn: Connection) -> bool:
+    """Whether the kit's write lock is ours at once (SQLite: the transaction's BEGIN IMMEDIATE,
+    with a busy timeout of 0, raised if not). On PostgreSQL, creating also needs locks on the
+    tables: a VACUUM or another tool's open transaction then refuses it at once, not after a wait."""
+    if conn.dialect.name != "postgresql":
+        return True
+    try_lock = sa.text("SELECT pg_try_advisory_xact_lock(:key)")
+    if not conn.execute(try_lock, {"key": WRITE_LOCK_KEY}).scalar():
+        return False
+    conn.execute(sa.text("SELECT set_config('lock_timeout', '100ms', true)"))
+    return True
 
 
 def _missing_optional(engine: Engine) -> list[sa.Table | sa.Index]:

@@ -199,10 +199,17 @@ def test_undoing_a_targets_or_metrics_batch_never_reads_the_values(kit: Kit) -> 
     pd.testing.assert_frame_equal(kept, before[1])
 
 
-def test_an_undo_finds_kept_versions_by_index_not_by_reading_them_all(kit: Kit) -> None:
-    """However many corrections are kept, an undo reaches its batch's versions through the indexes
-    on ``superseded_by`` and ``batch_id`` (SQLite's plan for every statement on the table)."""
+@pytest.mark.parametrize("analyzed", [False, True], ids=["no statistics", "after ANALYZE"])
+def test_an_undo_finds_kept_versions_by_index_not_by_reading_them_all(
+    kit: Kit, analyzed: bool
+) -> None:
+    """However many corrections are kept, a values batch's undo reaches its versions through the
+    indexes on ``superseded_by`` and ``batch_id`` (SQLite's plan for every statement on the table),
+    also once SQLite has statistics (a user's ``ANALYZE`` or ``PRAGMA optimize``)."""
     batch = history_of_changes(kit)
+    if analyzed:
+        with kit.store.transaction(write=True) as conn:
+            conn.exec_driver_sql("ANALYZE")
     statements: list[tuple[str, object]] = []
     sa.event.listen(
         kit.store.engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3]))
@@ -221,3 +228,49 @@ def test_an_undo_finds_kept_versions_by_index_not_by_reading_them_all(kit: Kit) 
     assert not [plan for plan in plans if "SCAN superseded_values" in plan], plans
     for index in schema.SUPERSEDED_INDEXES:
         assert [plan for plan in plans if index.name in plan], (index.name, plans)
+
+
+def test_an_older_postgres_database_opens_read_only_and_while_its_tables_are_locked(
+    postgres_url: str,
+) -> None:
+    """Adding the indexes never fails a read-only connection (a standby, a read-only role) and never
+    waits for a lock another tool holds on the table (a VACUUM, an open transaction): the run goes
+    on without them, and a later one adds them."""
+    import threading
+
+    owner = Kit(postgres_url)
+    owner.init()
+    history_of_changes(owner)
+    with owner.store.transaction(write=True) as conn:
+        for index in schema.SUPERSEDED_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX {index.name}")
+    read_only = sa.make_url(postgres_url).update_query_dict(
+        {"options": "-c default_transaction_read_only=on"}
+    )
+    assert len(Kit(read_only.render_as_string(False)).observations()) == 1290
+    assert not kept_version_indexes(owner)
+
+    holder = sa.create_engine(postgres_url).connect()
+    holder.exec_driver_sql("LOCK TABLE superseded_values IN SHARE UPDATE EXCLUSIVE MODE")
+    opened: list[int] = []
+    reader = threading.Thread(target=lambda: opened.append(len(Kit(postgres_url).observations())))
+    try:
+        reader.start()
+        reader.join(timeout=120)  # a hang detector: without a lock timeout it waits for the holder
+        assert not reader.is_alive() and opened == [1290]
+        assert not kept_version_indexes(owner)
+    finally:
+        holder.rollback()
+        holder.close()
+        reader.join()
+    Kit(postgres_url).observations()  # the next run finds the table free
+    assert len(kept_version_indexes(owner)) == len(schema.SUPERSEDED_INDEXES)
+
+
+def test_an_in_memory_database_keeps_its_tables(tmp_path) -> None:
+    """``sqlite:///:memory:`` lives in its one connection: the upgrade must not reconnect it."""
+    kit = Kit("sqlite:///:memory:")
+    kit.init()
+    kit.import_metrics(METRICS)
+    assert kit.import_values(as_bytes(NEW_DAYS)).inserted == len(NEW_DAYS)
+    assert len(kit.observations()) == len(NEW_DAYS)
