@@ -22,11 +22,12 @@ from .runtime import skipped_imports
 with skipped_imports():  # 1.6-2 s of an unused grammar, in every kernel that draws a chart
     import altair as alt
 
-from .catalog import CITYWIDE, PERIODS
+from .catalog import PERIODS
 from .config import DEFAULT_BANDS, Bands
 from .display import STATUS_SYMBOLS, format_date, status_word
 from .render import NO_SCORE, round_half_even, round_half_evens, score_text, score_texts
 from .score import DateLike, as_date
+from .summary import metric_rows
 
 PERIOD_ORDER = list(PERIODS)
 STATUS_ORDER = ["meeting", "near", "below", "no score"]
@@ -70,8 +71,11 @@ def accessible(chart: alt.TopLevelMixin, description: str) -> alt.TopLevelMixin:
     return chart
 
 
-def _metric_rows(scores: pd.DataFrame) -> pd.DataFrame:
-    rows = scores[scores["metric"].astype(str) != CITYWIDE]
+def _metric_rows(
+    scores: pd.DataFrame, period: str | None = None, metrics: list[str] | None = None
+) -> pd.DataFrame:
+    """``summary.metric_rows`` with ``metric`` and ``period`` as text (made of the rows kept only)."""
+    rows = metric_rows(scores, period, metrics)
     return rows.assign(metric=rows["metric"].astype(str), period=rows["period"].astype(str))
 
 
@@ -398,8 +402,7 @@ def small_multiples_description(
     score_history: pd.DataFrame, period: str, metrics: list[str], bands: Bands = DEFAULT_BANDS
 ) -> str:
     """How many panels, and the metrics lowest and highest on the last day."""
-    rows = _metric_rows(score_history)
-    rows = rows[(rows["period"] == period) & rows["metric"].isin(metrics)]
+    rows = _metric_rows(score_history, period, metrics)
     last = rows[rows["as_of"] == rows["as_of"].max()].dropna(subset=["score"])
     text = f"{period.capitalize()} score over time for {len(metrics)} metrics, one panel each"
     if last.empty:
@@ -424,10 +427,8 @@ def small_multiples_chart(
     ``metrics`` chooses the panels (in that order; default every metric, by name). Each panel is
     thinned to about SMALL_POINTS dates, so the chart holds about SMALL_POINTS rows per panel.
     """
-    rows = _metric_rows(score_history)
-    rows = rows[rows["period"] == period]
+    rows = _metric_rows(score_history, period, metrics)
     chosen = sorted(rows["metric"].unique()) if metrics is None else list(metrics)
-    rows = rows[rows["metric"].isin(chosen)]
     rows = _thin(rows, "as_of", len(chosen), max_rows=SMALL_POINTS * max(len(chosen), 1))
     lines = pd.DataFrame(
         {

@@ -332,12 +332,14 @@ def panel_metrics(daily: DailyData, n: int = MAX_PANELS, period: str = "week") -
     """
     import pandas as pd
 
-    rows = daily.history[daily.history["period"].astype(str) == period]
-    rows = rows[rows["metric"].astype(str) != "CityScore"]
-    names = sorted(rows["metric"].astype(str).unique())
+    from .summary import metric_rows
+
+    rows = metric_rows(daily.history, period)
+    rows = rows.assign(metric=rows["metric"].astype(str))
+    names = sorted(rows["metric"].unique())
     if len(names) <= n:
         return names
-    score = rows.pivot_table(index="as_of", columns=rows["metric"].astype(str), values="score")
+    score = rows.pivot_table(index="as_of", columns="metric", values="score")
     now = score.loc[daily.as_of] if daily.as_of in score.index else score.iloc[-1]
     before_day = daily.as_of - pd.Timedelta(days=30)
     before = score.loc[before_day] if before_day in score.index else score.iloc[0]
@@ -353,12 +355,10 @@ def small_multiples_figure(daily: DailyData, n: int = MAX_PANELS, period: str = 
 
     from .charts import small_multiples_chart
     from .display import Column, table_html
+    from .summary import metric_rows
 
     chosen = panel_metrics(daily, n, period)
-    rows = daily.history[
-        (daily.history["period"].astype(str) == period)
-        & daily.history["metric"].astype(str).isin(chosen)
-    ]
+    rows = metric_rows(daily.history, period, chosen)
     rows = rows.assign(metric=rows["metric"].astype(str))
     stats = []
     for metric in chosen:

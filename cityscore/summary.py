@@ -12,9 +12,18 @@ from .config import DEFAULT_BANDS, Bands
 from .score import STATUSES, DateLike, as_date, status_codes
 
 
-def metric_rows(scores: pd.DataFrame) -> pd.DataFrame:
-    """The per-metric rows of a score frame (citywide rows dropped)."""
-    return scores[scores["metric"] != CITYWIDE]
+def metric_rows(
+    scores: pd.DataFrame, period: str | None = None, metrics: list[str] | None = None
+) -> pd.DataFrame:
+    """The per-metric rows of a score frame (citywide rows dropped), of ``period`` and of
+    ``metrics`` when given. Compares the category columns as they are: making text of a year of
+    2,000 metrics' scores (2.9 M rows) first took 1.3 s a call."""
+    keep = scores["metric"] != CITYWIDE
+    if period is not None:
+        keep &= scores["period"] == period
+    if metrics is not None:
+        keep &= scores["metric"].isin(metrics)
+    return scores[keep]
 
 
 def citywide(scores: pd.DataFrame) -> pd.DataFrame:
