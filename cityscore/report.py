@@ -192,7 +192,7 @@ def daily_data(
     return DailyData(
         as_of=as_of,
         scores=history[
-            (history["as_of"] == as_of) & history["period"].astype(str).isin(periods)
+            (history["as_of"] == as_of) & history["period"].isin(periods)  # on the categories
         ].reset_index(drop=True),
         history=history,
         metrics=metrics,
