@@ -427,8 +427,10 @@ def small_multiples_chart(
     ``metrics`` chooses the panels (in that order; default every metric, by name). Each panel is
     thinned to about SMALL_POINTS dates, so the chart holds about SMALL_POINTS rows per panel.
     """
-    rows = _metric_rows(score_history, period, metrics)
-    chosen = sorted(rows["metric"].unique()) if metrics is None else list(metrics)
+    chosen = None if metrics is None else list(metrics)  # any iterable, read once
+    rows = _metric_rows(score_history, period, chosen)
+    if chosen is None:
+        chosen = sorted(rows["metric"].unique())
     rows = _thin(rows, "as_of", len(chosen), max_rows=SMALL_POINTS * max(len(chosen), 1))
     lines = pd.DataFrame(
         {

@@ -291,6 +291,21 @@ def test_small_multiples_mark_target_changes_in_range(
     assert len(rows) <= charts.MAX_ROWS
 
 
+def test_small_multiples_take_chosen_metrics_from_any_iterable(
+    demo_history: tuple[Kit, pd.DataFrame],
+) -> None:
+    """The panels, their order and the description are the same for a list and for a generator."""
+    kit, history = demo_history
+    names = sorted(history.loc[history["metric"] != "CityScore", "metric"].astype(str).unique())
+    chosen = [names[3], names[0]]
+    targets = kit.targets()
+    as_list = charts.small_multiples_chart(history, targets, metrics=chosen).to_dict()
+    as_iter = charts.small_multiples_chart(history, targets, metrics=iter(chosen)).to_dict()
+    assert as_iter == as_list
+    assert as_list["facet"]["sort"] == chosen
+    assert {r["metric"] for r in _datasets(as_list)} == set(chosen)
+
+
 def test_contributions_chart_shows_both_comparisons(demo_history: tuple[Kit, pd.DataFrame]) -> None:
     kit, history = demo_history
     frames = [
