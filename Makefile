@@ -57,7 +57,7 @@ bench-sync: install ## time SQL sync with push-down vs pulling 5 million rows in
 	$(BIN)/python benchmarks/bench_sync.py
 
 notebooks: install ## re-execute and save every notebook (when their outputs are meant to change)
-	$(BIN)/python -m cityscore.notebooks
+	$(BIN)/python -m cityscore.dev.notebooks
 
 clean: ## remove .venv, the demo database and generated reports
 	rm -rf $(VENV) $(DB_FILE) $(DB_FILE)-* reports/*/ reports/*.html .pytest_cache .hypothesis

@@ -1,7 +1,7 @@
 """Build hook: the wheel carries the repository's notebooks/ and templates/ as package data.
 
 The repository keeps one copy of each notebook and template, in its top-level folders. Building a
-wheel copies them into the build's ``cityscore/resources/``, where ``cityscore.config.resource``
+wheel copies them into the build's ``cityscore/resources/``, where ``cityscore.core.settings.resource``
 finds them once installed. An editable install (``make install``) reads the checkout's folders.
 All other settings live in pyproject.toml.
 """

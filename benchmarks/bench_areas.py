@@ -4,7 +4,7 @@ Builds the M city of ``benchmarks/data.py`` (200 metrics, 10 years), gives every
 each of 25 areas (the city's own numbers moved by a factor per area and a little daily noise), drops
 the citywide rows of half the ratio and sum metrics (so their citywide values are derived from the
 areas), and gives the sum metrics and a few others targets of each area's own. Then times
-``cityscore.score.score_by_area`` over every as-of date and one date, in this process, and prints
+``cityscore.engine.score.score_by_area`` over every as-of date and one date, in this process, and prints
 wall seconds, CPU seconds and the peak resident memory while scoring (building the city not counted).
 
     python benchmarks/bench_areas.py                    # 200 metrics x 25 areas x 10 years
@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.data import Size, make_city  # noqa: E402
 from benchmarks.measure import reset_peak, rss_mb  # noqa: E402
-from cityscore.score import score_by_area  # noqa: E402
+from cityscore.engine.score import score_by_area  # noqa: E402
 
 GOAL_SECONDS = 60
 GOAL_MB = 8 * 1024

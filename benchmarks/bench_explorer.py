@@ -25,9 +25,9 @@ PROBE = """
 import json, resource, sys, time
 t0 = time.perf_counter()
 from cityscore import Kit
-from cityscore.explore import Explorer
+from cityscore.apps.explore import Explorer
 t1 = time.perf_counter()
-import cityscore.charts  # noqa: F401  (Altair, as the explorer imports it: timed apart)
+import cityscore.pages.charts  # noqa: F401  (Altair, as the explorer imports it: timed apart)
 t2 = time.perf_counter()
 c2 = time.process_time()
 kit = Kit(sys.argv[1])

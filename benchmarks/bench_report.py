@@ -41,7 +41,7 @@ def load_synthetic(url: str, metrics: int, years: int = BIG_YEARS, end: dt.date 
 
     from benchmarks.data import Size, make_city
     from cityscore import Kit
-    from cityscore.catalog import EARLIEST
+    from cityscore.core.vocabulary import EARLIEST
 
     city = make_city(Size(f"{metrics}x{years}", metrics, years), end=end)
     kit = Kit(url)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cityscore.catalog import EARLIEST
+from cityscore.core.vocabulary import EARLIEST
 
 SEED = 20261125
 END = dt.date(2025, 12, 31)

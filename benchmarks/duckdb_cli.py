@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from benchmarks.duckdb_reference import score_range_sql
-from cityscore.catalog import EARLIEST
+from cityscore.core.vocabulary import EARLIEST
 
 
 def main(argv: list[str] | None = None) -> int:

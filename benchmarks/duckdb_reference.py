@@ -1,6 +1,6 @@
 """The scoring rules written as DuckDB SQL window queries: the yardstick an analyst would reach for.
 
-The same windows and rules as ``cityscore.score``: a calendar of days crossed with the catalog and
+The same windows and rules as ``cityscore.engine.score``: a calendar of days crossed with the catalog and
 left-joined to the observations; day/week/month/quarter windows as ``RANGE`` frames over calendar days;
 mean/median/sum of values and sum(numerators)/sum(denominators) for ratios; the fixed target in effect
 joined on its validity span (from ``effective_from`` to the next change; an ``ASOF`` join was 5x slower
@@ -15,9 +15,10 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from cityscore.catalog import BASELINE_DAYS, BASELINE_MIN_DAYS, CITYWIDE, PERIODS
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.score import NO_CITY_SCORE, NOTES, STATUSES, as_date
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.vocabulary import BASELINE_DAYS, BASELINE_MIN_DAYS, CITYWIDE, PERIODS
+from cityscore.engine.score import NO_CITY_SCORE, NOTES, STATUSES
+from cityscore.frames.dates import as_date
 
 # Windows are written out rather than generated from PERIODS so the query reads like hand-written SQL;
 # `check_periods` keeps the two in step.

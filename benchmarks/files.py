@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.data import City, Size, make_city
-from cityscore.catalog import EARLIEST
+from cityscore.core.vocabulary import EARLIEST
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """One measurement in a fresh process: ``python -m benchmarks.measure SIZE TOOL`` prints one JSON line.
 
 TOOL is ``engine`` (``cityscore.score_range``), ``duckdb`` (``benchmarks.duckdb_reference``),
-``reference`` (``cityscore.reference``, on the last as-of dates only: it is slow by design) or ``check``
+``reference`` (``cityscore.engine.reference``, on the last as-of dates only: it is slow by design) or ``check``
 (do the three agree?). Times are wall-clock seconds from in-memory frames to an in-memory result
 frame; generating the synthetic city is not timed. Peak memory is the process's peak resident set
 size while scoring (the input frames included), read from /proc after resetting the peak once the
@@ -23,8 +23,8 @@ import pandas as pd
 
 from benchmarks.data import SIZES, City, make_city
 from benchmarks.duckdb_reference import score_range_sql
-from cityscore.reference import reference_scores
-from cityscore.score import score_range
+from cityscore.engine.reference import reference_scores
+from cityscore.engine.score import score_range
 
 TOOLS = ("engine", "duckdb", "reference", "check")
 REFERENCE_DATES = 30  # the reference is timed and checked on this many last as-of dates

@@ -5,12 +5,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from .config import Bands
-from .errors import CatalogError, CityScoreError, ConfigError, StoreError, ValidationError
+from cityscore.core.bands import Bands
+from cityscore.core.errors import (
+    CatalogError,
+    CityScoreError,
+    ConfigError,
+    StoreError,
+    ValidationError,
+)
 
 if TYPE_CHECKING:
-    from .kit import Kit
-    from .score import score_date, score_range
+    from cityscore.engine.score import score_date, score_range
+    from cityscore.kit import Kit
 
 __all__ = [
     "Bands",
@@ -27,7 +33,7 @@ __version__ = "0.1.0"
 
 # Loaded on first use: importing any part of the kit (the CLI's --help, its error paths) should
 # not pay for pandas and SQLAlchemy until something needs them.
-_LAZY = {"Kit": ".kit", "score_date": ".score", "score_range": ".score"}
+_LAZY = {"Kit": ".kit", "score_date": ".engine.score", "score_range": ".engine.score"}
 
 
 def __getattr__(name: str) -> object:

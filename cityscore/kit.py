@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import demo, load
-from .catalog import BASELINE_DAYS, PERIODS
-from .config import DEFAULT_BANDS, Bands, redact_url
-from .errors import PROBLEM_COLUMNS, ConfigError, ValidationError
-from .score import DateLike, as_date, score_by_area, score_range
-from .store import ImportPlan, ImportResult, Store
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.errors import PROBLEM_COLUMNS, ConfigError, ValidationError
+from cityscore.core.secrets import redact_url
+from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
+from cityscore.engine.score import score_by_area, score_range
+from cityscore.frames.dates import DateLike, as_date
+from cityscore.io import demo, load
+from cityscore.store.database import ImportPlan, ImportResult, Store
 
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
 # also covers the longest window, a quarter).
@@ -312,15 +314,15 @@ class Kit:
         lookback_days: int | None = None,
         end: DateLike | None = None,
     ) -> list[ImportResult]:
-        """Pull daily values from SQL sources (see ``cityscore.sync``): incremental, with a look-back."""
-        from . import sync
+        """Pull daily values from SQL sources (see ``cityscore.apps.sync``): incremental, with a look-back."""
+        from cityscore.apps import sync
 
         end_date = as_date(end).date() if end is not None else None
         return sync.sync(self, config, metrics=metrics, lookback_days=lookback_days, end=end_date)
 
     def test_connection(self, url: str, *, password: str | None = None) -> str:
         """A short OK message, or a ``CityScoreError`` that never shows the password."""
-        from . import sync
+        from cityscore.apps import sync
 
         return sync.test_connection(url, password=password)
 
@@ -328,7 +330,7 @@ class Kit:
 
     def export_values(self, out: str | Path | None = None) -> str:
         """Every stored value as values.csv text (re-importing it changes nothing)."""
-        from . import export
+        from cityscore.io import export
 
         observations = self.store.observations(with_source=True, areas=True)
         return export.write(export.values_csv(observations), out)
@@ -342,7 +344,7 @@ class Kit:
         layout: str = "kit",
     ) -> str:
         """Scores as CSV: the kit's columns, or ``layout="boston"`` for Boston's open-data table."""
-        from . import export
+        from cityscore.io import export
 
         if start is None and end is None:
             scores = self.scores()
@@ -413,7 +415,7 @@ class Kit:
         """Scores for one date (default: ``default_as_of()``) or for every date ``start..end``.
 
         ``cap`` limits each metric's score (none by default). ``by="area"`` adds each area's scores
-        after the citywide ones, with an ``area`` column (see ``cityscore.score.score_by_area``).
+        after the citywide ones, with an ``area`` column (see ``cityscore.engine.score.score_by_area``).
         """
         if by not in (None, "area"):
             msg = f"scores can be broken down by 'area' only; got by={by!r}"
@@ -465,8 +467,8 @@ class Kit:
         cap: float | None = None,
     ) -> pd.DataFrame:
         """Per metric and period: the best and worst area, the gap (worst / best) and the share of
-        areas below 1 (see ``cityscore.summary.equity``); empty for a city without areas."""
-        from .summary import equity
+        areas below 1 (see ``cityscore.engine.summary.equity``); empty for a city without areas."""
+        from cityscore.engine.summary import equity
 
         scores = self.scores(as_of, start=start, end=end, bands=bands, cap=cap, by="area")
         return equity(scores)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.config import DB_ENV
-from cityscore.notebooks import copy_sqlite, demo_db
+from cityscore.core.settings import DB_ENV
+from cityscore.dev.notebooks import copy_sqlite, demo_db
 
 _started: set[str] = set()
 _scratch = tempfile.TemporaryDirectory(prefix="cityscore-nbval-")

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import settings
 
 from cityscore import Kit
-from cityscore.notebooks import copy_sqlite
+from cityscore.dev.notebooks import copy_sqlite
 
 from .pgserver import pg_bin, running_postgres
 

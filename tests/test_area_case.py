@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import Kit, StoreError, ValidationError, load
-from cityscore.widgets import ManualEntry, MetricEditor
+from cityscore import Kit, StoreError, ValidationError
+from cityscore.apps.widgets import ManualEntry, MetricEditor
+from cityscore.io import load
 
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
 METRICS = b"name,direction,kind,target\nCalls,higher,ratio,0.8\nPermits,higher,value,10\n"
@@ -212,7 +213,7 @@ def test_the_same_spelling_is_fine_and_a_reimport_changes_nothing(city: Kit) -> 
 def test_two_stored_spellings_from_before_the_check_both_stay_usable(kit: Kit) -> None:
     """A database that already holds two spellings: each may still be written exactly as stored;
     a third spelling is refused and both stored ones are named."""
-    from cityscore.schema import observations_table as o
+    from cityscore.store.schema import observations_table as o
 
     kit.import_metrics(METRICS)
     kit.import_values(csv_forms(["Calls,2026-10-30,Dorchester,9,10"])["comma"])
@@ -291,7 +292,7 @@ def test_the_write_reads_stored_areas_only_for_an_area_new_to_its_metric(
 ) -> None:
     """A file of stored series (the daily case) costs one key seek per area name; an area new to
     a metric (or altogether) reads the stored areas once, inside the write transaction."""
-    from cityscore import columnar
+    from cityscore.store import columnar
 
     stored = _checked(city, ["Calls,2026-10-31,Dorchester,9,10"])
     permits = b"metric,date,area,value\nPermits,2026-10-31,Dorchester,4\n"  # new to Permits

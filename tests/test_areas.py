@@ -17,18 +17,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityscore import demo
-from cityscore.catalog import CITYWIDE, EARLIEST
-from cityscore.config import DEFAULT_BANDS
-from cityscore.reference import reference_area_scores, reference_scores
-from cityscore.score import (
+from cityscore.core.bands import DEFAULT_BANDS
+from cityscore.core.vocabulary import CITYWIDE, EARLIEST
+from cityscore.engine.reference import reference_area_scores, reference_scores
+from cityscore.engine.score import (
     AREA_SCORE_COLUMNS,
     NO_AREA_TARGET,
     score_by_area,
     score_date,
     score_range,
 )
-from cityscore.summary import EQUITY_COLUMNS, equity
+from cityscore.engine.summary import EQUITY_COLUMNS, equity
+from cityscore.io import demo
 
 from .conftest import DEMO_END
 from .test_reference import _close, _observations, _status, cities
@@ -519,11 +519,11 @@ def test_area_benchmark_runs_on_a_tiny_city(capsys: pytest.CaptureFixture) -> No
     assert "12 metrics x 3 areas x 1 years" in out and "full history" in out
 
 
-# --- cityscore.areas: the frames and the map the report and the explorer can show ----------------
+# --- cityscore.pages.areas: the frames and the map the report and the explorer can show ----------------
 
 
 def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
-    from cityscore import areas
+    from cityscore.pages import areas
 
     d = demo_areas
     observations = pd.concat([d["city"], d["areas"]], ignore_index=True)
@@ -569,8 +569,8 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     ],
 )
 def test_a_bad_areas_map_says_what_to_fix(tmp_path, content: str, fix: str) -> None:
-    from cityscore import areas
-    from cityscore.errors import ConfigError
+    from cityscore.core.errors import ConfigError
+    from cityscore.pages import areas
 
     path = tmp_path / "areas.geojson"
     path.write_text(content, encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 from benchmarks import measure, run
 from benchmarks.data import SIZES, make_city
 from benchmarks.duckdb_reference import score_range_sql
-from cityscore.score import NOTES, score_range
+from cityscore.engine.score import NOTES, score_range
 
 TINY = SIZES["XS"]
 

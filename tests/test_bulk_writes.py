@@ -119,7 +119,7 @@ def sqlite_indexes(kit: Kit) -> set[str]:
 def test_first_import_rebuilds_the_date_index_and_a_failure_keeps_it(kit: Kit, monkeypatch) -> None:
     """A first bulk import sets the date index aside and builds it after; if the import fails in
     between, the rollback brings the index back and nothing is written."""
-    from cityscore import writes
+    from cityscore.store import writes
 
     before = sqlite_indexes(kit)
     assert "ix_observations_date" in before
@@ -176,7 +176,7 @@ def test_an_import_sets_sqlite_key_checks_aside_and_every_other_transaction_keep
 ) -> None:
     """An import's keys come from its own transaction, so SQLite's per-row look-ups are set aside
     for it alone: the pooled connection it used checks keys again afterwards, also after a failure."""
-    from cityscore import writes
+    from cityscore.store import writes
 
     kit.import_metrics(METRICS)
     seen: list[tuple[object, bool]] = []
@@ -221,8 +221,8 @@ def test_an_import_whose_commit_fails_leaves_no_connection_without_key_checks(
     next transaction runs on a connection that checks keys."""
     import sqlite3
 
-    from cityscore import schema
-    from cityscore.errors import StoreError
+    from cityscore.core.errors import StoreError
+    from cityscore.store import schema
 
     monkeypatch.setenv("CITYSCORE_LOCK_TIMEOUT", "0.3")
     usual = schema._sqlite_pragmas

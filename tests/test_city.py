@@ -17,12 +17,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from cityscore import training
-from cityscore.city import SETTING_OPTIONS, new_city
-from cityscore.cli import build_parser, main
-from cityscore.config import CONFIG_FILE, CONFIG_KEYS, load_settings, resource
-from cityscore.course import make_course
-from cityscore.notebooks import copy_sqlite
+from cityscore.apps import training
+from cityscore.apps.city import SETTING_OPTIONS, new_city
+from cityscore.apps.course import make_course
+from cityscore.cli.main import build_parser, main
+from cityscore.core.settings import CONFIG_FILE, CONFIG_KEYS, load_settings, resource
+from cityscore.dev.notebooks import copy_sqlite
 
 
 @pytest.fixture(autouse=True)
@@ -152,7 +152,7 @@ def test_database_comes_from_flag_then_environment_then_file_then_default(
     args = ["--db", f"sqlite:///{expected['flag']}"] if layer == "flag" else []
     if layer == "default":
         # No config anywhere up the tree: the kit's default database (checkout's data/ here).
-        from cityscore.config import DEFAULT_DB_URL
+        from cityscore.core.settings import DEFAULT_DB_URL
 
         assert load_settings().database == DEFAULT_DB_URL
         return
@@ -315,7 +315,7 @@ def test_a_bad_config_file_gives_one_clear_error(
 
 
 def test_a_password_comes_from_the_environment(city: Path, monkeypatch: pytest.MonkeyPatch):
-    from cityscore.config import database_url
+    from cityscore.core.settings import database_url
 
     url = "postgresql+psycopg://city:${CITY_PW}@db.example.org/cityscore"
     set_config(city, 'database = "sqlite:///cityscore.db"', f'database = "{url}"')

@@ -193,7 +193,7 @@ def test_default_date_is_not_captured_by_one_early_value(
 ) -> None:
     """The demo city plus one metric whose only value is dated after every other metric's."""
     from cityscore import Kit
-    from cityscore.notebooks import copy_sqlite
+    from cityscore.dev.notebooks import copy_sqlite
 
     db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
     late = (DEMO_END + dt.timedelta(days=9)).isoformat()
@@ -260,7 +260,7 @@ def loaded_modules(call: str) -> set[str]:
 
 def test_help_loads_no_data_library() -> None:
     """`cityscore --help` and argument errors answer before pandas or SQLAlchemy would load."""
-    call = "from cityscore.cli import build_parser; build_parser().format_help()"
+    call = "from cityscore.cli.main import build_parser; build_parser().format_help()"
     assert loaded_modules(call) == set()
 
 
@@ -268,7 +268,7 @@ def test_one_date_score_loads_only_what_it_needs(demo_db_file: Path) -> None:
     """A one-date score needs pandas and SQLAlchemy, never the charting or notebook stack."""
     url = f"sqlite:///{demo_db_file}"
     args = ["--db", url, "score", "--date", str(DEMO_END)]
-    call = f"from cityscore.cli import main; assert main({args!r}) == 0"
+    call = f"from cityscore.cli.main import main; assert main({args!r}) == 0"
     loaded = loaded_modules(call)
     assert {"pandas", "sqlalchemy"} <= loaded
     assert not loaded & {"altair", "ipywidgets", "papermill"}

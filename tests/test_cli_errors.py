@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from cityscore import Kit
-from cityscore.cli import DEBUG_ENV, build_parser, main
-from cityscore.notebooks import copy_sqlite
+from cityscore.cli.main import DEBUG_ENV, build_parser, main
+from cityscore.dev.notebooks import copy_sqlite
 
 from .conftest import DEMO_END
 from .pgserver import free_port
@@ -168,7 +168,7 @@ def test_postgres_write_lock_timeout_writes_nothing(postgres_url: str, tmp_path:
     """Another writer holds the kit's write lock: the import waits CITYSCORE_LOCK_TIMEOUT, then stops."""
     import sqlalchemy as sa
 
-    from cityscore.schema import WRITE_LOCK_KEY
+    from cityscore.store.schema import WRITE_LOCK_KEY
 
     kit = Kit(postgres_url)
     kit.init()

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import Kit, columnar
-from cityscore.columnar import adbc_uri, read_observations
+from cityscore import Kit
+from cityscore.store import columnar
+from cityscore.store.columnar import adbc_uri, read_observations
 
 RANGES = [
     (None, None, False),
@@ -91,7 +92,7 @@ def _slow_scoring_read(
     kit: Kit, first: dt.date, last: dt.date, with_source: bool = False, **only: str
 ) -> pd.DataFrame:
     """What ``Store.scoring_observations`` reads, through SQLAlchemy rows (the slow path)."""
-    from cityscore.catalog import BASELINE_DAYS, PERIODS
+    from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
 
     window, year = dt.timedelta(days=max(PERIODS.values()) - 1), dt.timedelta(days=BASELINE_DAYS)
     with kit.store.transaction() as conn:
@@ -123,8 +124,8 @@ def _demo_with_areas(database: str, tmp_path, request) -> Kit:
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
     """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
-    from cityscore.catalog import BASELINE_DAYS, PERIODS
-    from cityscore.score import score_by_area, score_range
+    from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
+    from cityscore.engine.score import score_by_area, score_range
 
     from .conftest import DEMO_END
 
@@ -172,8 +173,8 @@ def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
 ) -> None:
     """Citywide scores read area rows of ratio and sum metrics only, and still derive the day of a
     ratio and a sum metric that lost its citywide rows: the same scores as from every row."""
-    from cityscore.schema import metrics_table, observations_table
-    from cityscore.score import score_range
+    from cityscore.engine.score import score_range
+    from cityscore.store.schema import metrics_table, observations_table
 
     from .conftest import DEMO_END
 
@@ -234,9 +235,9 @@ def test_citywide_reads_take_exactly_the_area_rows_of_days_without_a_citywide_ro
     read's first day (a quarter before the first date; a year for a history baseline), miss
     several, or are missing altogether: the read holds its area rows of exactly the days without
     a citywide row, and scores equal those from every row."""
-    from cityscore.catalog import BASELINE_DAYS, PERIODS
-    from cityscore.schema import metrics_table, observations_table
-    from cityscore.score import score_range
+    from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
+    from cityscore.engine.score import score_range
+    from cityscore.store.schema import metrics_table, observations_table
 
     end = dt.date(2026, 10, 31)
     url = f"sqlite:///{tmp_path / 'city.db'}" if database == "sqlite" else None

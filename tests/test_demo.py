@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import Kit, demo
-from cityscore.catalog import check_metrics, check_targets
-from cityscore.summary import freshness
+from cityscore import Kit
+from cityscore.engine.summary import freshness
+from cityscore.frames.catalog import check_metrics, check_targets
+from cityscore.io import demo
 
 from .conftest import DEMO_END
 

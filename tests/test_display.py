@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from cityscore import display
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.render import round_half_even
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.pages import display
+from cityscore.pages.render import round_half_even
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from cityscore import ConfigError, Kit
-from cityscore import explore as ex
-from cityscore.render import round_half_even
-from cityscore.summary import category_scores
+from cityscore.apps import explore as ex
+from cityscore.engine.summary import category_scores
+from cityscore.pages.render import round_half_even
 
 from .conftest import DEMO_END
 
@@ -469,7 +469,7 @@ def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
 def test_an_areas_scores_are_its_rows_of_kit_scores_by_area(areas_kit):
     """Scored from that area's rows and targets (and the city's, which it borrows) only: the same
     rows as ``Kit.scores(by="area")``, on dates close together and far apart."""
-    from cityscore.explore_areas import area_slice
+    from cityscore.apps.explore_areas import area_slice
 
     as_of = pd.Timestamp(areas_kit.default_as_of())
     dates = [as_of, as_of - pd.Timedelta(days=7), as_of - pd.Timedelta(days=60)]

@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import ConfigError, Kit, serve
-from cityscore import explore as ex
-from cityscore.catalog import CITYWIDE
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.render import score_text
-from cityscore.summary import category_scores
+from cityscore import ConfigError, Kit
+from cityscore.apps import explore as ex
+from cityscore.apps import serve
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.vocabulary import CITYWIDE
+from cityscore.engine.summary import category_scores
+from cityscore.pages.render import score_text
 
 from .conftest import DEMO_END
 

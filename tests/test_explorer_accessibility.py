@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.explore import AREA_VIEW, BOARD_CHART_ROWS, VIEWS
-from cityscore.notebooks import copy_sqlite
+from cityscore.apps.explore import AREA_VIEW, BOARD_CHART_ROWS, VIEWS
+from cityscore.dev.notebooks import copy_sqlite
 
 from .axe import axe_violations, describe
 from .test_serve import START_TIMEOUT, serving
@@ -278,8 +278,8 @@ def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(b
     """A name longer than the label limit is cut at its end ("…"), never at its first letters."""
     import pandas as pd
 
-    from cityscore import charts
-    from cityscore.explore import chart_svg
+    from cityscore.apps.explore import chart_svg
+    from cityscore.pages import charts
 
     names = ["Wide Wombat Waste Water Wells Maintained Within Window Of Warning", "Short"]
     day = pd.Timestamp("2026-10-31")

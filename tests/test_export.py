@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit
-from cityscore.export import BOSTON_COLUMNS
+from cityscore.io.export import BOSTON_COLUMNS
 
 from .conftest import DEMO_END
 
@@ -118,7 +118,8 @@ def test_no_cell_is_a_spreadsheet_formula(city: Kit, demo_db_file: Path, tmp_pat
     """Names stored before import rejected them still export as text: a leading ' (OWASP)."""
     import sqlalchemy as sa
 
-    from cityscore import export, render
+    from cityscore.io import export
+    from cityscore.pages import render
 
     names = {}
     with city.store.engine.begin() as conn:  # names stored before imports refused them
@@ -178,7 +179,7 @@ def _number(cell: str) -> bool:
 def test_values_export_in_bulk_writes_what_the_row_by_row_writer_writes(monkeypatch) -> None:
     """The bulk writer (each name once, numbers by Arrow) against the plain row-by-row writer:
     the same text for every kind of float, name and area, formula starts and quotes included."""
-    from cityscore import export, score_files
+    from cityscore.io import export, score_files
 
     floats = [0.1, 1e-07, 5.0, -0.0, 0.0, 2.0**53, 2.0**53 + 2, 1e16, 1e22, 123456789.5, -3.25,
               1e-4, 9.99e8, 1e9 + 0.5, float("nan"), 1 / 3, -1e-300]  # fmt: skip

@@ -23,7 +23,7 @@ WORKER = """
 import json, sys, time
 from pathlib import Path
 from cityscore import Kit
-from cityscore import writes
+from cityscore.store import writes
 
 db, values, log, go, hold = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), float(sys.argv[5])
 finish = writes.finish_batch

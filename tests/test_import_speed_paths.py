@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityscore import load
-from cityscore.errors import ValidationError
+from cityscore.core.errors import ValidationError
+from cityscore.io import load
 from tests.test_load_properties import METRICS, TODAY  # Net Jobs may go below 0
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

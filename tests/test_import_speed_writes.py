@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cityscore import Kit, writes
+from cityscore import Kit
+from cityscore.store import writes
 from tests.test_bulk_writes import METRICS, as_bytes, values_file
 
 SAME = 0.1 + 0.2  # a double whose shortest text is long

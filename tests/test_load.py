@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit, ValidationError
-from cityscore.load import clean_number
+from cityscore.io.load import clean_number
 
 METRICS = """name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight
 EMS Response,Median minutes,Safety,minutes,lower,value,median,6,,false,1
@@ -104,7 +104,7 @@ def test_clean_number(text: str, decimal_comma: bool, percent: bool, expected: s
 
 
 def test_validation_does_not_mutate_its_input(city: Kit) -> None:
-    from cityscore.load import validate_values
+    from cityscore.io.load import validate_values
 
     rows = pd.DataFrame(
         {"metric": ["EMS Response"], "date": ["2026-01-01"], "value": ["5"], "line": [2]}

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit, StoreError, ValidationError
-from cityscore.catalog import TEXT_LIMITS
-from cityscore.schema import metrics_table
+from cityscore.core.vocabulary import TEXT_LIMITS
+from cityscore.store.schema import metrics_table
 
 from .conftest import DEMO_END
 
@@ -243,7 +243,7 @@ def test_json_without_metric_records_is_an_error(kit: Kit) -> None:
 def test_cli_exits_1_on_a_json_file_without_values(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     (tmp_path / "v.json").write_text("[]")
-    cli = [sys.executable, "-m", "cityscore.cli", "--db", db]
+    cli = [sys.executable, "-m", "cityscore.cli.main", "--db", db]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     run = subprocess.run(
         [*cli, "values", "import", str(tmp_path / "v.json")], capture_output=True, text=True
@@ -385,7 +385,7 @@ def test_cli_problems_flag_writes_every_problem(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(METRICS)
     bad = "metric,date,value\n" + "".join(f"Library Users,2026-10-01,x{i}\n" for i in range(100))
     (tmp_path / "v.csv").write_text(bad)
-    cli = [sys.executable, "-m", "cityscore.cli", "--db", db]
+    cli = [sys.executable, "-m", "cityscore.cli.main", "--db", db]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     subprocess.run(
         [*cli, "metrics", "import", str(tmp_path / "m.csv")], check=True, capture_output=True

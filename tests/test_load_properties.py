@@ -11,8 +11,9 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cityscore import CityScoreError, load
-from cityscore.catalog import EARLIEST
+from cityscore import CityScoreError
+from cityscore.core.vocabulary import EARLIEST
+from cityscore.io import load
 
 TODAY = dt.date(2026, 10, 31)
 METRICS, _ = load.load_metrics(

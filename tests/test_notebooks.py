@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cityscore import notebooks as nbs
-from cityscore.config import DB_ENV, NOTEBOOKS_DIR
+from cityscore.core.settings import DB_ENV, NOTEBOOKS_DIR
+from cityscore.dev import notebooks as nbs
 
 NOTEBOOKS = nbs.notebook_paths()
 SANITIZE = NOTEBOOKS_DIR / "sanitize.cfg"
@@ -78,7 +78,7 @@ def _key_number_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "from cityscore import Kit\nfrom cityscore.explore import key_numbers\n"
+            "from cityscore import Kit\nfrom cityscore.apps.explore import key_numbers\n"
             'print(key_numbers(Kit(), "2026-10-31", ["EMS Response Time"]))'
         )
     ]

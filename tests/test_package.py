@@ -100,6 +100,8 @@ def test_wheel_installed_offline_runs_a_city_from_an_empty_folder(
     )
 
     # `serve` finds Voilà and the installed explorer notebook (starting it is test_serve.py's job).
-    check = "from cityscore import serve; serve.check('127.0.0.1', 8866); print(serve.NOTEBOOK)"
+    check = (
+        "from cityscore.apps import serve; serve.check('127.0.0.1', 8866); print(serve.NOTEBOOK)"
+    )
     notebook = _run([str(bin_dir / "python"), "-c", check], city, env).strip()
     assert notebook.startswith(str(bin_dir.parent)) and notebook.endswith("02_explore.ipynb")

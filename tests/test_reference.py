@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityscore import demo
-from cityscore.catalog import CITYWIDE, PERIODS
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.reference import reference_scores
-from cityscore.score import score_range
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.vocabulary import CITYWIDE, PERIODS
+from cityscore.engine.reference import reference_scores
+from cityscore.engine.score import score_range
+from cityscore.io import demo
 
 from .conftest import DEMO_END
 

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.render import (
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.engine.score import SCORE_COLUMNS, score_date
+from cityscore.pages.render import (
     NO_SCORE,
     band,
     round_half_even,
@@ -24,7 +25,6 @@ from cityscore.render import (
     scores_json,
     scores_table,
 )
-from cityscore.score import SCORE_COLUMNS, score_date
 
 from .test_score_rules import D, four_metric_city
 

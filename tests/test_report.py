@@ -17,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore import Kit, charts, display, report, summary
-from cityscore.notebooks import copy_sqlite
-from cityscore.render import score_text
+from cityscore import Kit
+from cityscore.dev.notebooks import copy_sqlite
+from cityscore.engine import summary
+from cityscore.pages import charts, display, report
+from cityscore.pages.render import score_text
 from tests.conftest import DEMO_END
 
 CLI = str(Path(sys.executable).with_name("cityscore"))

@@ -34,9 +34,10 @@ import pandas as pd
 import pytest
 from IPython.utils.capture import capture_output
 
-from cityscore import Kit, report
-from cityscore.areas import NO_SCORE_COLOR
-from cityscore.notebooks import copy_sqlite
+from cityscore import Kit
+from cityscore.dev.notebooks import copy_sqlite
+from cityscore.pages import report
+from cityscore.pages.areas import NO_SCORE_COLOR
 from tests.axe import axe_violations, describe
 from tests.test_cli_errors import assert_clean_failure, cli
 from tests.test_report import run_report
@@ -158,7 +159,7 @@ def test_the_heat_table_shows_areas_by_metrics_with_status_words(
 
 
 def test_a_heat_cell_without_a_score_gives_the_engines_reason() -> None:
-    from cityscore import areas
+    from cityscore.pages import areas
 
     table = pd.DataFrame({"A": [0.5, None]}, index=["South", "North <b>"])
     statuses = pd.DataFrame({"A": ["below", None]}, index=table.index)
@@ -215,8 +216,8 @@ def test_daily_data_defaults_to_the_date_the_cli_picks(demo_db_file: Path, tmp_p
 
 def test_at_300_metrics_the_section_stays_small_and_says_what_it_left_out() -> None:
     from benchmarks.bench_areas import area_city
-    from cityscore import summary
-    from cityscore.score import score_by_area
+    from cityscore.engine import summary
+    from cityscore.engine.score import score_by_area
 
     observations, metrics, targets, _, last = area_city(300, 4, 1)
     scored = score_by_area(observations, metrics, targets, last, last)

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cityscore import charts, report, summary
+from cityscore.engine import summary
+from cityscore.pages import charts, report
 from tests.big_city import big_city_db
 from tests.conftest import DEMO_END
 from tests.test_report import run_report

@@ -9,14 +9,14 @@ import sys
 
 import pytest
 
-from cityscore.runtime import gc_paused, skipped_imports
+from cityscore.core.runtime import gc_paused, skipped_imports
 
 
 def test_charts_load_altair_without_the_iri_grammar_and_leave_it_importable() -> None:
     if importlib.util.find_spec("rfc3987_syntax") is None:
         pytest.skip("rfc3987_syntax is not installed here: nothing to skip")
     code = (
-        "import sys, cityscore.charts\n"
+        "import sys, cityscore.pages.charts\n"
         "assert 'altair' in sys.modules and 'jsonschema' in sys.modules\n"
         "assert 'rfc3987_syntax' not in sys.modules, 'the grammar was built'\n"
         "import rfc3987_syntax\n"  # the user's own import still works afterwards

@@ -17,9 +17,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cityscore import Kit, score_files
-from cityscore.render import scores_csv, scores_json
-from cityscore.score import SCORE_COLUMNS
+from cityscore import Kit
+from cityscore.engine.score import SCORE_COLUMNS
+from cityscore.io import score_files
+from cityscore.pages.render import scores_csv, scores_json
 
 from .conftest import DEMO_END
 from .test_cli import run

@@ -12,10 +12,10 @@ import math
 import pandas as pd
 import pytest
 
-from cityscore.catalog import EARLIEST
-from cityscore.config import Bands
-from cityscore.errors import CatalogError, ConfigError
-from cityscore.score import score_date, score_range
+from cityscore.core.bands import Bands
+from cityscore.core.errors import CatalogError, ConfigError
+from cityscore.core.vocabulary import EARLIEST
+from cityscore.engine.score import score_date, score_range
 
 D = dt.date(2026, 6, 30)
 NO_DATA = "no data in the window"

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cityscore.config import DEFAULT_BANDS, Bands
-from cityscore.render import (
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.engine.score import score_date
+from cityscore.pages.render import (
     NO_SCORE,
     _fast_texts,
     round_half_even,
@@ -18,7 +19,6 @@ from cityscore.render import (
     score_texts,
     scoreboard,
 )
-from cityscore.score import score_date
 
 from .test_score_rules import D, four_metric_city
 

@@ -17,8 +17,9 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from cityscore import ConfigError, Kit, StoreError, sync
-from cityscore.config import expand_env, redact_url, url_secrets
+from cityscore import ConfigError, Kit, StoreError
+from cityscore.apps import sync
+from cityscore.core.secrets import expand_env, redact_url, url_secrets
 
 from .conftest import missing_service
 from .pgserver import pg_bin, running_postgres
@@ -151,7 +152,7 @@ def test_a_sqlite_path_with_an_at_sign_is_a_path(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_literal_query_password_in_cityscore_toml_is_refused() -> None:
-    from cityscore.config import has_literal_password
+    from cityscore.core.secrets import has_literal_password
 
     assert has_literal_password("postgresql://u@db/x?password=hunter2")
     assert has_literal_password("postgresql://u:hunter2@db/x")

@@ -16,8 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from cityscore import ConfigError, serve
-from cityscore.notebooks import copy_sqlite
+from cityscore import ConfigError
+from cityscore.apps import serve
+from cityscore.dev.notebooks import copy_sqlite
 
 from .pgserver import free_port
 

@@ -171,7 +171,7 @@ def test_cli_dry_run_history_and_undo(tmp_path) -> None:
     import sys
     from pathlib import Path
 
-    from cityscore.cli import build_parser
+    from cityscore.cli.main import build_parser
 
     commands = build_parser()._subparsers._group_actions[0].choices
     if not {"history", "undo"} <= set(commands):

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from cityscore import Kit, ValidationError
-from cityscore.score import AREA_SCORE_COLUMNS, NO_AREA_TARGET
+from cityscore.engine.score import AREA_SCORE_COLUMNS, NO_AREA_TARGET
 
 from .conftest import DEMO_END
 
@@ -168,7 +168,7 @@ def test_the_same_day_in_two_areas_is_no_conflict_but_twice_in_one_area_is(calls
 
 
 def test_scores_by_area_must_be_asked_for_by_name(calls_kit: Kit) -> None:
-    from cityscore.errors import ConfigError
+    from cityscore.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="'area'"):
         calls_kit.scores("2026-10-31", by="ward")
@@ -188,7 +188,7 @@ def test_the_demo_with_neighbourhoods_keeps_the_citywide_scores(
 
 
 def test_cli_score_by_area(calls_kit: Kit, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from cityscore.cli import main
+    from cityscore.cli.main import main
 
     calls_kit.import_values(AREA_VALUES)
     db = ["--db", calls_kit.store.url]

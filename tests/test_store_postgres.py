@@ -52,7 +52,7 @@ def test_concurrent_writers_queue_on_postgres(pg_kit: Kit, postgres_url: str, mo
     import threading
     import time
 
-    from cityscore import writes
+    from cityscore.store import writes
 
     pg_kit.import_metrics(b"name,direction,kind,target\nEMS Response,lower,value,6\n")
     finish = writes.finish_batch

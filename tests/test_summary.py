@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cityscore.catalog import EARLIEST
-from cityscore.score import score_date, score_range
-from cityscore.summary import (
+from cityscore.core.vocabulary import EARLIEST
+from cityscore.engine.score import score_date, score_range
+from cityscore.engine.summary import (
     category_scores,
     citywide,
     contributions,

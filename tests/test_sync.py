@@ -258,7 +258,7 @@ def test_unknown_metric_and_unconfigured_metric(city: Kit) -> None:
     ],
 )
 def test_config_errors_say_what_to_fix(metric: dict, needle: str) -> None:
-    from cityscore.sync import load_config
+    from cityscore.apps.sync import load_config
 
     with pytest.raises(ConfigError, match=needle):
         load_config({"sources": {"db": {"url": "sqlite://"}}, "metrics": {"A": metric}})
@@ -502,7 +502,7 @@ def test_the_area_example_in_templates_sources_yml_runs(city: Kit, tmp_path: Pat
     """The commented example, uncommented and pointed at a SQLite copy of its table, syncs areas."""
     import yaml
 
-    from cityscore.config import TEMPLATES_DIR
+    from cityscore.core.settings import TEMPLATES_DIR
 
     text = (TEMPLATES_DIR / "sources.yml").read_text(encoding="utf-8")
     block = text.split("# Areas (neighbourhoods)")[1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cityscore import Kit
-from cityscore.config import TEMPLATES_DIR
+from cityscore.core.settings import TEMPLATES_DIR
 
 
 def test_starter_templates_stay_citywide_and_load(demo_kit: Kit) -> None:

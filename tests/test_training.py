@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from cityscore import CityScoreError, Kit, ValidationError, training
-from cityscore.notebooks import copy_sqlite
+from cityscore import CityScoreError, Kit, ValidationError
+from cityscore.apps import training
+from cityscore.dev.notebooks import copy_sqlite
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "training"
 LESSONS = sorted(p.name for p in TRAINING_DIR.glob("[0-9][0-9]_*.ipynb"))

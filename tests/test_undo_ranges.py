@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from cityscore import Kit, audit, schema
-from cityscore.schema import inserted_ids_table
+from cityscore import Kit
+from cityscore.store import audit, schema
+from cityscore.store.schema import inserted_ids_table
 from tests.test_bulk_writes import METRICS, as_bytes, values_file
 
 NEW_DAYS = values_file(440, seed=9).query("date > '2025-03-05'")  # ten days after the history

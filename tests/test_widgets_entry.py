@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit, ValidationError
-from cityscore.widgets import Audit, CsvUpload, ManualEntry, MetricEditor, SqlServer, data_entry
+from cityscore.apps.widgets import (
+    Audit,
+    CsvUpload,
+    ManualEntry,
+    MetricEditor,
+    SqlServer,
+    data_entry,
+)
 
 METRICS = b"""name,category,direction,kind,aggregation,target
 EMS Response,Safety,lower,value,median,6

@@ -14,7 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cityscore import Kit, ValidationError, workbook
+from cityscore import Kit, ValidationError
+from cityscore.io import workbook
 
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
 METRICS = (
@@ -169,7 +170,7 @@ def test_the_cli_imports_a_workbook_and_says_so_plainly(city: Kit, tmp_path: Pat
 
 
 def test_the_upload_panel_previews_and_imports_a_workbook(city: Kit) -> None:
-    from cityscore.widgets import CsvUpload
+    from cityscore.apps.widgets import CsvUpload
 
     from .test_widgets_entry import upload
 

@@ -1,0 +1,1 @@
+"""The ``cityscore`` command line: the parser and one module per command."""

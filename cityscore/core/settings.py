@@ -1,0 +1,226 @@
+"""Paths, settings and secrets in one place.
+
+The database URL comes from ``--db``, the ``CITYSCORE_DB`` environment variable or a city folder's
+``cityscore.toml``, never from a notebook or a report parameter, so credentials are never written
+into executed notebooks.
+
+Every setting is looked up in one order: a command-line flag, then the environment, then the city
+folder's ``cityscore.toml`` (``--config FILE``, else ``$CITYSCORE_CONFIG``, else the first
+``cityscore.toml`` in the current folder or a folder above it), then the kit's defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.errors import ConfigError
+from cityscore.core.secrets import expand_env, has_literal_password
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = PACKAGE_DIR.parent
+# An installed wheel carries the notebooks and templates here (setup.py's build hook copies them);
+# a checkout (or an editable install) reads them from the repository's top-level folders instead.
+RESOURCES_DIR = PACKAGE_DIR / "resources"
+
+
+def is_checkout() -> bool:
+    """True when the kit runs from a clone of its repository (rather than an installed wheel)."""
+    return not RESOURCES_DIR.is_dir() and (PROJECT_DIR / "pyproject.toml").is_file()
+
+
+def resource(*parts: str) -> Path:
+    """A file or folder the kit ships (``resource("notebooks", "daily_report.ipynb")``).
+
+    The installed package data first, else the checkout's top-level folder of the same name.
+    """
+    installed = RESOURCES_DIR.joinpath(*parts)
+    return installed if installed.exists() else PROJECT_DIR.joinpath(*parts)
+
+
+def current_folder() -> Path:
+    """The current folder (the filesystem root if it was deleted under us)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path("/")
+
+
+# Outside a checkout (an installed kit, no city folder) data and reports go under the current folder.
+WORK_DIR = PROJECT_DIR if is_checkout() else current_folder()
+DATA_DIR = WORK_DIR / "data"
+REPORTS_DIR = WORK_DIR / "reports"
+TEMPLATES_DIR = resource("templates")
+NOTEBOOKS_DIR = resource("notebooks")
+
+DEFAULT_DB_URL = f"sqlite:///{DATA_DIR / 'cityscore.db'}"
+DB_ENV = "CITYSCORE_DB"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database URL: ``explicit``, else ``$CITYSCORE_DB``, else the city folder's, else data/'s.
+
+    ``${VAR}`` in the URL is replaced by the environment variable VAR, so passwords stay out of files.
+    """
+    url = file_url(explicit) if explicit else load_settings().database
+    return expand_env(url)
+
+
+# A URL's scheme (``postgresql:``, ``sqlite:``); one letter before ":" is a Windows drive instead.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def file_url(text: str) -> str:
+    """``text`` as a database URL: a URL stays as written; a plain file path (``city.db``,
+    ``/srv/city/cityscore.db``) is that SQLite file, as an analyst would expect of ``--db``."""
+    if "://" in text or _SCHEME.match(text):
+        return text
+    return f"sqlite:///{text}"
+
+
+# --- a city folder's settings: cityscore.toml ----------------------------------------------------
+
+CONFIG_FILE = "cityscore.toml"
+CONFIG_ENV = "CITYSCORE_CONFIG"
+# Settings the environment can give (after a flag, before the file): setting -> variable.
+SETTING_ENV = {
+    "database": DB_ENV,
+    "city": "CITYSCORE_CITY",
+    "reports": "CITYSCORE_REPORTS",
+    "areas_map": "CITYSCORE_AREAS_MAP",
+}
+# Every key a cityscore.toml may hold, with the type it needs and an example value for messages.
+CONFIG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "city": (str, '"Springfield"'),
+    "database": (str, '"sqlite:///cityscore.db"'),
+    "reports": (str, '"reports"'),
+    "sources": (str, '"sources.yml"'),
+    "areas_map": (str, '"areas.geojson"'),
+    "scores.meeting": ((int, float), "1.0"),
+    "scores.near": ((int, float), "0.9"),
+    "scores.cap": ((int, float), "1.5"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a city folder sets, each value already resolved (flag aside) by the lookup order."""
+
+    file: Path | None = None  # the cityscore.toml read, if any
+    city: str | None = None  # None: the report notebook's own default name
+    database: str = DEFAULT_DB_URL  # as written (``${VAR}`` not yet expanded)
+    reports: Path = REPORTS_DIR
+    sources: Path = Path("sources.yml")
+    bands: Bands = DEFAULT_BANDS
+    cap: float | None = None
+    areas_map: Path | None = None  # the city's areas.geojson (None: the report decides)
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The config file in use: ``$CITYSCORE_CONFIG``, else ``cityscore.toml`` here or in a parent."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            msg = f"{CONFIG_ENV} names {path}, which is not a file; fix the path or unset {CONFIG_ENV}"
+            raise ConfigError(msg)
+        return path.resolve()
+    here = (start or current_folder()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder / CONFIG_FILE
+    return None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """The settings of ``path`` (default: ``find_config()``), with the environment applied on top.
+
+    Relative paths in the file are relative to its folder; in the environment, to the current folder.
+    """
+    path = path or find_config()
+    settings = Settings(file=path)
+    if path:
+        values = read_config(path)
+        if has_literal_password(str(values.get("database", ""))):
+            msg = (
+                f"{path}: key 'database' has a password written in it; files end up in git, so put it "
+                "in an environment variable and write ${VAR} instead, e.g. ://user:${CITYSCORE_PASSWORD}@host"
+            )
+            raise ConfigError(msg)
+        settings = _apply(settings, values, path.parent, str(path))
+    env = {key: os.environ[var] for key, var in SETTING_ENV.items() if os.environ.get(var)}
+    return _apply(settings, env, current_folder(), "the environment")
+
+
+def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: str) -> Settings:
+    """``settings`` with ``values`` (checked keys, flattened) laid over them."""
+    changes: dict[str, object] = {}
+    if "city" in values:
+        changes["city"] = values["city"]
+    if "database" in values:
+        changes["database"] = _folder_url(file_url(str(values["database"])), folder)
+    for key in ("reports", "sources", "areas_map"):
+        if key in values:
+            changes[key] = folder / str(values[key])
+    if "scores.cap" in values:
+        changes["cap"] = float(values["scores.cap"])  # type: ignore[arg-type]
+        if not changes["cap"] > 0:
+            msg = f"{origin}: [scores] cap must be above 0, e.g. cap = 1.5; got {changes['cap']}"
+            raise ConfigError(msg)
+    if "scores.meeting" in values or "scores.near" in values:
+        meeting = float(values.get("scores.meeting", DEFAULT_BANDS.meeting))  # type: ignore[arg-type]
+        near = float(values.get("scores.near", DEFAULT_BANDS.near))  # type: ignore[arg-type]
+        try:
+            changes["bands"] = Bands(meeting=meeting, near=near)
+        except ConfigError as exc:
+            msg = f"{origin}: [scores] {exc}; fix meeting and near (e.g. meeting = 1.0, near = 0.9)"
+            raise ConfigError(msg) from None
+    return replace(settings, **changes)
+
+
+def read_config(path: Path) -> dict[str, object]:
+    """The keys of one cityscore.toml, flattened (``scores.near``) and checked against CONFIG_KEYS."""
+    import difflib
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read config file {path}: {exc.strerror}; check the path and its permissions"
+        raise ConfigError(msg) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f'{path} is not valid TOML: {exc}. Fix that line (strings need quotes: city = "Springfield")'
+        raise ConfigError(msg) from None
+    flat = _flatten(data)
+    for key, value in flat.items():
+        if key not in CONFIG_KEYS:
+            match = difflib.get_close_matches(key, list(CONFIG_KEYS), n=1, cutoff=0.5)
+            hint = f"did you mean {match[0]!r}? " if match else ""
+            msg = f"{path}: unknown key {key!r}; {hint}the keys are {', '.join(CONFIG_KEYS)}"
+            raise ConfigError(msg)
+        kind, example = CONFIG_KEYS[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            msg = f"{path}: key {key!r} must be like {key.rpartition('.')[2]} = {example}; got {value!r}"
+            raise ConfigError(msg)
+    return flat
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _folder_url(url: str, folder: Path) -> str:
+    """A relative SQLite path (``sqlite:///cityscore.db``) made relative to the city folder."""
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite:///") and path and not path.startswith(("/", ":memory:")):
+        return f"sqlite:///{folder / path}"
+    return url

@@ -1,0 +1,1 @@
+"""The scoring engine: pure functions from frames to scores, its slow reference, and summaries."""

@@ -1,0 +1,1 @@
+"""What readers see: text and HTML tables, charts, area views and the daily report's content."""

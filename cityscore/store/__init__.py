@@ -1,0 +1,1 @@
+"""The SQL store: schema, engines and locks, reads, writes and the audit trail."""
