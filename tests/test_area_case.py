@@ -19,7 +19,10 @@ import sqlalchemy as sa
 
 from cityscore import Kit, StoreError, ValidationError
 from cityscore.apps.widgets import ManualEntry, MetricEditor
+from cityscore.core.names import area_case_clashes, fold_name
 from cityscore.io import load
+from cityscore.io.checks import canonical_names
+from cityscore.io.fast_values import fast_values
 
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
 METRICS = b"name,direction,kind,target\nCalls,higher,ratio,0.8\nPermits,higher,value,10\n"
@@ -29,11 +32,10 @@ HEADER = "metric,date,area,numerator,denominator"
 
 
 @pytest.fixture
-def city(kit: Kit) -> Kit:
-    """A kit with two metrics and one stored area, "Dorchester"."""
-    kit.import_metrics(METRICS)
-    kit.import_values(STORED, date_format="%Y-%m-%d")
-    return kit
+def city(city: Kit) -> Kit:
+    """The two metrics and one stored area, "Dorchester"."""
+    city.import_values(STORED, date_format="%Y-%m-%d")
+    return city
 
 
 def csv_forms(rows: list[str]) -> dict[str, bytes]:
@@ -83,9 +85,9 @@ def test_two_spellings_in_one_file_are_refused_naming_both_lines(kit: Kit, form:
 def test_the_fast_path_leaves_a_file_with_two_spellings_to_the_full_path(kit: Kit) -> None:
     kit.import_metrics(METRICS)
     text = csv_forms(["Calls,2026-10-30,North,9,10", "Calls,2026-10-31,NORTH,9,10"])["comma"]
-    assert load.fast_values(text.decode(), kit.metrics(), TODAY) is None
+    assert fast_values(text.decode(), kit.metrics(), TODAY) is None
     same = csv_forms(["Calls,2026-10-30,North,9,10", "Calls,2026-10-31,North,9,10"])["comma"]
-    assert load.fast_values(same.decode(), kit.metrics(), TODAY) is not None
+    assert fast_values(same.decode(), kit.metrics(), TODAY) is not None
 
 
 def test_case_folding_is_unicode_and_spaces_around_a_name_do_not_count(kit: Kit) -> None:
@@ -100,19 +102,19 @@ def test_case_folding_is_unicode_and_spaces_around_a_name_do_not_count(kit: Kit)
 
 def test_area_case_clashes_name_the_other_spellings_stored_ones_first() -> None:
     names = (n for n in ["North", "NORTH", "north", "South", "", "Öst", "ÖST"])  # read once
-    clashes = load.area_case_clashes(names, ["North", "Straße"])
+    clashes = area_case_clashes(names, ["North", "Straße"])
     assert clashes == {"NORTH": ["North"], "north": ["North"], "Öst": ["ÖST"], "ÖST": ["Öst"]}
-    assert load.area_case_clashes(["STRASSE", "straße"], ["Straße"]) == {
+    assert area_case_clashes(["STRASSE", "straße"], ["Straße"]) == {
         "STRASSE": ["Straße"],
         "straße": ["Straße"],
     }
-    assert load.area_case_clashes(["a", "A", "b"]) == {"a": ["A"], "A": ["a"]}
-    assert load.area_case_clashes(["North", "South"], ["North", "north"]) == {}
+    assert area_case_clashes(["a", "A", "b"]) == {"a": ["A"], "A": ["a"]}
+    assert area_case_clashes(["North", "South"], ["North", "north"]) == {}
 
 
 def test_an_accent_encoded_two_ways_is_one_area_and_refused_as_such(city: Kit) -> None:
     composed, decomposed = "Caf\u00e9", "Cafe\u0301"  # one character, or "e" + combining accent
-    assert composed != decomposed and load.fold_name(composed) == load.fold_name(decomposed)
+    assert composed != decomposed and fold_name(composed) == fold_name(decomposed)
     city.import_values(csv_forms([f"Calls,2026-10-29,{composed},9,10"])["comma"])
     before = state(city)
     forms = csv_forms([f"Calls,2026-10-30,{decomposed},8,10"])
@@ -153,7 +155,7 @@ def test_two_catalog_names_that_fold_to_one_are_known_only_as_spelled() -> None:
     composed, decomposed = "Caf\u00e9 visits", "Cafe\u0301 visits"
     catalog = [composed, decomposed, "Permits"]
     names = pd.Series([composed, decomposed, "CAF\u00c9 VISITS", " permits "], dtype=object)
-    found = load.canonical_names(names, catalog)
+    found = canonical_names(names, catalog)
     assert found.tolist()[:2] == [composed, decomposed]
     assert pd.isna(found[2]) and found[3] == "Permits"
 

@@ -44,7 +44,7 @@ def test_a_dates_values_do_not_depend_on_the_end_date(
     other = demo.demo_observations(other_end)
     # Compare the days both demos cover, leaving out the stale metric's missing tail in either.
     first = max(observations["date"].min(), other["date"].min())
-    last = pd.Timestamp(min(DEMO_END, other_end) - dt.timedelta(days=demo.STALE_DAYS))
+    last = pd.Timestamp(min(DEMO_END, other_end) - dt.timedelta(days=demo.STALE_METRIC_DAYS_AGO))
     key = ["metric", "date"]
 
     def shared(frame: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +109,7 @@ def test_one_metric_is_stale(
 ) -> None:
     fresh = freshness(observations, catalog[0], END).set_index("metric")
     assert fresh.index[fresh["stale"]].tolist() == [demo.STALE_METRIC]
-    assert fresh.loc[demo.STALE_METRIC, "days_since"] == demo.STALE_DAYS
+    assert fresh.loc[demo.STALE_METRIC, "days_since"] == demo.STALE_METRIC_DAYS_AGO
     assert (fresh.drop(demo.STALE_METRIC)["days_since"] <= 3).all()
 
 

@@ -16,12 +16,6 @@ Potholes On Time,higher,ratio,Streets,0.9
 """
 
 
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS.encode())
-    return kit
-
-
 def stored(kit: Kit) -> dict[tuple[str, str], tuple[float, ...]]:
     obs = kit.observations()
     return {

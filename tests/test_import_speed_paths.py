@@ -1,6 +1,6 @@
 """The fast reader of values files (Arrow, typed columns) gives what the full path gives.
 
-``load_values`` tries ``load.fast_values`` first and falls back to ``read_value_rows`` +
+``load_values`` tries ``fast_values`` first and falls back to ``read_value_rows`` +
 ``validate_values`` (the full path, which names every problem). For any file, the two must agree:
 the same observations frame, or the same refusal with the same problems.
 """
@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from cityscore.core.errors import ValidationError
 from cityscore.io import load
+from cityscore.io.fast_values import fast_values
+from cityscore.io.value_rows import validate_values
 from tests.test_load_properties import METRICS, TODAY  # Net Jobs may go below 0
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,7 +105,7 @@ def value_files(draw: st.DrawFn) -> bytes:
 
 def full_path(data: bytes) -> pd.DataFrame:
     rows = load.read_value_rows(data)
-    return load.validate_values(rows, METRICS, "<upload>", today=TODAY)
+    return validate_values(rows, METRICS, "<upload>", today=TODAY)
 
 
 def outcome(read) -> pd.DataFrame | list:
@@ -142,7 +144,7 @@ CLEAN = (
 
 
 def test_a_clean_file_takes_the_fast_path_and_matches() -> None:
-    fast = load.fast_values(CLEAN.decode(), METRICS, TODAY)
+    fast = fast_values(CLEAN.decode(), METRICS, TODAY)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, full_path(CLEAN))
     assert fast["metric"].tolist()[1] == "Library Users"  # the catalog's spelling
@@ -150,12 +152,12 @@ def test_a_clean_file_takes_the_fast_path_and_matches() -> None:
 
 def test_windows_line_ends_take_the_fast_path_and_match() -> None:
     crlf = CLEAN.replace(b"\n", b"\r\n")
-    fast = load.fast_values(crlf.decode(), METRICS, TODAY)
+    fast = fast_values(crlf.decode(), METRICS, TODAY)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, full_path(crlf))
     pd.testing.assert_frame_equal(fast, full_path(CLEAN))
     lone = CLEAN.replace(b"\n", b"\r", 1)  # a lone carriage return: the full path decides
-    assert load.fast_values(lone.decode(), METRICS, TODAY) is None
+    assert fast_values(lone.decode(), METRICS, TODAY) is None
     assert_same(lone)
 
 
@@ -168,7 +170,7 @@ def test_a_semicolon_file_with_decimal_commas_takes_the_fast_path_and_matches() 
         b"Net Jobs;2026-10-01;-3,25;;\n"
         b"Potholes On Time;2026-10-01;;9;10\n"
     )
-    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    fast = fast_values(data.decode(), METRICS, TODAY)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, full_path(data))
     assert fast["value"].tolist()[:3] == [12.5, 7.5, -3.25]
@@ -177,7 +179,7 @@ def test_a_semicolon_file_with_decimal_commas_takes_the_fast_path_and_matches() 
 @pytest.mark.parametrize("number", ["1.234,5", "1.200", "0.93", "12,", "1,5e3", "93%", " 7"])
 def test_other_number_forms_of_a_semicolon_file_leave_the_fast_path(number: str) -> None:
     data = f"metric;date;value\nLibrary Users;2026-10-01;{number}\n".encode()
-    assert load.fast_values(data.decode(), METRICS, TODAY) is None
+    assert fast_values(data.decode(), METRICS, TODAY) is None
     assert_same(data)
 
 
@@ -186,7 +188,7 @@ def test_quoted_cells_take_the_fast_path_and_match() -> None:
     lines = CLEAN.decode().splitlines()
     quoted_all = [",".join(f'"{c}"' if c else c for c in line.split(",")) for line in lines]
     data = ("\n".join(quoted_all) + "\n").encode()
-    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    fast = fast_values(data.decode(), METRICS, TODAY)
     assert fast is not None
     pd.testing.assert_frame_equal(fast, full_path(data))
     pd.testing.assert_frame_equal(fast, full_path(CLEAN))
@@ -197,7 +199,7 @@ def test_areas_are_read_on_the_fast_path() -> None:
     lines = [f"{header},area", *[f"{row},North" for row in rows]]
     lines.append("Library Users,2026-10-01,13,,,")  # citywide, beside North's value of that day
     data = ("\n".join(lines) + "\n").encode()
-    fast = load.fast_values(data.decode(), METRICS, TODAY)
+    fast = fast_values(data.decode(), METRICS, TODAY)
     assert fast is not None
     assert sorted(set(fast["area"])) == ["", "North"]
     pd.testing.assert_frame_equal(fast, full_path(data))
@@ -219,5 +221,5 @@ def test_areas_are_read_on_the_fast_path() -> None:
 )
 def test_anything_unusual_leaves_the_fast_path(line: bytes) -> None:
     data = CLEAN + line + b"\n"
-    assert load.fast_values(data.decode(), METRICS, TODAY) is None
+    assert fast_values(data.decode(), METRICS, TODAY) is None
     assert_same(data)

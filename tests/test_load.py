@@ -8,18 +8,12 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit, ValidationError
-from cityscore.io.load import clean_number
+from cityscore.io.cells import clean_number
 
 METRICS = """name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight
 EMS Response,Median minutes,Safety,minutes,lower,value,median,6,,false,1
 Potholes On Time,"Repairs in 2 days, of all",Streets,share,higher,ratio,,0.9,,false,1
 """
-
-
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS.encode())
-    return kit
 
 
 def problems_of(kit: Kit, text: str, **kwargs: object) -> set[tuple[int, str]]:
@@ -104,7 +98,7 @@ def test_clean_number(text: str, decimal_comma: bool, percent: bool, expected: s
 
 
 def test_validation_does_not_mutate_its_input(city: Kit) -> None:
-    from cityscore.io.load import validate_values
+    from cityscore.io.value_rows import validate_values
 
     rows = pd.DataFrame(
         {"metric": ["EMS Response"], "date": ["2026-01-01"], "value": ["5"], "line": [2]}

@@ -27,12 +27,6 @@ Potholes On Time,higher,ratio,Streets,0.9
 """
 
 
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS.encode())
-    return kit
-
-
 def rejected(action, *args, **kwargs) -> pd.DataFrame:
     with pytest.raises(ValidationError) as info:
         action(*args, **kwargs)
@@ -243,7 +237,7 @@ def test_json_without_metric_records_is_an_error(kit: Kit) -> None:
 def test_cli_exits_1_on_a_json_file_without_values(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     (tmp_path / "v.json").write_text("[]")
-    cli = [sys.executable, "-m", "cityscore.cli.main", "--db", db]
+    cli = [sys.executable, "-m", "cityscore", "--db", db]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     run = subprocess.run(
         [*cli, "values", "import", str(tmp_path / "v.json")], capture_output=True, text=True
@@ -385,7 +379,7 @@ def test_cli_problems_flag_writes_every_problem(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_text(METRICS)
     bad = "metric,date,value\n" + "".join(f"Library Users,2026-10-01,x{i}\n" for i in range(100))
     (tmp_path / "v.csv").write_text(bad)
-    cli = [sys.executable, "-m", "cityscore.cli.main", "--db", db]
+    cli = [sys.executable, "-m", "cityscore", "--db", db]
     subprocess.run([*cli, "init"], check=True, capture_output=True)
     subprocess.run(
         [*cli, "metrics", "import", str(tmp_path / "m.csv")], check=True, capture_output=True

@@ -18,7 +18,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cityscore import Kit
-from cityscore.engine.score import SCORE_COLUMNS
+from cityscore.core.vocabulary import SCORE_COLUMNS
 from cityscore.io import score_files
 from cityscore.pages.render import scores_csv, scores_json
 

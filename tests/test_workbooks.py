@@ -60,12 +60,6 @@ def csv_twin(rows: list[list[object]], date_format: str = "%Y-%m-%d") -> bytes:
     return "".join(",".join(text(c) for c in row) + "\n" for row in rows).encode()
 
 
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS)
-    return kit
-
-
 def stored(kit: Kit) -> str:
     return kit.observations(areas=True).to_csv(index=False)
 

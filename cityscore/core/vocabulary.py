@@ -22,9 +22,19 @@ METRIC_COLUMNS = [
 TARGET_COLUMNS = ["metric", "effective_from", "target"]
 
 
+VALUE_COLUMNS = ["metric", "date", "value", "numerator", "denominator"]
+
+
+# An optional column of values.csv and targets.csv: the area (neighbourhood) a row belongs to; empty = citywide.
+AREA = "area"
+
+
 # An optional metrics.csv column (default false): a value metric whose days may be negative (a net
 # change, a balance). Only higher-is-better value metrics may allow it; see docs/data-entry.md.
 ALLOW_NEGATIVE = "allow_negative"
+
+
+METRIC_FILE_COLUMNS = [*METRIC_COLUMNS, ALLOW_NEGATIVE]
 
 
 # The longest text the store keeps in each metric field (the store schema's String(n) lengths).
@@ -65,3 +75,8 @@ BASELINE_MIN_DAYS = 90
 
 
 CITYWIDE = "CityScore"
+
+
+# The columns of a frame of scores (``score_range``), and of scores by area (``score_by_area``).
+SCORE_COLUMNS = ["as_of", "metric", "period", "value", "target", "score", "status", "note"]
+AREA_SCORE_COLUMNS = ["as_of", "area", *SCORE_COLUMNS[1:]]

@@ -18,7 +18,7 @@ SEED = 2026
 EPOCH = dt.date(2020, 1, 1)
 YEARS = 3
 STALE_METRIC = "Sidewalk Repairs On Time"
-STALE_DAYS = 40
+STALE_METRIC_DAYS_AGO = 40
 TARGET_CHANGE_METRIC = "EMS Response Time"
 TARGET_CHANGE_DAYS_AGO = 120
 TARGET_CHANGE_TO = 6.0
@@ -113,7 +113,9 @@ def demo_observations(end: dt.date | None = None, seed: int = SEED) -> pd.DataFr
         frame = _simulate(spec, all_days, rng)
         frame = frame[frame["date"] >= pd.Timestamp(start)]
         if spec[0] == STALE_METRIC:
-            frame = frame[frame["date"] <= pd.Timestamp(end - dt.timedelta(days=STALE_DAYS))]
+            frame = frame[
+                frame["date"] <= pd.Timestamp(end - dt.timedelta(days=STALE_METRIC_DAYS_AGO))
+            ]
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

@@ -1,32 +1,33 @@
-"""`cityscore export values|scores`: CSV a spreadsheet or another kit reads back exactly.
+"""Exports as CSV a spreadsheet or another kit reads back exactly: values.csv, and scores.
 
 Values export as values.csv (re-importing the file changes nothing). No cell is ever one a spreadsheet
 would run as a formula: text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``
 (OWASP's advice for CSV injection); numbers and ordinary names are written unchanged. Scores export in the kit's own
-columns or in the column layout of Boston's open-data CityScore table (``--layout boston``), so a
+columns or in the column layout of Boston's open-data CityScore table (``layout="boston"``), so a
 city can publish its scores the way Boston does on Analyze Boston.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cityscore.core.dates import date_argument
+import pandas as pd
+
 from cityscore.core.errors import ConfigError
 from cityscore.core.files import write_atomically
+from cityscore.core.vocabulary import PERIODS
+from cityscore.io.score_files import (
+    columns_of,
+    csv_chunks,
+    csv_label,
+    frame_csv_chunks,
+    write_chunks,
+)
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from cityscore.kit import Kit
-
-HELP = "export stored values (values.csv) or scores (kit or Boston open-data layout) as CSV"
 VALUES_EXPORT_COLUMNS = ["metric", "date", "value", "numerator", "denominator", "source"]
 LAYOUTS = ("kit", "boston")
 
@@ -104,8 +105,6 @@ def values_chunks(observations: pd.DataFrame) -> Iterator[bytes | memoryview]:
 
     Names holding a carriage return (their rows are quoted whole) go the row-by-row way.
     """
-    from cityscore.io.score_files import frame_csv_chunks
-
     with_area = "area" in observations and bool((observations["area"] != "").any())
     columns = VALUES_EXPORT_COLUMNS + (["area"] if with_area else [])
     texts = [c for c in ("metric", "source", "area") if c in columns]
@@ -117,8 +116,6 @@ def values_chunks(observations: pd.DataFrame) -> Iterator[bytes | memoryview]:
 
 def _value_cell(value: object) -> str:
     """One values.csv cell: a number as ``number_text``, a text spreadsheet-safe and quoted."""
-    from cityscore.io.score_files import csv_label
-
     return number_text(value) if isinstance(value, float) else csv_label(spreadsheet_safe(value))
 
 
@@ -140,8 +137,6 @@ def _values_rows_csv(observations: pd.DataFrame, columns: list[str]) -> str:
 
 def write_values(observations: pd.DataFrame, out: str | Path) -> int:
     """Write values.csv to ``out`` (whole or not at all), streamed; the number of rows written."""
-    from cityscore.io.score_files import write_chunks
-
     write_atomically(
         out, lambda partial: write_chunks(values_chunks(observations), partial), "values.csv"
     )
@@ -155,21 +150,15 @@ def scores_csv(
     observations: pd.DataFrame | None = None,
 ) -> str:
     """Score rows as CSV in the kit's layout or in Boston's open-data layout."""
-    import pandas as pd
-
     if layout not in LAYOUTS:
         msg = f"unknown scores layout {layout!r}; use one of {list(LAYOUTS)}"
         raise ConfigError(msg)
     if layout == "kit":
-        from cityscore.pages.render import scores_csv as kit_csv
-
         text_columns = ["metric", "status", "note", *(["area"] if "area" in scores else [])]
         safe = safe_text_columns(scores, text_columns)
         if not any("\r" in str(name) for name in safe["metric"].unique()):
-            return kit_csv(safe)
+            return b"".join(csv_chunks(safe)).decode("utf-8")
         # A name holding a carriage return: quote every field, or readers split its row in two.
-        from cityscore.io.score_files import columns_of
-
         out = safe[columns_of(safe)].assign(
             as_of=pd.to_datetime(safe["as_of"]).dt.strftime("%Y-%m-%d")
         )
@@ -179,10 +168,6 @@ def scores_csv(
 
 def ratio_sums(observations: pd.DataFrame, metrics: pd.DataFrame, as_ofs: list) -> dict:
     """``(as_of, metric, period) -> (numerator sum, denominator sum)`` for ratio metrics' windows."""
-    import pandas as pd
-
-    from cityscore.core.vocabulary import PERIODS
-
     ratio = set(metrics.loc[metrics["kind"] == "ratio", "name"])
     obs = observations[observations["metric"].isin(ratio)]
     if obs.empty or not as_ofs:
@@ -211,8 +196,6 @@ def boston_csv(
     the latest as-of date. For ratio metrics the numerator and denominator columns hold the sums over
     each period's window (given ``observations``); value metrics have none, so they stay empty.
     """
-    import pandas as pd
-
     direction = dict(zip(metrics["name"], metrics["direction"], strict=True))
     wide = scores.pivot_table(
         index=["as_of", "metric"],
@@ -261,50 +244,5 @@ def write(text: str, out: str | Path | None) -> str:
     """
     if out is None:
         return text
-    write_atomically(out, lambda partial: partial.write_text(text, encoding="utf-8"), "scores.csv")
+    write_atomically(out, text, "scores.csv")
     return text
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["values", "scores"], help="what to export")
-    parser.add_argument(
-        "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
-    )
-    parser.add_argument(
-        "--from", dest="start", type=date_argument, metavar="D1", help="scores: first as-of date"
-    )
-    parser.add_argument(
-        "--to",
-        dest="end",
-        type=date_argument,
-        metavar="D2",
-        help="scores: last as-of date (default: the latest date most metrics have data for)",
-    )
-    parser.add_argument(
-        "--layout", choices=LAYOUTS, default="kit", help="scores: kit columns or Boston's open data"
-    )
-
-
-def run(kit: Kit, args: argparse.Namespace) -> int:
-    import sys
-
-    if args.what == "values":  # streamed: a 2,000-metric city's values never one string
-        observations = kit.store.observations(with_source=True, areas=True)
-        if args.out is None:
-            sys.stdout.flush()
-            for chunk in values_chunks(observations):
-                sys.stdout.buffer.write(chunk)
-            sys.stdout.buffer.flush()
-        else:
-            print(f"wrote {write_values(observations, args.out)} rows to {args.out}")
-        return 0
-    text = kit.export_scores(args.out, start=args.start, end=args.end, layout=args.layout)
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
-        print(f"wrote {rows} rows to {args.out}")
-    return 0

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cityscore.core.files import write_atomically
-from cityscore.engine.score import AREA_SCORE_COLUMNS, SCORE_COLUMNS
+from cityscore.core.vocabulary import AREA_SCORE_COLUMNS, SCORE_COLUMNS
 
 CHUNK_ROWS = 200_000
 ARROW_LOW, ARROW_HIGH = 1e-4, 1e9  # Arrow prints other floats here as Python does (tested)
-FORMATS = ("csv", "json", "parquet")
 
 
 def csv_label(value: object) -> str:
@@ -60,19 +61,11 @@ def columns_of(scores: pd.DataFrame) -> list[str]:
     return AREA_SCORE_COLUMNS if "area" in scores else SCORE_COLUMNS
 
 
-def _csv_style(columns: list[str]) -> _Style:
-    return _Style(csv_label, "", ",", ("",) * len(columns), "\n")
-
-
 def _json_style(columns: list[str]) -> _Style:
     prefixes = tuple(
         (" {\n  " if i == 0 else "") + f"{json.dumps(c)}: " for i, c in enumerate(columns)
     )
     return _Style(_json_label, "null", ",\n  ", prefixes, "\n },\n")
-
-
-CSV = _csv_style(SCORE_COLUMNS)
-JSON = _json_style(SCORE_COLUMNS)
 
 
 def csv_chunks(scores: pd.DataFrame) -> Iterator[bytes | memoryview]:
@@ -135,8 +128,6 @@ def write_chunks(chunks: Iterable[bytes | memoryview], path: Path) -> None:
 
 def parquet_table(scores: pd.DataFrame):
     """The score columns as an Arrow table: ``as_of`` a date, labels dictionary-encoded text."""
-    import pyarrow as pa
-
     columns = columns_of(scores)
     table = pa.Table.from_pandas(scores[columns], preserve_index=False)
     labels = pa.dictionary(pa.int32(), pa.string())
@@ -190,8 +181,6 @@ def _joined(columns: list, separator: str) -> memoryview:
     A view of Arrow's own buffer, not a copy: at 2,000 metrics x 10 years copying each chunk into
     a ``bytes`` cost a second pass over 2.6 GB and a page fault per page of it.
     """
-    import pyarrow.compute as pc
-
     joined = pc.binary_join_element_wise(*columns, separator)
     _, offsets, data = joined.buffers()
     if data is None:
@@ -227,9 +216,6 @@ def _dictionary_cells(
     labels: list[str] | object, codes: np.ndarray, missing: str, prefix: str, suffix: str
 ) -> Cells:
     """Cells ``prefix + labels[code] + suffix``; code -1 is ``missing``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     texts = pa.array(labels, type=pa.string()) if isinstance(labels, list) else labels
     texts = pc.fill_null(texts, missing)
     texts = pa.concat_arrays([texts, pa.array([missing], type=pa.string())])
@@ -240,8 +226,6 @@ def _dictionary_cells(
 
 
 def _float_cells(values: np.ndarray, style: _Style, prefix: str, suffix: str) -> Cells:
-    import pyarrow.compute as pc
-
     bits = values.view(np.int64)  # factorise the bit patterns: 0.0 and -0.0 print differently
     sample = bits[:: max(1, len(bits) // 10_000)]
     if 2 * len(np.unique(sample)) <= len(sample):  # few distinct values (targets): each once
@@ -264,9 +248,6 @@ def _float_text(values: np.ndarray, style: _Style):
     digits there (outside that range it switches to exponent notation at other points than
     Python); the rare rest by ``style.label`` itself.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     size = np.abs(values)
     finite = np.isfinite(values)
     negative_zero = (values == 0) & np.signbit(values)

@@ -1,5 +1,4 @@
-"""Spreadsheet workbooks (Excel ``.xlsx``, OpenDocument ``.ods``) read as the CSV text every
-loader already checks.
+"""Spreadsheet workbooks (Excel ``.xlsx``, OpenDocument ``.ods``) read as the CSV text loaders check.
 
 A city's data often lives in a spreadsheet. Rather than a second set of loaders, the first
 visible worksheet is written out as CSV, row for row, so every check, message and fast path of the
@@ -18,6 +17,8 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx and an .ods are zip archives
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or a password-protected .xlsx
@@ -84,8 +85,6 @@ def read_sheet(data: bytes, date_format: str = "%Y-%m-%d") -> Sheet:
 
 
 def _first_sheet(data: bytes, date_format: str) -> Sheet:
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
-
     book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     visible = [
         s.name
