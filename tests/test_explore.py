@@ -12,7 +12,27 @@ import pandas as pd
 import pytest
 
 from cityscore import ConfigError, Kit
-from cityscore.apps import explore as ex
+from cityscore.apps.explorer.areas import area_slice
+from cityscore.apps.explorer.board import (
+    BOARD_CHART_ROWS,
+    board_chart_rows,
+    leader_lists,
+    scoreboard_view,
+)
+from cityscore.apps.explorer.cache import HISTORY_DAYS, ScoreCache
+from cityscore.apps.explorer.change import CHANGE_CHART_ROWS, change_view, citywide_change
+from cityscore.apps.explorer.choices import ALL, Selection, category_metrics
+from cityscore.apps.explorer.key_scores import key_numbers
+from cityscore.apps.explorer.markup import view_table_html
+from cityscore.apps.explorer.metric import (
+    daily_values,
+    history_description,
+    metric_percentile,
+    raw_observations,
+    window_view,
+)
+from cityscore.apps.explorer.widget import VIEWS, Explorer, compute_views
+from cityscore.core.vocabulary import CITYWIDE
 from cityscore.engine.summary import category_scores
 from cityscore.pages.render import round_half_even
 
@@ -39,15 +59,15 @@ def demo(demo_db_file) -> dict:
 
 
 @pytest.fixture(scope="module")
-def explorer(demo) -> ex.Explorer:
-    return ex.Explorer(demo["kit"])
+def explorer(demo) -> Explorer:
+    return Explorer(demo["kit"])
 
 
 # --- pure views ----------------------------------------------------------------------------------
 
 
 def test_scoreboard_puts_the_cityscore_first_then_the_lowest_scores(demo):
-    board = ex.scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "week")
+    board = scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "week")
     city = demo["scores"].query("metric == 'CityScore' and period == 'week' and as_of == @AS_OF")
     assert board.iloc[0]["metric"] == "CityScore"
     assert board.iloc[0]["score"] == pytest.approx(city["score"].iloc[0])
@@ -57,7 +77,7 @@ def test_scoreboard_puts_the_cityscore_first_then_the_lowest_scores(demo):
 
 
 def test_scoreboard_category_filter_shows_that_category_and_its_score(demo):
-    board = ex.scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "month", "Public Safety")
+    board = scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "month", "Public Safety")
     expected = demo["metrics"].query("category == 'Public Safety'")["name"]
     assert set(board["metric"].iloc[1:]) == set(expected)
     cats = category_scores(demo["scores"][demo["scores"]["as_of"] == AS_OF], demo["metrics"])
@@ -67,19 +87,19 @@ def test_scoreboard_category_filter_shows_that_category_and_its_score(demo):
 
 def test_unknown_choices_say_what_is_allowed(demo):
     with pytest.raises(ConfigError, match=r"unknown period 'fortnight'.*day, week"):
-        ex.scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "fortnight")
+        scoreboard_view(demo["scores"], demo["metrics"], AS_OF, "fortnight")
     with pytest.raises(ConfigError, match="unknown category 'Parks'"):
-        ex.category_metrics(demo["metrics"], "Parks")
+        category_metrics(demo["metrics"], "Parks")
 
 
 def test_daily_values_use_ratios_and_mark_the_target_change(demo):
-    ems = ex.daily_values(demo["obs"], demo["scores"], demo["targets"], EMS)
+    ems = daily_values(demo["obs"], demo["scores"], demo["targets"], EMS)
     assert ems.loc[ems["target_change"], "date"].tolist() == [pd.Timestamp("2026-07-03")]
     assert (
         ems.set_index("date").loc["2026-07-02", "target"]
         != ems.set_index("date").loc["2026-07-03", "target"]
     )
-    ratio = ex.daily_values(demo["obs"], demo["scores"], demo["targets"], RATIO).set_index("date")
+    ratio = daily_values(demo["obs"], demo["scores"], demo["targets"], RATIO).set_index("date")
     raw = demo["obs"].query("metric == @RATIO").set_index("date")
     day = raw.index.intersection(ratio.index)[-1]
     assert ratio.loc[day, "value"] == pytest.approx(
@@ -88,7 +108,7 @@ def test_daily_values_use_ratios_and_mark_the_target_change(demo):
 
 
 def test_window_view_counts_the_days_behind_each_score(demo):
-    windows = ex.window_view(demo["scores"], demo["obs"], RATIO, AS_OF).set_index("period")
+    windows = window_view(demo["scores"], demo["obs"], RATIO, AS_OF).set_index("period")
     dates = demo["obs"].query("metric == @RATIO")["date"]
     for period, days in {"day": 1, "week": 7, "month": 30, "quarter": 90}.items():
         start = AS_OF - pd.Timedelta(days=days - 1)
@@ -99,7 +119,7 @@ def test_window_view_counts_the_days_behind_each_score(demo):
 
 
 def test_raw_observations_are_the_window_with_source_and_batch(demo):
-    raw = ex.raw_observations(demo["obs"], RATIO, AS_OF, "month")
+    raw = raw_observations(demo["obs"], RATIO, AS_OF, "month")
     assert {"source", "batch_id"} <= set(raw.columns)
     assert raw["date"].min() >= AS_OF - pd.Timedelta(days=29)
     assert raw["date"].max() <= AS_OF
@@ -108,7 +128,7 @@ def test_raw_observations_are_the_window_with_source_and_batch(demo):
 
 
 def test_percentile_is_todays_day_score_in_its_own_year(demo):
-    pct = ex.metric_percentile(demo["scores"], RATIO, AS_OF)
+    pct = metric_percentile(demo["scores"], RATIO, AS_OF)
     history = demo["scores"].query("metric == @RATIO and period == 'day'")["score"].dropna()
     today = (
         demo["scores"]
@@ -119,40 +139,40 @@ def test_percentile_is_todays_day_score_in_its_own_year(demo):
 
 
 def test_change_contributions_add_up_to_the_citywide_change(demo):
-    change = ex.change_view(demo["scores"], demo["metrics"], AS_OF, 7, "week")
-    before, now = ex.citywide_change(demo["scores"], AS_OF, 7, "week")
+    change = change_view(demo["scores"], demo["metrics"], AS_OF, 7, "week")
+    before, now = citywide_change(demo["scores"], AS_OF, 7, "week")
     assert change["contribution"].sum() == pytest.approx(now - before)
     assert now != before
-    safety = ex.change_view(demo["scores"], demo["metrics"], AS_OF, 7, "week", "Public Safety")
+    safety = change_view(demo["scores"], demo["metrics"], AS_OF, 7, "week", "Public Safety")
     assert set(safety["metric"]) == set(
         demo["metrics"].query("category == 'Public Safety'")["name"]
     )
 
 
 def test_leader_lists_never_hold_a_metric_twice(demo):
-    lists = ex.leader_lists(demo["scores"], demo["metrics"], AS_OF, "week")
+    lists = leader_lists(demo["scores"], demo["metrics"], AS_OF, "week")
     assert (lists["list"] == "exceeding").sum() == 5
     assert (lists["list"] == "needs follow-up").sum() == 5
     assert not lists["metric"].duplicated().any()
     top = lists[lists["list"] == "exceeding"]["score"].min()
     bottom = lists[lists["list"] == "needs follow-up"]["score"].max()
     assert top >= bottom
-    small = ex.leader_lists(demo["scores"], demo["metrics"], AS_OF, "week", "Public Safety")
+    small = leader_lists(demo["scores"], demo["metrics"], AS_OF, "week", "Public Safety")
     assert set(small["metric"]) <= set(demo["metrics"].query("category == 'Public Safety'")["name"])
     assert not small["metric"].duplicated().any()
 
 
 def test_views_never_mutate_their_inputs(demo):
     copies = {k: demo[k].copy() for k in ("scores", "obs", "metrics", "targets")}
-    selection = ex.Selection(AS_OF, "week", "Public Safety", EMS, 7)
-    ex.compute_views(demo["scores"], demo["obs"], demo["metrics"], demo["targets"], selection)
+    selection = Selection(AS_OF, "week", "Public Safety", EMS, 7)
+    compute_views(demo["scores"], demo["obs"], demo["metrics"], demo["targets"], selection)
     for key, frame in copies.items():
         pd.testing.assert_frame_equal(demo[key], frame)
 
 
 def test_tables_escape_user_text_and_round_half_even():
     frame = pd.DataFrame({"metric": ["<script>alert(1)</script>"], "score": [0.125]})
-    text = ex.table_html(frame, caption="<b>caption</b>")
+    text = view_table_html(frame, caption="<b>caption</b>")
     assert "<script>" not in text and "<b>" not in text
     assert "&lt;script&gt;" in text
     assert "0.12" in text
@@ -168,14 +188,14 @@ def test_tables_keep_the_explorers_decimals_and_show_status_as_symbol_and_word()
             "week status": ["meeting", "near"],
         }
     )
-    text = ex.table_html(frame, caption="c", max_rows=1)
+    text = view_table_html(frame, caption="c", max_rows=1)
     assert ">0.012<" in text and ">12.2<" in text  # 3 and 1 decimals, half-to-even
     assert "✗</span> below" in text and "✓</span> meeting" in text
     assert "1 more row in the CSV download" in text
 
 
 def test_key_numbers_print_the_engine_scores(demo):
-    text = ex.key_numbers(demo["kit"], AS_OF, [EMS])
+    text = key_numbers(demo["kit"], AS_OF, [EMS])
     city = (
         demo["scores"]
         .query("metric == 'CityScore' and period == 'day' and as_of == @AS_OF")["score"]
@@ -184,7 +204,7 @@ def test_key_numbers_print_the_engine_scores(demo):
     assert f"CityScore: day {round_half_even(city, 4)}," in text
     assert text.splitlines()[2].startswith(f"{EMS}: day ")
     with pytest.raises(ConfigError, match="unknown metric 'Nope'"):
-        ex.key_numbers(demo["kit"], AS_OF, ["Nope"])
+        key_numbers(demo["kit"], AS_OF, ["Nope"])
 
 
 # --- the widgets ---------------------------------------------------------------------------------
@@ -215,7 +235,7 @@ def test_category_filter_narrows_the_metric_picker(explorer, demo):
     assert list(explorer.metric.options) == names
     assert explorer.metric.value in names
     assert set(explorer.frames["change"]["metric"]) == set(names)
-    explorer.category.value = ex.ALL
+    explorer.category.value = ALL
     assert len(explorer.metric.options) == len(demo["metrics"])
 
 
@@ -226,7 +246,7 @@ def test_moving_the_date_and_period_recomputes_the_views(explorer, demo):
     expected = demo["kit"].scores("2026-09-30").query("metric == 'CityScore' and period == 'month'")
     assert board.iloc[0]["score"] == pytest.approx(expected["score"].iloc[0])
     assert explorer.frames["raw"]["date"].max() <= pd.Timestamp("2026-09-30")
-    assert len(explorer.frames["history"]) == ex.HISTORY_DAYS
+    assert len(explorer.frames["history"]) == HISTORY_DAYS
     explorer.as_of.value = DEMO_END
     explorer.period.value = "week"
 
@@ -276,19 +296,17 @@ BIG = 300
 
 
 @pytest.fixture(scope="module")
-def big() -> ex.Explorer:
-    from .big_city import big_city_db
-
-    return ex.Explorer(Kit(f"sqlite:///{big_city_db(BIG)}"))
+def big(big_city) -> Explorer:
+    return Explorer(Kit(f"sqlite:///{big_city(BIG)}"))
 
 
 def test_explorer_at_300_metrics_draws_bounded_charts_and_lists_every_metric(big):
     board = big.frames["scoreboard"]
     assert len(board) == BIG + 1  # the table (and the CSV) keep every metric
     assert len(big.metric.options) == BIG
-    drawn = ex.board_chart_rows(board)
-    assert len(drawn) == ex.BOARD_CHART_ROWS
-    assert drawn == board["metric"].iloc[1 : ex.BOARD_CHART_ROWS + 1].tolist()  # the lowest
+    drawn = board_chart_rows(board)
+    assert len(drawn) == BOARD_CHART_ROWS
+    assert drawn == board["metric"].iloc[1 : BOARD_CHART_ROWS + 1].tolist()  # the lowest
     for figure in (big.board_chart, big.detail_chart, big.history_chart, big.change_chart):
         assert "<svg" in figure.value, figure.value[:300]  # drawn, not "chart not available"
         assert "<figcaption" in figure.value and "<details>" in figure.value
@@ -298,7 +316,7 @@ def test_explorer_at_300_metrics_draws_bounded_charts_and_lists_every_metric(big
     said = {word: int(n) for n, word in re.findall(r"(\d+) (meeting|near|below)", caption)}
     assert said == {word: int(counts.get(word, 0)) for word in ("meeting", "near", "below")}
     change = _caption(big.change_chart.value)
-    assert f"the {ex.CHANGE_CHART_ROWS} largest of {BIG} contributions" in change
+    assert f"the {CHANGE_CHART_ROWS} largest of {BIG} contributions" in change
     # The board's data table holds exactly the drawn metrics.
     details = big.board_chart.value.split("<details>")[1]
     assert re.findall(r"<tr><th scope=\"row\"[^>]*>([^<]*)</th>", details) == drawn
@@ -328,10 +346,10 @@ def test_board_order_highest_first_draws_the_top_scores(big):
 
 
 def test_key_numbers_can_skip_metrics_another_city_lacks(demo):
-    text = ex.key_numbers(demo["kit"], AS_OF, [EMS, "Nope"], skip_unknown=True)
+    text = key_numbers(demo["kit"], AS_OF, [EMS, "Nope"], skip_unknown=True)
     assert text.splitlines()[2].startswith(f"{EMS}: day ")
     assert text.splitlines()[-1] == "not in this city's catalog: Nope"
-    assert ex.key_numbers(demo["kit"], AS_OF, [EMS], skip_unknown=True) == ex.key_numbers(
+    assert key_numbers(demo["kit"], AS_OF, [EMS], skip_unknown=True) == key_numbers(
         demo["kit"], AS_OF, [EMS]
     )
 
@@ -368,15 +386,8 @@ def _quoted(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> ex.Explorer:
-    return ex.Explorer(tiny_city(tmp_path_factory.mktemp("tiny")))
-
-
-@pytest.fixture(scope="module")
-def areas_kit(tmp_path_factory) -> Kit:
-    kit = Kit(f"sqlite:///{tmp_path_factory.mktemp('areas') / 'demo.db'}")
-    kit.load_demo(DEMO_END, areas=True)
-    return kit
+def tiny(tmp_path_factory) -> Explorer:
+    return Explorer(tiny_city(tmp_path_factory.mktemp("tiny")))
 
 
 def _row(frame: pd.DataFrame, metric: str) -> pd.Series:
@@ -440,11 +451,11 @@ def test_compare_areas_ranks_the_areas_on_the_cityscore_or_the_metric(tiny):
 
 def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
     scores = areas_kit.scores(by="area")
-    explorer = ex.Explorer(areas_kit)
+    explorer = Explorer(areas_kit)
     assert [a for _, a in explorer.area.options][1:] == sorted(scores["area"].unique()[1:])
     assert "areas" not in explorer.frames  # every area is scored only once the tab is open
     explorer.tabs.selected_index = 4
-    for compare, metric in ((ex.CITYWIDE, ex.CITYWIDE), ("metric", RATIO)):
+    for compare, metric in ((CITYWIDE, CITYWIDE), ("metric", RATIO)):
         explorer.metric.value = RATIO
         explorer.compare.value = compare
         week = scores[scores["period"] == "week"]
@@ -469,13 +480,11 @@ def test_the_area_ranking_agrees_with_kit_scores_by_area(areas_kit):
 def test_an_areas_scores_are_its_rows_of_kit_scores_by_area(areas_kit):
     """Scored from that area's rows and targets (and the city's, which it borrows) only: the same
     rows as ``Kit.scores(by="area")``, on dates close together and far apart."""
-    from cityscore.apps.explore_areas import area_slice
-
     as_of = pd.Timestamp(areas_kit.default_as_of())
     dates = [as_of, as_of - pd.Timedelta(days=7), as_of - pd.Timedelta(days=60)]
     targets = areas_kit.targets(areas=True)
     assert set(targets["area"]) - {""}  # areas with targets of their own
-    cache = ex.ScoreCache(areas_kit, areas_kit.metrics())
+    cache = ScoreCache(areas_kit, areas_kit.metrics())
     for area in areas_kit.areas():
         got = area_slice(cache.days(dates, scope=area), area).reset_index(drop=True)
         expected = [areas_kit.scores(d, by="area") for d in dates]
@@ -487,7 +496,7 @@ def test_an_areas_scores_are_its_rows_of_kit_scores_by_area(areas_kit):
 def test_a_city_without_areas_has_no_area_picker_and_no_comparison_tab(explorer):
     assert explorer.areas == []
     assert explorer.area not in explorer.widget.children[1].children
-    assert list(explorer.tabs.titles) == [v.capitalize() for v in ex.VIEWS]
+    assert list(explorer.tabs.titles) == [v.capitalize() for v in VIEWS]
     assert "areas" not in explorer.frames
     assert "Compare areas" not in explorer.widget.children[0].value
 
@@ -495,7 +504,7 @@ def test_a_city_without_areas_has_no_area_picker_and_no_comparison_tab(explorer)
 def test_hostile_area_names_are_shown_as_text(tmp_path):
     hostile = '<img src=x onerror=alert(1)> & "Co"'
     values = {"Library Visits": {"": 100, hostile: 90, "North": 120}}
-    explorer = ex.Explorer(tiny_city(tmp_path, values))
+    explorer = Explorer(tiny_city(tmp_path, values))
     assert (hostile, hostile) in explorer.area.options  # a label the front end shows as text
     explorer.area.value = hostile
     explorer.tabs.selected_index = 4
@@ -528,10 +537,10 @@ def test_the_explorer_opens_on_the_default_as_of_date_not_the_latest(tmp_path):
     kit.enter("Pool Hours", TINY_END + dt.timedelta(days=3), 10)  # one metric reports early
     assert kit.latest_date() == TINY_END + dt.timedelta(days=3)
     assert kit.default_as_of() == TINY_END  # two of the three metrics reach it
-    explorer = ex.Explorer(kit)
+    explorer = Explorer(kit)
     assert explorer.as_of.value == TINY_END
     assert explorer.as_of.max == TINY_END + dt.timedelta(days=3)
-    assert ex.key_numbers(kit).startswith(f"as of {TINY_END}")
+    assert key_numbers(kit).startswith(f"as of {TINY_END}")
 
 
 def test_a_metric_scored_alone_gets_the_scores_of_the_whole_city(explorer, demo):
@@ -576,6 +585,6 @@ def test_explorer_captions_never_round_a_score_into_another_band() -> None:
             "score": [0.8996, 1.25, 0.996],
         }
     )
-    text = ex.history_description(history, "Potholes", "week")
+    text = history_description(history, "Potholes", "week")
     assert "week score: 0.996 on 2026-10-31" in text.lower()
     assert "lowest 0.8996 on 2026-10-29" in text and "highest 1.25 on 2026-10-30" in text

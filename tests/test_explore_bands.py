@@ -9,8 +9,12 @@ import pandas as pd
 import pytest
 
 from cityscore import ConfigError, Kit
-from cityscore.apps import explore as ex
 from cityscore.apps import serve
+from cityscore.apps.explorer.change import change_description
+from cityscore.apps.explorer.choices import ALL, Selection
+from cityscore.apps.explorer.key_scores import key_numbers
+from cityscore.apps.explorer.metric import history_description
+from cityscore.apps.explorer.widget import Explorer, explore
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.vocabulary import CITYWIDE
 from cityscore.engine.summary import category_scores
@@ -58,7 +62,7 @@ def category_week(scores: pd.DataFrame, kit: Kit, bands: Bands) -> pd.DataFrame:
     return cats[cats["period"] == "week"].set_index("category")
 
 
-def board_of(explorer: ex.Explorer) -> pd.DataFrame:
+def board_of(explorer: Explorer) -> pd.DataFrame:
     return week(explorer.frames["scoreboard"].assign(as_of=AS_OF, period="week"))
 
 
@@ -69,7 +73,7 @@ def assert_same(mine: pd.DataFrame, theirs: pd.DataFrame) -> None:
 
 
 def test_the_explorer_scores_with_the_city_folders_bands_and_cap(demo_kit: Kit, in_city):
-    explorer = ex.Explorer(demo_kit, as_of=DEMO_END)
+    explorer = Explorer(demo_kit, as_of=DEMO_END)
     assert explorer.error is None
     assert (explorer.bands, explorer.cap) == (BANDS, CAP)
     city = week(demo_kit.scores(AS_OF, bands=BANDS, cap=CAP))
@@ -92,7 +96,7 @@ def test_the_explorer_scores_with_the_city_folders_bands_and_cap(demo_kit: Kit, 
 
 def test_every_view_is_capped_and_banded(demo_kit: Kit, in_city):
     """The metric's year, the change and the lists: no score above the cap, statuses by the bands."""
-    explorer = ex.Explorer(demo_kit, as_of=DEMO_END)
+    explorer = Explorer(demo_kit, as_of=DEMO_END)
     uncapped = demo_kit.scores(start=AS_OF - pd.Timedelta(days=364), end=AS_OF)
     assert uncapped.loc[uncapped["metric"] == "Homicides", "score"].max() > CAP
     explorer.metric.value = "Homicides"
@@ -127,19 +131,19 @@ def test_cityscore_config_names_the_file_and_key_numbers_follow_it(
 ):
     monkeypatch.setenv("CITYSCORE_CONFIG", str(city_folder(tmp_path / "elsewhere")))
     monkeypatch.chdir(tmp_path)
-    explorer = ex.explore(demo_kit, DEMO_END)
+    explorer = explore(demo_kit, DEMO_END)
     assert (explorer.bands, explorer.cap) == (BANDS, CAP)
     assert_same(board_of(explorer), week(demo_kit.scores(AS_OF, bands=BANDS, cap=CAP)))
-    text = ex.key_numbers(demo_kit, DEMO_END, ["Homicides"])
+    text = key_numbers(demo_kit, DEMO_END, ["Homicides"])
     assert "Homicides: day —, week 1.2000, month 1.2000, quarter 1.2000" in text
-    assert text != ex.key_numbers(demo_kit, DEMO_END, ["Homicides"], bands=DEFAULT_BANDS, cap=0)
+    assert text != key_numbers(demo_kit, DEMO_END, ["Homicides"], bands=DEFAULT_BANDS, cap=0)
 
 
 def test_explicit_bands_and_cap_win_over_the_file(demo_kit: Kit, in_city):
-    plain = ex.Explorer(demo_kit, as_of=DEMO_END, bands="1.0,0.9", cap=0)
+    plain = Explorer(demo_kit, as_of=DEMO_END, bands="1.0,0.9", cap=0)
     assert (plain.bands, plain.cap) == (DEFAULT_BANDS, None)
     assert_same(board_of(plain), week(demo_kit.scores(AS_OF)))
-    own = ex.Explorer(demo_kit, as_of=DEMO_END, bands=Bands(1.1, 1.0))  # the cap from the file
+    own = Explorer(demo_kit, as_of=DEMO_END, bands=Bands(1.1, 1.0))  # the cap from the file
     assert (own.bands, own.cap) == (Bands(1.1, 1.0), CAP)
     assert_same(board_of(own), week(demo_kit.scores(AS_OF, bands=Bands(1.1, 1.0), cap=CAP)))
 
@@ -165,16 +169,16 @@ def test_a_broken_cityscore_toml_is_said_on_the_page_not_raised(
     monkeypatch.delenv("CITYSCORE_CONFIG", raising=False)
     path = city_folder(tmp_path / "broken", toml)
     monkeypatch.chdir(path.parent)
-    explorer = ex.explore(demo_kit)
+    explorer = explore(demo_kit)
     assert said in explorer.error and str(path) in explorer.error
     assert html.escape(explorer.error) in explorer.message.value
     assert "Cannot open the explorer" in explorer.message.value
     assert explorer.widget.children == (explorer.message,)
     assert explorer._repr_mimebundle_()["text/plain"] == f"CityScore Explorer: {explorer.error}"
     with pytest.raises(ConfigError, match=said.replace("?", r"\?")):
-        ex.key_numbers(demo_kit)
+        key_numbers(demo_kit)
     # Given both, the explorer needs nothing from the file.
-    assert ex.Explorer(demo_kit, bands="1.0,0.9", cap=0).error is None
+    assert Explorer(demo_kit, bands="1.0,0.9", cap=0).error is None
 
 
 @pytest.mark.parametrize(
@@ -182,7 +186,7 @@ def test_a_broken_cityscore_toml_is_said_on_the_page_not_raised(
     [("1.0", None, "--bands takes two numbers"), (None, -2, "cap must be a number above 0")],
 )
 def test_bad_explicit_bands_or_cap_say_what_to_give(demo_kit: Kit, in_city, bands, cap, said):
-    assert said in ex.Explorer(demo_kit, bands=bands, cap=cap).error
+    assert said in Explorer(demo_kit, bands=bands, cap=cap).error
 
 
 def test_the_texts_write_scores_against_the_bands_they_are_given() -> None:
@@ -190,24 +194,17 @@ def test_the_texts_write_scores_against_the_bands_they_are_given() -> None:
     score = 0.9496
     assert score_text(score, BANDS) == "0.9496" != score_text(score)
     history = pd.DataFrame({"as_of": [AS_OF], "score": [score]})
-    assert "Week score: 0.9496 on" in ex.history_description(history, "Potholes", "week", BANDS)
-    assert "Week score: 0.95 on" in ex.history_description(history, "Potholes", "week")
-    s = ex.Selection(AS_OF, "week", ex.ALL, "Potholes", since_days=7)
+    assert "Week score: 0.9496 on" in history_description(history, "Potholes", "week", BANDS)
+    assert "Week score: 0.95 on" in history_description(history, "Potholes", "week")
+    s = Selection(AS_OF, "week", ALL, "Potholes", since_days=7)
     city = pd.DataFrame({"before": [score], "now": [1.0]})
     change = pd.DataFrame({"metric": ["Potholes"], "contribution": [0.05]})
-    text = ex.change_description(change, city, s, drawn=1, bands=BANDS)
+    text = change_description(change, city, s, drawn=1, bands=BANDS)
     assert text.startswith("CityScore (week) 0.9496 on 2026-10-24, 1.00 on 2026-10-31")
 
 
-@pytest.fixture(scope="module")
-def areas_kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
-    kit = Kit(f"sqlite:///{tmp_path_factory.mktemp('areas') / 'demo.db'}")
-    kit.load_demo(DEMO_END, areas=True)
-    return kit
-
-
 def test_the_areas_views_follow_the_bands_and_cap(areas_kit: Kit):
-    explorer = ex.Explorer(areas_kit, as_of=DEMO_END, bands=BANDS, cap=CAP)
+    explorer = Explorer(areas_kit, as_of=DEMO_END, bands=BANDS, cap=CAP)
     by_area = areas_kit.scores(AS_OF, bands=BANDS, cap=CAP, by="area")
     plain = areas_kit.scores(AS_OF, by="area")
     area = explorer.areas[0]

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.apps.explore import AREA_VIEW, BOARD_CHART_ROWS, VIEWS
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.apps.explorer.areas import AREA_VIEW
+from cityscore.apps.explorer.board import BOARD_CHART_ROWS
+from cityscore.apps.explorer.widget import VIEWS
+from cityscore.store.copy import copy_sqlite
 
 from .axe import axe_violations, describe
 from .test_serve import START_TIMEOUT, serving
 
-pytestmark = pytest.mark.browser
 TABS = [v.capitalize() for v in VIEWS]
 WAIT_MS = START_TIMEOUT * 1000
 # What has focus, as "role|accessible name" (a labelled control: its label; a tab: its text).
@@ -177,10 +178,10 @@ def test_keyboard_alone_drives_the_category_and_metric_pickers(
         context.close()
 
 
-def test_served_explorer_at_300_metrics_draws_every_chart(browser, artifacts_dir, tmp_path):
-    from .big_city import big_city_db
-
-    db = copy_sqlite(big_city_db(300), tmp_path / "city-300.db")
+def test_served_explorer_at_300_metrics_draws_every_chart(
+    browser, artifacts_dir, tmp_path, big_city
+):
+    db = copy_sqlite(big_city(300), tmp_path / "city-300.db")
     with serving(db) as served:
         # A big city's first page is slow on a busy 2-core machine: wait longer, assert no time.
         context, page, seconds = _open(browser, served["url"], wait_ms=3 * WAIT_MS)
@@ -278,7 +279,7 @@ def test_board_chart_keeps_long_metric_names_inside_the_picture_at_200_percent(b
     """A name longer than the label limit is cut at its end ("…"), never at its first letters."""
     import pandas as pd
 
-    from cityscore.apps.explore import chart_svg
+    from cityscore.apps.explorer.markup import chart_svg
     from cityscore.pages import charts
 
     names = ["Wide Wombat Waste Water Wells Maintained Within Window Of Warning", "Short"]

@@ -8,27 +8,25 @@ every area on the CityScore or on the chosen metric (``area_ranking``), with the
 from __future__ import annotations
 
 import html
-import re
 
 import pandas as pd
 
-from cityscore.apps.explore_base import (
+from cityscore.apps.explorer.choices import CITYWIDE_AREA, check_choice
+from cityscore.apps.explorer.markup import (
     SCORED,
     chart_figure,
-    check_choice,
-    fmt_number,
-    fmt_score,
-    status_html,
-    table_html,
+    live_message_html,
+    view_table_html,
 )
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.vocabulary import PERIODS
 from cityscore.engine.summary import EQUITY_COLUMNS, equity
 from cityscore.frames.dates import DateLike, as_date
+from cityscore.pages import charts
+from cityscore.pages.areas import area_rows
+from cityscore.pages.render import round_half_even, score_text
 
 AREA_VIEW = "compare areas"  # a fifth tab, shown when the city has areas
-CITYWIDE_AREA = ""  # the area picker's "Citywide" (as in Kit.scores(by="area"))
-EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
 AREA_RANK_COLUMNS = ["rank", "area", "score", "status", "value", "target", "note"]
 # The equity row as the comparison tab shows it (the date, metric and period are in the caption).
 EQUITY_SHOWN = [c for c in EQUITY_COLUMNS if c not in ("as_of", "metric", "period")]
@@ -66,8 +64,6 @@ def area_ranking(
 
     ``area_scores`` is a ``Kit.scores(by="area")`` frame. Columns: ``AREA_RANK_COLUMNS``.
     """
-    from cityscore.pages.areas import area_rows  # imported late: cityscore.pages.areas loads Altair
-
     check_choice("period", period, list(PERIODS))
     rows = area_rows(area_scores, metric, period, as_of)
     rows = rows.sort_values(
@@ -118,17 +114,12 @@ def area_description(
     counts = ranking["status"].value_counts()
     statuses = ", ".join(f"{int(counts.get(k, 0))} {k}" for k in SCORED)
     return (
-        f"{head}: best {eq['best_area']} {fmt_score(eq['best_score'], bands)}, worst "
-        f"{eq['worst_area']} {fmt_score(eq['worst_score'], bands)}, gap (worst ÷ best) {fmt_number(eq['gap'])}; "
+        f"{head}: best {eq['best_area']} {score_text(eq['best_score'], bands)}, worst "
+        f"{eq['worst_area']} {score_text(eq['worst_score'], bands)}, gap (worst ÷ best) {round_half_even(eq['gap'])}; "
         f"{int(eq['below_one'])} of {int(eq['scored'])} scored areas below 1. "
         f"Status: {statuses}, {int(ranking['score'].isna().sum())} without a score. "
         "The chart ranks the areas from the best score down, with the line at 1.0."
     )
-
-
-def area_slug(text: str) -> str:
-    """An area's name safe in a file name: letters, digits and dashes."""
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-") or "area"
 
 
 def area_tables_html(
@@ -142,14 +133,14 @@ def area_tables_html(
     day = as_date(as_of).date()
     return (
         f"<h3>{html.escape(name)}: best and worst area</h3>"
-        + table_html(
+        + view_table_html(
             frames["equity"][EQUITY_SHOWN],
             caption=f"{name}, {period} scores on {day}: equity across the areas",
             max_rows=1,
             bands=bands,
         )
         + f"<h3>{html.escape(name)}: every area, ranked</h3>"
-        + table_html(
+        + view_table_html(
             frames["areas"],
             caption=f"{name} by area, {period} scores on {day}",
             max_rows=len(frames["areas"]),
@@ -166,13 +157,9 @@ def area_figure(
     bands: Bands = DEFAULT_BANDS,
 ) -> str:
     """The ranking chart of ``name`` across the areas as a figure with its description and data."""
-    from cityscore.pages import (
-        charts,  # the Altair specs; imported late so the views work without them
-    )
-
     ranking = frames["areas"]
     if ranking.empty:
-        return status_html(f"No area has a row for {name} on {as_date(as_of).date()}.")
+        return live_message_html(f"No area has a row for {name} on {as_date(as_of).date()}.")
     description = area_description(ranking, frames["equity"], name, period, as_of, bands)
     return chart_figure(
         charts.area_comparison_chart(ranking, name, period, description, bands),
