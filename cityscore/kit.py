@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,10 +16,16 @@ import pandas as pd
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from cityscore.core.secrets import redact_url
-from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
+from cityscore.core.vocabulary import BASELINE_DAYS, METRIC_FILE_COLUMNS, PERIODS
+from cityscore.engine import summary
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.frames.dates import DateLike, as_date
-from cityscore.io import demo, load
+from cityscore.io import demo, export, load, sources
+from cityscore.io.changes import describe_changes, inserts_and_updates
+from cityscore.io.csvtext import Source, source_name
+from cityscore.io.metric_rows import validate_metrics
+from cityscore.io.target_rows import validate_targets
+from cityscore.io.value_rows import validate_values
 from cityscore.store.database import ImportPlan, ImportResult, Store
 
 # Days of data before the first as-of date that a score can depend on: the baseline's year (which
@@ -63,7 +69,7 @@ class AsOfChoice:
         return "\n".join(lines)
 
 
-def _names(metrics: dict[str, dt.date | None]) -> str:
+def _names(metrics: Mapping[str, dt.date | None]) -> str:
     shown = [
         f"{name} ({last})" if last else name for name, last in list(metrics.items())[:SHOW_NAMES]
     ]
@@ -81,6 +87,17 @@ class Kit:
     def __repr__(self) -> str:
         return f"Kit({redact_url(self.store.url)!r})"
 
+    @property
+    def url(self) -> str:
+        """The database URL as given, password and all: for a child process, never for printing
+        (``redact_url`` it first)."""
+        return self.store.url
+
+    def close(self) -> None:
+        """Close the database connections; a SQLite file then holds all its data (its WAL folded
+        in) and can be copied as it is. The next call reconnects."""
+        self.store.engine.dispose()
+
     def init(self) -> None:
         """Create the schema if it is missing (safe to repeat)."""
         self.store.init()
@@ -89,6 +106,10 @@ class Kit:
 
     def metrics(self) -> pd.DataFrame:
         return self.store.metrics()
+
+    def catalog_targets(self) -> dict[str, float | None]:
+        """Each metric's target as metrics.csv (or the metric editor) last gave it."""
+        return self.store.catalog_targets()
 
     def targets(self, *, areas: bool = False) -> pd.DataFrame:
         """Citywide targets; with ``areas=True`` the areas' too, with an ``area`` column."""
@@ -153,14 +174,14 @@ class Kit:
     # --- writing ---------------------------------------------------------------------------
 
     def import_metrics(
-        self, source: load.Source, *, fmt: str = "auto", dry_run: bool = False
+        self, source: Source, *, fmt: str = "auto", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import a metrics file (kit metrics.csv, Boston toolkit CSV or JSON fixture)."""
         existing, catalog_targets = self.metrics(), self.store.catalog_targets()
         metrics, targets = load.load_metrics(
             source, fmt=fmt, existing=existing, catalog_targets=catalog_targets
         )
-        name = load.source_name(source)
+        name = source_name(source)
         result = self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
         if not dry_run:
             return result
@@ -171,13 +192,13 @@ class Kit:
         return _with_changes(result, incoming, current, ["name"], fields)
 
     def import_targets(
-        self, source: load.Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
+        self, source: Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
     ) -> ImportResult:
         """Validate and import target changes (``metric,effective_from,target``)."""
         targets = load.load_targets(
             source, self.metrics(), date_format=date_format, stored_areas=self.store.areas
         )
-        name = load.source_name(source)
+        name = source_name(source)
         result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
         if not dry_run:
             return result
@@ -185,10 +206,10 @@ class Kit:
         return _with_changes(result, targets, self.targets(), keys, ["target"])
 
     def preview_values(
-        self, source: load.Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
+        self, source: Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
     ) -> ImportPlan:
         """A dry run of ``import_values``: rows to insert, update, leave unchanged, and rejected rows."""
-        name = load.source_name(source)
+        name = source_name(source)
         try:
             values = load.load_values(
                 source,
@@ -200,13 +221,17 @@ class Kit:
         except ValidationError as exc:
             empty = pd.DataFrame(columns=["metric", "date", "value", "numerator", "denominator"])
             return ImportPlan(name, empty, empty, empty, exc.problems)
+        return self._plan(name, values)
+
+    def _plan(self, source: str, values: pd.DataFrame) -> ImportPlan:
+        """What writing ``values`` (valid rows) would insert, update and leave unchanged."""
         plan = self.store.plan_observations(values)
         rejected = pd.DataFrame(columns=PROBLEM_COLUMNS)
-        return ImportPlan(name, plan["insert"], plan["update"], plan["unchanged"], rejected)
+        return ImportPlan(source, plan["insert"], plan["update"], plan["unchanged"], rejected)
 
     def import_values(
         self,
-        source: load.Source,
+        source: Source,
         *,
         date_format: str = "%Y-%m-%d",
         fmt: str = "auto",
@@ -216,14 +241,16 @@ class Kit:
         values = load.load_values(
             source, self.metrics(), date_format=date_format, fmt=fmt, stored_areas=self.store.areas
         )
-        name = load.source_name(source)
+        name = source_name(source)
         if not dry_run:
             return self.store.write_observations(values, name)
         plan = self.store.plan_observations(values)
         fields = ["value", "numerator", "denominator"]
-        changes = load.describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
-        counts = [len(plan[k]) for k in ("insert", "update", "unchanged")]
-        return DryRun("values", name, *counts, None, dry_run=True, changes=changes)
+        changes = describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
+        inserted, updated, unchanged = (len(plan[k]) for k in ("insert", "update", "unchanged"))
+        return DryRun(
+            "values", name, inserted, updated, unchanged, None, dry_run=True, changes=changes
+        )
 
     def enter(
         self,
@@ -247,7 +274,7 @@ class Kit:
             "area": area,
         }
         rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        values = load.validate_values(rows, self.metrics(), source, stored_areas=self.store.areas)
+        values = validate_values(rows, self.metrics(), source, stored_areas=self.store.areas)
         return self.store.write_observations(values, source, kind="manual")
 
     def save_metric(
@@ -258,15 +285,15 @@ class Kit:
         ``fields`` are metrics.csv columns (``definition``, ``category``, ``target``...). A new target
         for an existing metric applies from today on; use ``set_target`` to choose the date.
         """
-        unknown = sorted(set(fields) - set(load.METRIC_FILE_COLUMNS))
+        unknown = sorted(set(fields) - set(METRIC_FILE_COLUMNS))
         if unknown:
-            msg = f"unknown metric field(s) {unknown}; use {load.METRIC_FILE_COLUMNS[1:]}"
+            msg = f"unknown metric field(s) {unknown}; use {METRIC_FILE_COLUMNS[1:]}"
             raise ConfigError(msg)
         row = {k: _cell(v) for k, v in {**fields, "name": name}.items()}
         rows = pd.DataFrame([row], dtype=object).assign(line=1)
         rows.attrs["given"] = set(row)  # the other fields keep their stored values
         existing, targets = self.metrics(), self.store.catalog_targets()
-        metrics, targets = load.validate_metrics(rows, source, existing, targets)
+        metrics, targets = validate_metrics(rows, source, existing, targets)
         return self.store.write_metrics(metrics, targets, source)
 
     def set_target(
@@ -292,7 +319,7 @@ class Kit:
             "area": _cell(area),
         }
         rows = pd.DataFrame([row], dtype=object)
-        targets = load.validate_targets(
+        targets = validate_targets(
             rows.assign(line=1), self.metrics(), source, stored_areas=self.store.areas
         )
         return self.store.write_targets(targets, source)
@@ -314,24 +341,55 @@ class Kit:
         lookback_days: int | None = None,
         end: DateLike | None = None,
     ) -> list[ImportResult]:
-        """Pull daily values from SQL sources (see ``cityscore.apps.sync``): incremental, with a look-back."""
-        from cityscore.apps import sync
+        """Pull daily values from SQL sources (see ``cityscore.io.sources``): incremental, with a
+        look-back. Every metric is fetched and validated first, then each one's days are written
+        as one batch."""
+        fetched = self._fetch(config, metrics, lookback_days, end)
+        return [
+            self.store.write_observations(values, f"sync {metric}", kind="sync")
+            for metric, values in fetched.items()
+        ]
 
-        end_date = as_date(end).date() if end is not None else None
-        return sync.sync(self, config, metrics=metrics, lookback_days=lookback_days, end=end_date)
+    def preview_sync(
+        self,
+        config: str | Path | dict = "sources.yml",
+        *,
+        metrics: list[str] | None = None,
+        lookback_days: int | None = None,
+        end: DateLike | None = None,
+    ) -> dict[str, ImportPlan]:
+        """A dry run of ``sync``: per metric with new days, the rows it would insert, update and
+        leave unchanged (an empty mapping when every metric is up to date)."""
+        fetched = self._fetch(config, metrics, lookback_days, end)
+        return {metric: self._plan(f"sync {metric}", values) for metric, values in fetched.items()}
+
+    def _fetch(
+        self,
+        config: str | Path | dict,
+        metrics: list[str] | None,
+        lookback_days: int | None,
+        end: DateLike | None,
+    ) -> dict[str, pd.DataFrame]:
+        cfg = sources.load_config(config)
+        selected = cfg.selected(metrics)
+        return sources.fetch(
+            cfg,
+            selected,
+            self.metrics(),
+            self.store.last_dates(),
+            self.store.areas,
+            lookback_days=lookback_days,
+            end=as_date(end).date() if end is not None else None,
+        )
 
     def test_connection(self, url: str, *, password: str | None = None) -> str:
         """A short OK message, or a ``CityScoreError`` that never shows the password."""
-        from cityscore.apps import sync
-
-        return sync.test_connection(url, password=password)
+        return sources.test_connection(url, password=password)
 
     # --- export and audit ------------------------------------------------------------------
 
     def export_values(self, out: str | Path | None = None) -> str:
         """Every stored value as values.csv text (re-importing it changes nothing)."""
-        from cityscore.io import export
-
         observations = self.store.observations(with_source=True, areas=True)
         return export.write(export.values_csv(observations), out)
 
@@ -344,8 +402,6 @@ class Kit:
         layout: str = "kit",
     ) -> str:
         """Scores as CSV: the kit's columns, or ``layout="boston"`` for Boston's open-data table."""
-        from cityscore.io import export
-
         if start is None and end is None:
             scores = self.scores()
         else:
@@ -437,6 +493,32 @@ class Kit:
         targets = self.targets(areas=by == "area")
         return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)
 
+    def scoring_observations(
+        self,
+        first: DateLike,
+        last: DateLike,
+        *,
+        metric: str | None = None,
+        area: str | None = None,
+        with_source: bool = False,
+        citywide: bool = False,
+    ) -> pd.DataFrame:
+        """The stored values that scores for ``first`` to ``last`` depend on, for an app that scores
+        them in parts itself (the explorer): what ``scores`` reads, every window and a history
+        baseline's year before ``first``, area rows included (an ``area`` column, "" = citywide).
+
+        ``metric`` or ``area`` reads only that metric's or that area's rows; ``citywide`` only the
+        rows a citywide score uses; ``with_source`` adds each row's ``source`` and ``batch_id``.
+        """
+        return self.store.scoring_observations(
+            as_date(first).date(),
+            as_date(last).date(),
+            metric=metric,
+            area=area,
+            with_source=with_source,
+            citywide=citywide,
+        )
+
     def metric_scores(
         self,
         metric: str,
@@ -468,10 +550,8 @@ class Kit:
     ) -> pd.DataFrame:
         """Per metric and period: the best and worst area, the gap (worst / best) and the share of
         areas below 1 (see ``cityscore.engine.summary.equity``); empty for a city without areas."""
-        from cityscore.engine.summary import equity
-
         scores = self.scores(as_of, start=start, end=end, bands=bands, cap=cap, by="area")
-        return equity(scores)
+        return summary.equity(scores)
 
 
 @dataclass(frozen=True)
@@ -491,8 +571,8 @@ def _with_changes(
     keys: list[str],
     fields: list[str],
 ) -> DryRun:
-    insert, update = load.compare(incoming, current, keys, fields)
-    changes = load.describe_changes(insert, update, keys, fields)
+    insert, update = inserts_and_updates(incoming, current, keys, fields)
+    changes = describe_changes(insert, update, keys, fields)
     return DryRun(**{**result.__dict__, "changes": changes})
 
 

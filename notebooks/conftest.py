@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from cityscore.core.settings import DB_ENV
-from cityscore.dev.notebooks import copy_sqlite, demo_db
+from cityscore.dev.notebooks import demo_db
+from cityscore.store.copy import copy_sqlite
 
 _started: set[str] = set()
 _scratch = tempfile.TemporaryDirectory(prefix="cityscore-nbval-")

@@ -16,6 +16,7 @@ import pytest
 
 from cityscore.core.settings import DB_ENV, NOTEBOOKS_DIR
 from cityscore.dev import notebooks as nbs
+from cityscore.store.copy import copy_sqlite
 
 NOTEBOOKS = nbs.notebook_paths()
 SANITIZE = NOTEBOOKS_DIR / "sanitize.cfg"
@@ -60,7 +61,7 @@ def test_notebook_holds_no_machine_paths_or_secrets(path: Path):
 )
 def test_scrub_removes_paths_and_secrets(dirty: str, gone: str):
     assert nbs.leaks(dirty)
-    clean = nbs.scrub(dirty)
+    clean = nbs.clean_text(dirty)
     assert gone not in clean
     assert not nbs.leaks(clean)
 
@@ -70,7 +71,7 @@ def test_scrub_keeps_ordinary_text():
         "CityScore: day 0.9502 (https://example.org/work/plan, 1/tmp ratio)\n"
         "url = 'pg://kit:${PG_PW}@db'; password = os.environ['PW']"
     )
-    assert nbs.scrub(text) == text
+    assert nbs.clean_text(text) == text
     assert nbs.leaks(text) == []
 
 
@@ -78,7 +79,7 @@ def _key_number_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "from cityscore import Kit\nfrom cityscore.apps.explore import key_numbers\n"
+            "from cityscore import Kit\nfrom cityscore.apps.explorer import key_numbers\n"
             'print(key_numbers(Kit(), "2026-10-31", ["EMS Response Time"]))'
         )
     ]
@@ -102,7 +103,7 @@ def _nbval(path: Path, db_url: str) -> subprocess.CompletedProcess:
 def test_nbval_fails_when_a_key_number_changes(tmp_path: Path, demo_db_file: Path):
     path = tmp_path / "key_numbers.ipynb"
     _key_number_notebook(path)
-    db = nbs.copy_sqlite(demo_db_file, tmp_path / "demo.db")
+    db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
     url = f"sqlite:///{db}"
     nb = nbs.execute(path, url)
     printed = nb.cells[0].outputs[0]["text"]

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from cityscore import ConfigError, Kit, StoreError
-from cityscore.apps import sync
 from cityscore.core.secrets import expand_env, redact_url, url_secrets
+from cityscore.io import sources
 
 from .conftest import missing_service
 from .pgserver import pg_bin, running_postgres
@@ -141,7 +141,7 @@ def test_a_refused_password_is_named_and_never_shown(password_server: str) -> No
         assert not any(p in output for p in parts(wrong) + parts(PASSWORD))
     # The sync's connection test (a password typed into the notebook's field): same rule.
     with pytest.raises(StoreError) as info:
-        sync.test_connection(f"postgresql+psycopg://postgres@{host}/postgres", password=wrong)
+        sources.test_connection(f"postgresql+psycopg://postgres@{host}/postgres", password=wrong)
     assert "refused the password" in str(info.value) or "authentication" in str(info.value)
     assert not any(p in str(info.value) for p in parts(wrong))
 

@@ -18,7 +18,7 @@ import pytest
 
 from cityscore import ConfigError
 from cityscore.apps import serve
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.store.copy import copy_sqlite
 
 from .pgserver import free_port
 
@@ -70,7 +70,6 @@ def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
         yield served
 
 
-@pytest.mark.browser
 def test_served_explorer_loads_offline_hides_code_and_follows_the_metric_picker(
     server, browser, artifacts_dir
 ):

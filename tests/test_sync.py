@@ -83,12 +83,6 @@ def source(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return with_password(postgres_url)
 
 
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS)
-    return kit
-
-
 def config(url: str, **extra: object) -> dict:
     potholes = {"source": "city311", "query": POTHOLES, "start": "2026-01-01", "lookback_days": 3}
     potholes.update(extra)
@@ -258,7 +252,7 @@ def test_unknown_metric_and_unconfigured_metric(city: Kit) -> None:
     ],
 )
 def test_config_errors_say_what_to_fix(metric: dict, needle: str) -> None:
-    from cityscore.apps.sync import load_config
+    from cityscore.io.sources import load_config
 
     with pytest.raises(ConfigError, match=needle):
         load_config({"sources": {"db": {"url": "sqlite://"}}, "metrics": {"A": metric}})

@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 
 from cityscore import CityScoreError, Kit, ValidationError
 from cityscore.apps import training
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.store.copy import copy_sqlite
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "training"
 LESSONS = sorted(p.name for p in TRAINING_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -37,14 +37,6 @@ def _outputs(nb: nbformat.NotebookNode) -> str:
 def _execute(nb: nbformat.NotebookNode) -> None:
     resources = {"metadata": {"path": str(TRAINING_DIR)}}
     NotebookClient(nb, timeout=180, kernel_name="python3", resources=resources).execute()
-
-
-@pytest.fixture
-def demo_kit(demo_db_file: Path, tmp_path: Path) -> Kit:
-    """A private copy of the demo city (copied with the backup API: the file may still have a WAL)."""
-    path = tmp_path / "demo-copy.db"
-    copy_sqlite(demo_db_file, path)
-    return Kit(f"sqlite:///{path}")
 
 
 @pytest.fixture

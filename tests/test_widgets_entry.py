@@ -15,19 +15,12 @@ from cityscore.apps.widgets import (
     ManualEntry,
     MetricEditor,
     SqlServer,
-    data_entry,
 )
 
 METRICS = b"""name,category,direction,kind,aggregation,target
 EMS Response,Safety,lower,value,median,6
 Potholes On Time,Streets,higher,ratio,,0.9
 """
-
-
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS)
-    return kit
 
 
 def upload(panel: CsvUpload, name: str, data: bytes) -> None:
@@ -183,17 +176,6 @@ def test_sql_server_panel(city: Kit, postgres_url: str) -> None:
     assert "missing" in panel.message.value
     assert "typed-secret-42" not in panel.message.value
     assert all("typed-secret-42" not in str(getattr(x, "value", "")) for x in panel.widget.children)
-
-
-def test_data_entry_tabs(city: Kit) -> None:
-    tabs = data_entry(city)
-    assert [tabs.get_title(i) for i in range(5)] == [
-        "Manual entry",
-        "Metric editor",
-        "CSV upload",
-        "SQL server",
-        "History and undo",
-    ]
 
 
 # --- areas ---------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ folder unless ``--solutions`` asks for them (a trainer's copy, not the learners'
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -17,29 +16,9 @@ from pathlib import Path
 from cityscore.apps.city import config_text, empty_folder
 from cityscore.core.settings import CONFIG_FILE, resource
 
-HELP = "copy the five training lessons and a demo course database into a new folder"
 COURSE_DB = "training.db"
 COURSE_END = dt.date(2026, 10, 31)  # the day the committed lessons' outputs were computed for
 SOLUTIONS_FILE = "solutions.yml"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", type=Path, metavar="DIR", help="the course folder (new or empty)")
-    from cityscore.core.dates import date_argument
-
-    parser.add_argument(
-        "--end",
-        type=date_argument,
-        metavar="DATE",
-        default=COURSE_END,
-        help=f"last day of the course's demo data (default {COURSE_END}: the lessons' own numbers)",
-    )
-    parser.add_argument(
-        "--solutions",
-        action="store_true",
-        help="also copy solutions.yml (for the trainer; leave it out of learners' folders)",
-    )
-    parser.set_defaults(needs_kit=False)
 
 
 def lessons() -> list[Path]:
@@ -49,7 +28,7 @@ def lessons() -> list[Path]:
 
 def make_course(folder: Path, end: dt.date = COURSE_END, solutions: bool = False) -> Path:
     """Copy the lessons into a new ``folder`` with its course database and settings; returns it."""
-    from cityscore.kit import Kit
+    from cityscore.kit import Kit  # here: every `cityscore` call builds the parser from this module
 
     folder = empty_folder(folder, "training")
     for lesson in lessons():
@@ -58,18 +37,11 @@ def make_course(folder: Path, end: dt.date = COURSE_END, solutions: bool = False
         shutil.copyfile(resource("notebooks", "training", SOLUTIONS_FILE), folder / SOLUTIONS_FILE)
     kit = Kit(f"sqlite:///{folder.resolve() / COURSE_DB}")
     kit.load_demo(end)
-    kit.store.engine.dispose()  # fold SQLite's WAL into the file: the folder can be copied as is
+    kit.close()  # fold SQLite's WAL into the file: the folder can be copied as is
     config = config_text("Training City", f"sqlite:///{COURSE_DB}")
     (folder / CONFIG_FILE).write_text(config, encoding="utf-8")
     (folder / "README.md").write_text(README.format(end=end), encoding="utf-8")
     return folder
-
-
-def run(_kit: object, args: argparse.Namespace) -> int:
-    folder = make_course(args.folder, args.end, args.solutions)
-    print(f"copied {len(lessons())} lessons and the course database to {folder}")
-    print(f"start the course: cd {folder} && jupyter lab")
-    return 0
 
 
 README = """\

@@ -8,7 +8,6 @@ its kernels down before it exits.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import signal
@@ -16,12 +15,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cityscore.core.errors import ConfigError
 from cityscore.core.secrets import redact_url
 from cityscore.core.settings import CONFIG_ENV, DB_ENV, NOTEBOOKS_DIR, PACKAGE_DIR, find_config
 
-HELP = "show the exploration notebook as a web app (Voilà, no code shown) on 127.0.0.1"
+if TYPE_CHECKING:
+    from cityscore.kit import Kit
+
 NOTEBOOK = NOTEBOOKS_DIR / "02_explore.ipynb"
 DEFAULT_PORT = 8866
 STOP_TIMEOUT = 20  # seconds Voilà gets to shut its kernels down before it is killed
@@ -29,17 +31,6 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Our Voilà template ("cityscore": lab without CDN stylesheets) lives here, found through JUPYTER_PATH.
 TEMPLATE_ROOT = PACKAGE_DIR / "share"
 TEMPLATE = "cityscore"
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})"
-    )
-    parser.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this machine only)",
-    )
 
 
 def voila_command(notebook: Path, host: str, port: int) -> list[str]:
@@ -84,25 +75,21 @@ def check(host: str, port: int, notebook: Path = NOTEBOOK) -> None:
         raise ConfigError(msg)
 
 
-def run(kit, args: argparse.Namespace) -> int:
+def serve(kit: Kit, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> int:
     """Serve until SIGTERM or Ctrl+C; return Voilà's exit status (0 after a clean stop)."""
-    check(args.host, args.port)
+    check(host, port)
     kit.latest_date()  # fail now, with the kit's message, if the database is empty or missing
-    env = server_env(kit.store.url)
-    if args.host not in LOOPBACK:
+    env = server_env(kit.url)
+    if host not in LOOPBACK:
         print(
-            f"warning: listening on {args.host}: anyone who can reach it sees the scores (no login)",
+            f"warning: listening on {host}: anyone who can reach it sees the scores (no login)",
             file=sys.stderr,
         )
-    shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(
-        f"CityScore explorer: http://{shown_host}:{args.port}/  (database {redact_url(kit.store.url)})"
-    )
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"CityScore explorer: http://{shown_host}:{port}/  (database {redact_url(kit.url)})")
     print("Stop it with Ctrl+C.", flush=True)
     # A session of its own: Ctrl+C reaches Voilà once, through us, and it stops its kernels.
-    server = subprocess.Popen(
-        voila_command(NOTEBOOK, args.host, args.port), env=env, start_new_session=True
-    )
+    server = subprocess.Popen(voila_command(NOTEBOOK, host, port), env=env, start_new_session=True)
     return _wait(server)
 
 

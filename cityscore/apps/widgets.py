@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import io
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 import pandas as pd
@@ -23,8 +24,11 @@ from cityscore.core.vocabulary import (
     KINDS,
     METRIC_COLUMNS,
 )
-from cityscore.io.load import FORMATS
+from cityscore.io.load import INPUT_FORMATS
 from cityscore.kit import Kit
+
+if TYPE_CHECKING:
+    from cityscore.store.batches import ImportPlan
 
 WIDE = w.Layout(width="32em")
 
@@ -245,7 +249,7 @@ class MetricEditor:
         if self.name.value not in metrics.index:
             return
         row = metrics.loc[self.name.value]
-        target = self.kit.store.catalog_targets().get(self.name.value)
+        target = self.kit.catalog_targets().get(self.name.value)
         for field in self.FIELDS:
             if field not in ("target", "weight"):
                 getattr(self, field).value = str(row[field])
@@ -286,13 +290,13 @@ class CsvUpload:
             accept=".csv,.txt,.json,.xlsx,.ods", multiple=False, description="Values file"
         )
         self.date_format = w.Text(description="Date format", value="%Y-%m-%d")
-        self.fmt = w.Dropdown(description="Format", options=list(FORMATS), value="auto")
+        self.fmt = w.Dropdown(description="Format", options=list(INPUT_FORMATS), value="auto")
         self.confirm = w.Button(
             description="Import", button_style="success", disabled=True, icon="upload"
         )
         self.preview = w.HTML()
         self.message = w.HTML()
-        self.plan = None
+        self.plan: ImportPlan | None = None
         self.upload.observe(self.show_preview, names="value")
         self.date_format.observe(self.show_preview, names="value")
         self.fmt.observe(self.show_preview, names="value")
@@ -441,18 +445,16 @@ class SqlServer:
         )
 
     def preview(self, _button: object = None) -> None:
-        from cityscore.apps import sync
-
         def show() -> str:
-            fetched = sync.fetch(self.kit, self.config(), metrics=[self.metric.value])
-            if not fetched:
+            plans = self.kit.preview_sync(self.config(), metrics=[self.metric.value])
+            if not plans:
                 return _ok("nothing to read: this metric is up to date")
-            plan = self.kit.store.plan_observations(fetched[self.metric.value])
-            counts = f"{len(plan['insert'])} to insert, {len(plan['update'])} to update, {len(plan['unchanged'])} unchanged"
+            plan = plans[self.metric.value]
+            counts = f"{len(plan.insert)} to insert, {len(plan.update)} to update, {len(plan.unchanged)} unchanged"
             return (
                 _ok(counts)
-                + _frame_html(plan["insert"], "To insert")
-                + _frame_html(plan["update"], "To update")
+                + _frame_html(plan.insert, "To insert")
+                + _frame_html(plan.update, "To update")
             )
 
         _run(self.message, show)
@@ -521,13 +523,3 @@ class Audit:
         if _run(self.message, lambda: _ok(str(self.kit.undo(self.batch.value)))):
             self.show_batches()
             self.area.options = self.kit.areas()  # an undone area may be gone
-
-
-def data_entry(kit: Kit) -> w.Tab:
-    """All five panels in tabs, for a notebook."""
-    panels = [ManualEntry(kit), MetricEditor(kit), CsvUpload(kit), SqlServer(kit), Audit(kit)]
-    tabs = w.Tab(children=[p.widget for p in panels])
-    titles = ["Manual entry", "Metric editor", "CSV upload", "SQL server", "History and undo"]
-    for i, title in enumerate(titles):
-        tabs.set_title(i, title)
-    return tabs

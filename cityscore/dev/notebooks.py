@@ -10,27 +10,28 @@ paths and secrets from the outputs. ``pytest --nbval notebooks/`` re-runs them t
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import re
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cityscore.apps.course import COURSE_END
 from cityscore.core.runtime import skipped_imports
 from cityscore.core.secrets import environment, redact_url
 from cityscore.core.settings import DB_ENV, NOTEBOOKS_DIR, PROJECT_DIR, WORK_DIR
+from cityscore.kit import Kit
+from cityscore.store.copy import copy_sqlite
 
-DEMO_END = dt.date(2026, 10, 31)
+DEMO_END = COURSE_END  # the training lessons print their numbers for this day too
 DEMO_DB = WORK_DIR / "build" / "notebook-demo.db"  # the checkout, or the current folder
 EXECUTE_TIMEOUT = 600  # seconds per cell
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # Text that must never be committed in a notebook: machine paths and credentials. A password given
-# as ``***`` (redacted) or ``${VAR}`` (read from the environment, see config.expand_env) is fine.
+# as ``***`` (redacted) or ``${VAR}`` (read from the environment: core.secrets.expand_env) is fine.
 MACHINE_PATH = re.compile(
     r"(?<![\w.])/(?:root|tmp|work|home/[^/\s\"']+|Users/[^/\s\"']+)(?:/[^\s\"'<>()]*)?"
 )
@@ -43,8 +44,6 @@ CREDENTIAL = re.compile(
 
 def demo_db(path: Path = DEMO_DB) -> Path:
     """The fixed demo city database, built once (atomically, so a parallel run never sees half of it)."""
-    from cityscore.kit import Kit
-
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,18 +51,9 @@ def demo_db(path: Path = DEMO_DB) -> Path:
         scratch = Path(tmp) / path.name
         kit = Kit(f"sqlite:///{scratch}")
         kit.load_demo(DEMO_END)
-        kit.store.engine.dispose()  # closing the last connection folds the WAL into the file
+        kit.close()  # closing the last connection folds the WAL into the file
         os.replace(scratch, path)
     return path
-
-
-def copy_sqlite(source: Path, target: Path) -> Path:
-    """A consistent copy of a SQLite database, including what still sits in its WAL file."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return target
 
 
 @contextmanager
@@ -124,17 +114,19 @@ def clean(nb, db_url: str | None = None):
 
 def _clean_output(output, db_url: str | None) -> None:
     if "text" in output:
-        output["text"] = scrub(output["text"], db_url)
+        output["text"] = clean_text(output["text"], db_url)
     for key, value in list(output.get("data", {}).items()):
         if isinstance(value, str):
-            output["data"][key] = scrub(value, db_url)
+            output["data"][key] = clean_text(value, db_url)
         elif isinstance(value, list):
-            output["data"][key] = [scrub(v, db_url) if isinstance(v, str) else v for v in value]
+            output["data"][key] = [
+                clean_text(v, db_url) if isinstance(v, str) else v for v in value
+            ]
     if "traceback" in output:
-        output["traceback"] = [scrub(line, db_url) for line in output["traceback"]]
+        output["traceback"] = [clean_text(line, db_url) for line in output["traceback"]]
 
 
-def scrub(text: str, db_url: str | None = None) -> str:
+def clean_text(text: str, db_url: str | None = None) -> str:
     """``text`` with the database URL, project folder, other machine paths and passwords replaced."""
     if db_url:
         text = text.replace(db_url, "$CITYSCORE_DB")
@@ -167,7 +159,7 @@ def execute_all(paths: list[Path], source: Path | None = None) -> int:
             except CellExecutionError as exc:
                 failed += 1
                 print(
-                    f"FAILED {shown} (left unchanged):\n{scrub(str(exc), url)[:2000]}",
+                    f"FAILED {shown} (left unchanged):\n{clean_text(str(exc), url)[:2000]}",
                     file=sys.stderr,
                 )
                 continue
