@@ -18,11 +18,12 @@ import pytest
 from nbclient import NotebookClient
 
 from cityscore.apps import training
-from cityscore.apps.city import SETTING_OPTIONS, new_city
+from cityscore.apps.city import new_city
 from cityscore.apps.course import make_course
 from cityscore.cli.main import build_parser, main
+from cityscore.cli.options import SETTING_OPTIONS
 from cityscore.core.settings import CONFIG_FILE, CONFIG_KEYS, load_settings, resource
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.store.copy import copy_sqlite
 
 
 @pytest.fixture(autouse=True)

@@ -193,7 +193,7 @@ def test_default_date_is_not_captured_by_one_early_value(
 ) -> None:
     """The demo city plus one metric whose only value is dated after every other metric's."""
     from cityscore import Kit
-    from cityscore.dev.notebooks import copy_sqlite
+    from cityscore.store.copy import copy_sqlite
 
     db = copy_sqlite(demo_db_file, tmp_path / "demo.db")
     late = (DEMO_END + dt.timedelta(days=9)).isoformat()

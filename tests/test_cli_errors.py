@@ -20,7 +20,7 @@ import pytest
 
 from cityscore import Kit
 from cityscore.cli.main import DEBUG_ENV, build_parser, main
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.store.copy import copy_sqlite
 
 from .conftest import DEMO_END
 from .pgserver import free_port

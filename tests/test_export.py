@@ -30,14 +30,14 @@ METRICS = (
 
 
 @pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS.encode())
-    kit.import_values(
+def city(city: Kit) -> Kit:
+    """The catalog with values for each metric."""
+    city.import_values(
         b'metric,date,value,numerator,denominator\n"Repairs, ""on time""",2026-01-01,,9,10\n'
         b"Plain,2026-01-01,0.1,,\nPlain,2026-01-02,1e-07,,\n"
         b"Zeilen; 'bruch',2026-01-02,3,,\n"
     )
-    return kit
+    return city
 
 
 def test_values_export_round_trips(city: Kit, tmp_path: Path) -> None:
@@ -223,3 +223,11 @@ def test_cli_values_export_streams_the_same_file(city: Kit, tmp_path: Path) -> N
     assert not (tmp_path / ".values.csv.partial").exists()
     shown = subprocess.run(run, capture_output=True, env=env, check=True)
     assert shown.stdout.decode("utf-8") == expected
+
+
+def test_the_command_offers_every_scores_layout() -> None:
+    """`cityscore export --layout` names the layouts without loading pandas: the same ones."""
+    from cityscore.cli import export as command
+    from cityscore.io import export
+
+    assert command.LAYOUTS == export.LAYOUTS

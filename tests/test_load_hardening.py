@@ -508,13 +508,12 @@ def _drop_new_schema(kit: Kit) -> None:
     kit.store.engine.dispose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_database_without_the_new_columns_is_upgraded_on_open(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = (
         f"sqlite:///{tmp_path / 'old.db'}"
-        if backend == "sqlite"
+        if database == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
     old = Kit(url)

@@ -1,105 +1,23 @@
-"""``cityscore new DIR``: a city folder with its own settings, starter files and README.
+"""City folders (``cityscore new DIR``): a city's settings, starter files and README.
 
-A city folder holds ``cityscore.toml`` (read by every command run inside it, see ``config``), the
-starter ``metrics.csv``, ``targets.csv``, ``values.csv`` and ``sources.yml``, a README with the first
-import, the first report and how to schedule it, and a ``.gitignore`` for the database and reports.
-This module also lays a city folder's settings under the command line's flags (``apply_settings``).
-Top-level imports stay light: every ``cityscore`` call imports this module to build its parser.
+A city folder holds ``cityscore.toml`` (read by every command run inside it, see
+``core.settings``), the starter ``metrics.csv``, ``targets.csv``, ``values.csv`` and ``sources.yml``,
+a README with the first import, the first report and how to schedule it, and a ``.gitignore`` for
+the database and reports. Top-level imports stay light: every ``cityscore`` call imports this
+module to build its parser.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from cityscore.core.errors import ConfigError
-from cityscore.core.secrets import environment
-from cityscore.core.settings import CONFIG_ENV, CONFIG_FILE, Settings, load_settings, resource
+from cityscore.core.settings import CONFIG_FILE, resource
 
-HELP = "make a city folder: cityscore.toml, starter CSV files, sources.yml and a README"
 STARTER_FILES = ("metrics.csv", "targets.csv", "values.csv", "sources.yml")
-
-# Options whose default comes from the city's settings: command -> {argument: Settings attribute}.
-SETTING_OPTIONS = {
-    "report": {
-        "out": "reports",
-        "city": "city",
-        "bands": "bands_text",
-        "cap": "cap",
-        "areas_map": "areas_map",
-    },
-    "score": {"bands": "bands_text", "cap": "cap"},
-    "sync": {"config": "sources"},
-}
-
-
-# --- settings under the flags ----------------------------------------------------------------------
-
-
-@contextmanager
-def city_settings(config: Path | None = None) -> Iterator[Settings]:
-    """The settings for one command; ``--config FILE`` reaches child processes as $CITYSCORE_CONFIG."""
-    if config is not None and not config.is_file():
-        msg = f"--config {config}: no such file; give the path of a cityscore.toml (`cityscore new DIR` makes one)"
-        raise ConfigError(msg)
-    with environment(CONFIG_ENV, str(config.resolve()) if config else None):
-        yield load_settings()
-
-
-def add_score_options(parser: argparse.ArgumentParser) -> None:
-    """``--cap`` and ``--bands``, the scoring options ``score`` and ``report`` share (their defaults
-    come from the city's settings: see ``SETTING_OPTIONS``)."""
-    parser.add_argument(
-        "--cap", type=float, metavar="X", help="cap each metric's score at X (default: no cap)"
-    )
-    parser.add_argument(
-        "--bands",
-        metavar="MEETING,NEAR",
-        help="status bands (default 1.0,0.9, or cityscore.toml's)",
-    )
-
-
-def defer_defaults(commands: argparse._SubParsersAction) -> None:
-    """Make the options the settings can give default to None, so ``apply_settings`` sees a flag."""
-    for command, options in SETTING_OPTIONS.items():
-        if command in commands.choices:
-            commands.choices[command].set_defaults(**dict.fromkeys(options))
-
-
-def apply_settings(args: argparse.Namespace, settings: Settings) -> argparse.Namespace:
-    """Fill every option the user did not give from ``settings`` (the environment, then the file)."""
-    if getattr(args, "db", None) is None:
-        args.db = settings.database
-    values = {"bands_text": f"{settings.bands.meeting},{settings.bands.near}"}
-    for dest, name in SETTING_OPTIONS.get(args.command, {}).items():
-        if getattr(args, dest, None) is None:
-            setattr(args, dest, values[name] if name in values else getattr(settings, name))
-    return args
-
-
-# --- cityscore new ---------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "folder", type=Path, metavar="DIR", help="the new city folder (new or empty)"
-    )
-    parser.add_argument(
-        "--city", dest="city_name", metavar="NAME", help="the city's name (default: from DIR)"
-    )
-    parser.set_defaults(needs_kit=False)
-
-
-def run(_kit: object, args: argparse.Namespace) -> int:
-    folder = new_city(args.folder, args.city_name)
-    print(f"made the city folder {folder} for {city_name(folder, args.city_name)}")
-    print(f"next: cd {folder} and follow README.md (cityscore demo, then cityscore report)")
-    return 0
 
 
 def city_name(folder: Path, name: str | None = None) -> str:

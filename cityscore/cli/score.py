@@ -1,0 +1,106 @@
+"""``cityscore score``: scores for a date or a range, as a terminal table, CSV, JSON or Parquet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cityscore.cli.options import add_score_options, terminal_text
+from cityscore.core.bands import Bands
+from cityscore.core.dates import date_argument
+from cityscore.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cityscore.kit import Kit
+
+HELP = "compute scores for a date or a range of dates"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date",
+        type=date_argument,
+        metavar="D",
+        help="as-of date (default: the latest date most metrics have data for)",
+    )
+    parser.add_argument(
+        "--from", dest="start", type=date_argument, metavar="D1", help="first as-of date of a range"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=date_argument, metavar="D2", help="last as-of date of a range"
+    )
+    parser.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "parquet"],
+        default="table",
+        help="table (terminal), csv, json, or parquet (needs --out); see README, file formats",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help="write to FILE instead of the terminal"
+    )
+    add_score_options(parser)
+    parser.add_argument(
+        "--by",
+        choices=["area"],
+        help="also score each area (neighbourhood): adds an area column; citywide rows have none",
+    )
+
+
+def run(kit: Kit, args: argparse.Namespace) -> int:
+    from cityscore.io import export
+    from cityscore.io.score_files import write_scores
+    from cityscore.pages.render import scores_json, scores_table
+
+    if args.format == "parquet" and not args.out:
+        msg = "--format parquet writes a binary file: give it one with --out FILE.parquet"
+        raise ConfigError(msg)
+    bands = Bands.parse(args.bands)
+    note = ""
+    options = {"bands": bands, "cap": args.cap, "by": args.by}
+    if args.start or args.end:
+        scores = kit.scores(start=args.start, end=args.end, **options)
+    elif args.date:
+        scores = kit.scores(args.date, **options)
+    else:
+        choice = kit.as_of_choice()  # the default date, and what a board for it leaves out
+        scores = kit.scores(choice.as_of, **options)
+        note = choice.note()
+    if args.out and args.format != "table":  # streamed to the file, never one string in memory
+        if args.format == "csv":
+            scores = export.safe_text_columns(scores, ["metric", "status", "note"])
+        write_scores(scores, args.out, args.format)
+        print(f"wrote {len(scores)} score rows to {args.out}")
+        return 0
+    if args.format == "table":
+        text = area_tables(scores, bands, scores_table)
+        text += f"\n{terminal_text(note)}\n" if note else ""
+    elif args.format == "csv":
+        text = export.scores_csv(scores, kit.metrics())
+    else:
+        text = scores_json(scores)
+    if args.out:
+        export.write(text, args.out)
+        print(f"wrote {len(scores)} score rows to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def area_tables(
+    scores: pd.DataFrame, bands: Bands, scores_table: Callable[[pd.DataFrame, Bands], str]
+) -> str:
+    """The terminal scoreboard (drawn by ``scores_table``); by area, one titled board per area
+    after the citywide one."""
+    if "area" not in scores:
+        return scores_table(scores.assign(metric=scores["metric"].map(terminal_text)), bands)
+    blocks = []
+    for area, rows in scores.groupby("area", observed=True, sort=False):
+        title = f"== {terminal_text(area)} ==" if area else "== Citywide =="
+        shown = rows.drop(columns="area").assign(metric=rows["metric"].map(terminal_text))
+        blocks.append(f"{title}\n{scores_table(shown, bands)}")
+    return "\n".join(blocks)
