@@ -185,11 +185,11 @@ def test_board_cells_and_legend_follow_the_bands() -> None:
     metrics = pd.DataFrame(
         {"name": ["Potholes", "Library users"], "category": ["Streets", "Books"]}
     )
-    board = display.scoreboard_html(scores, metrics, ["day", "week"])
+    board = display.board_html(scores, metrics, ["day", "week"])
     assert "</span> 0.996<span" in board and "</span> 0.8996<span" in board
     assert "</span> 1.00<span" not in board and "</span> 0.90<span" not in board
     assert "meeting: 1.0 or more; near: 0.9 or more" in board
-    custom = display.scoreboard_html(
+    custom = display.board_html(
         scores, metrics, ["day", "week"], bands=Bands(meeting=1.05, near=0.95)
     )
     assert "</span> 1.046<span" in custom and "meeting: 1.05 or more; near: 0.95 or more" in custom

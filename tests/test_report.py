@@ -18,10 +18,15 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.apps import report
+from cityscore.apps.report import convert, outputs, publish
+from cityscore.core.bands import Bands
+from cityscore.core.errors import ConfigError
+from cityscore.core.files import write_atomically
 from cityscore.engine import summary
-from cityscore.pages import charts, display, report
+from cityscore.pages import charts, display, report_index
 from cityscore.pages.render import score_text
+from cityscore.store.copy import copy_sqlite
 from tests.conftest import DEMO_END
 
 CLI = str(Path(sys.executable).with_name("cityscore"))
@@ -120,7 +125,7 @@ def test_page_is_offline_single_file_without_code(published: dict) -> None:
     outside = [link for link in links(page) if not link[2].startswith("#")]
     assert outside == []
     assert (
-        page.count(report.javascript_bundle()[:300]) == 1
+        page.count(convert.javascript_bundle()[:300]) == 1
     )  # the Vega bundle, inlined exactly once
     assert page.count('class="chart-box"') == 3
     assert "from cityscore import" not in page and "report.show(" not in page
@@ -158,8 +163,8 @@ def test_bad_date_fails_names_the_cell_and_keeps_the_previous_report(
     assert early.returncode == 2 and "in the future" in early.stderr
     assert files_under(out) == before
     # ... and a notebook that fails anyway names the cell and is kept, the report left as it was.
-    with pytest.raises(report.ReportError) as run:
-        report.publish(out, {"report_date": "2031-01-01"}, db=published["url"])
+    with pytest.raises(publish.ReportError) as run:
+        publish.publish(out, {"report_date": "2031-01-01"}, db=published["url"])
     assert "cell" in str(run.value) and "report.daily_data(" in str(run.value)
     assert "no data for report date 2031-01-01" in str(run.value)
     failed = list((out / "failed").glob("*.ipynb"))
@@ -182,8 +187,8 @@ def test_postgres_password_never_reaches_reports(
     failed = run_report(broken, out, "--date", DAY)  # refused before a kernel starts
     assert failed.returncode == 1 and "does not exist" in failed.stderr
     assert password not in failed.stderr + failed.stdout
-    with pytest.raises(report.ReportError) as in_kernel:  # the same failure inside the notebook
-        report.publish(out, {"report_date": DAY}, db=broken, secrets=[password])
+    with pytest.raises(publish.ReportError) as in_kernel:  # the same failure inside the notebook
+        publish.publish(out, {"report_date": DAY}, db=broken, secrets=[password])
     assert "cell" in str(in_kernel.value) and password not in str(in_kernel.value)
     assert list((out / "failed").glob("*.ipynb"))
     leaked = [name for name, data in files_under(out).items() if password.encode() in data]
@@ -194,7 +199,7 @@ def test_postgres_password_never_reaches_reports(
 def test_notebook_parameters_are_typed_with_help() -> None:
     import papermill
 
-    params = papermill.inspect_notebook(str(report.NOTEBOOK))
+    params = papermill.inspect_notebook(str(publish.NOTEBOOK))
     assert {"report_date", "city_name", "periods", "history_days", "stale_after"} <= set(params)
     assert (
         params["report_date"]["inferred_type_name"] == "str"
@@ -208,7 +213,7 @@ def test_notebook_parameters_are_typed_with_help() -> None:
 
 
 def test_script_json_cannot_close_its_script() -> None:
-    text = report.script_json({"name": "</script><script>alert(1)</script>&\u2028"})
+    text = convert.script_json({"name": "</script><script>alert(1)</script>&\u2028"})
     assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
     assert json.loads(text) == {"name": "</script><script>alert(1)</script>&\u2028"}
 
@@ -219,7 +224,7 @@ def test_tables_and_index_escape_user_text() -> None:
         pd.DataFrame({"metric": [evil], "score": [0.5]}), {"metric": "M", "score": "S"}, caption="T"
     )
     assert evil not in table and "&lt;img src=x onerror=alert(1)&gt;" in table and ">0.50<" in table
-    index = report.index_html(
+    index = report_index.index_html(
         [{"as_of": "2026-10-31", "city_name": evil, "cityscore": "1.00", "status": "near"}]
     )
     assert evil not in index and "&lt;img" in index
@@ -227,17 +232,17 @@ def test_tables_and_index_escape_user_text() -> None:
 
 def test_write_atomic_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "a" / "page.html"
-    report.write_atomic(target, "old")
-    report.write_atomic(target, "new")
+    write_atomically(target, "old")
+    write_atomically(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]
 
 
 def test_sparkline_scales_points_into_the_box() -> None:
-    svg = report.sparkline_svg([0.5, None, 1.5], width=100, height=20)
+    svg = report_index.sparkline_svg([0.5, None, 1.5], width=100, height=20)
     points = svg.split('points="')[1].split('"')[0].split()
     assert points == ["0.0,18.0", "100.0,2.0"]
-    assert report.sparkline_svg([1.0]) == ""
+    assert report_index.sparkline_svg([1.0]) == ""
 
 
 # --- chart specs ----------------------------------------------------------------------------------------
@@ -350,7 +355,7 @@ def test_outputs_are_scrubbed_of_the_password_but_sources_and_short_ones_kept() 
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    secrets = report._password("postgresql+psycopg://me:p%40ssw0rd@db/city")
+    secrets = publish.output_secrets("postgresql+psycopg://me:p%40ssw0rd@db/city")
     assert secrets == ["p%40ssw0rd", "p@ssw0rd"]
     cell = new_code_cell("kit = Kit()")
     cell.outputs = [
@@ -360,14 +365,14 @@ def test_outputs_are_scrubbed_of_the_password_but_sources_and_short_ones_kept() 
             evalue="auth failed for p@ssw0rd",
             traceback=["p%40ssw0rd"],
         ),
-        new_output("display_data", data={report.VEGALITE_MIME: {"title": ["x p@ssw0rd"]}}),
+        new_output("display_data", data={outputs.VEGALITE_MIME: {"title": ["x p@ssw0rd"]}}),
     ]
-    nb = report._scrub_outputs(new_notebook(cells=[cell]), secrets)
+    nb = publish._scrub_outputs(new_notebook(cells=[cell]), secrets)
     text = nbformat.writes(nb)
     assert "p@ssw0rd" not in text and "p%40ssw0rd" not in text and text.count("***") == 3
     assert nb.cells[0].source == "kit = Kit()"
-    assert report._password("postgresql://me:ab@db/city") == []  # too short to search for
-    assert report._password("sqlite:///data/cityscore.db") == []
+    assert publish.output_secrets("postgresql://me:ab@db/city") == []  # too short to search for
+    assert publish.output_secrets("sqlite:///data/cityscore.db") == []
 
 
 def test_daily_data_defaults_to_latest_and_validates(
@@ -384,9 +389,9 @@ def test_daily_data_defaults_to_latest_and_validates(
     }
     city = daily.city("day")
     assert f"day {score_text(city['score'])}" in daily.key_numbers()
-    with pytest.raises(report.ConfigError, match="unknown period"):
+    with pytest.raises(ConfigError, match="unknown period"):
         report.daily_data(kit, periods=["weekly"])
-    with pytest.raises(report.ConfigError, match="no data for report date 2031-01-01"):
+    with pytest.raises(ConfigError, match="no data for report date 2031-01-01"):
         report.daily_data(kit, "2031-01-01")
 
 
@@ -427,7 +432,7 @@ def _near_edge_daily(bands: str = "1.0,0.9") -> report.DailyData:
     empty = pd.DataFrame()
     return report.DailyData(
         as_of, empty, empty, empty, empty, city, empty, empty, empty, empty,
-        bands=report.Bands.parse(bands),
+        bands=Bands.parse(bands),
     )  # fmt: skip
 
 

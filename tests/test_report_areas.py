@@ -35,9 +35,10 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from cityscore import Kit
-from cityscore.dev.notebooks import copy_sqlite
-from cityscore.pages import report
-from cityscore.pages.areas import NO_SCORE_COLOR
+from cityscore.apps import report
+from cityscore.pages import report_areas
+from cityscore.pages.charts.area_charts import NO_SCORE_COLOR
+from cityscore.store.copy import copy_sqlite
 from tests.axe import axe_violations, describe
 from tests.test_cli_errors import assert_clean_failure, cli
 from tests.test_report import run_report
@@ -132,7 +133,7 @@ def cells(page: str, table_class: str) -> list[list[str]]:
 
 
 def test_widest_gaps_match_the_hand_worked_city(tiny_daily: report.DailyData) -> None:
-    parts = report.areas_section(tiny_daily)
+    parts = report_areas.areas_section(tiny_daily)
     assert all(isinstance(p, str) for p in parts)  # no map for this city: the heat table
     gaps = cells(parts[-1], "cityscore-table")
     assert [row[0] for row in gaps] == ["A", "B", EVIL_METRIC]
@@ -147,7 +148,7 @@ def test_widest_gaps_match_the_hand_worked_city(tiny_daily: report.DailyData) ->
 def test_the_heat_table_shows_areas_by_metrics_with_status_words(
     tiny_daily: report.DailyData,
 ) -> None:
-    heat = report.areas_section(tiny_daily)[1]
+    heat = report_areas.areas_section(tiny_daily)[1]
     assert 'class="heat"' in heat and "<caption>" in heat
     rows = {r[0]: r[1:] for r in cells(heat, "heat")}
     assert list(rows) == AREAS
@@ -175,7 +176,7 @@ def test_a_map_whose_names_match_no_area_falls_back_to_the_table(
     tiny_daily: report.DailyData, tmp_path: Path
 ) -> None:
     geo = write_geojson(tmp_path / "areas.geojson", ["Elsewhere", "Nowhere"])
-    parts = report.areas_section(tiny_daily, geo)
+    parts = report_areas.areas_section(tiny_daily, geo)
     assert not any(isinstance(p, report.Figure) for p in parts)
     assert "None of the 4 areas in the data has a shape in areas.geojson" in parts[0]
     assert "Elsewhere, Nowhere" in parts[0] and 'class="heat"' in parts[1]
@@ -185,7 +186,7 @@ def test_a_map_lists_the_names_it_does_not_share_with_the_data(
     tiny_daily: report.DailyData, tmp_path: Path
 ) -> None:
     geo = write_geojson(tmp_path / "areas.geojson", ["East", "North", "Nowhere"])
-    parts = report.areas_section(tiny_daily, geo)
+    parts = report_areas.areas_section(tiny_daily, geo)
     figure = next(p for p in parts if isinstance(p, report.Figure))
     assert f"No shape in areas.geojson for: {html.escape(HOSTILE)}, South" in parts[0]
     assert "with no area in the data (grey): Nowhere" in parts[0]
@@ -197,7 +198,7 @@ def test_a_map_lists_the_names_it_does_not_share_with_the_data(
 def test_the_section_is_absent_for_a_city_without_areas(demo_db_file: Path, tmp_path: Path) -> None:
     daily = report.daily_data(Kit(f"sqlite:///{copy_sqlite(demo_db_file, tmp_path / 'd.db')}"))
     assert daily.areas is None and daily.equity is None
-    assert report.areas_section(daily) == []
+    assert report_areas.areas_section(daily) == []
     with capture_output() as shown:
         report.show_areas(daily)
     assert shown.outputs == [] and shown.stdout == ""  # no heading, no nav link, nothing
@@ -241,19 +242,19 @@ def test_at_300_metrics_the_section_stays_small_and_says_what_it_left_out() -> N
         areas=area_scores,
         equity=summary.equity(area_scores),
     )
-    parts = report.areas_section(daily)
+    parts = report_areas.areas_section(daily)
     html = "".join(parts)
     heat = cells(parts[1], "heat")
-    assert len(heat) == 4 and all(len(r) == 1 + 1 + report.TOP_GAPS for r in heat)
-    gaps = summary.widest_gaps(daily.equity, daily.as_of, report.AREA_PERIOD)
-    assert len(gaps) > report.TOP_GAPS
-    rest = len(gaps) - report.TOP_GAPS
+    assert len(heat) == 4 and all(len(r) == 1 + 1 + report_areas.TOP_GAPS for r in heat)
+    gaps = summary.widest_gaps(daily.equity, daily.as_of, report_areas.AREA_PERIOD)
+    assert len(gaps) > report_areas.TOP_GAPS
+    rest = len(gaps) - report_areas.TOP_GAPS
     assert f"{rest} more metrics with a gap between areas not shown" in html
     assert f"{rest} more metrics scored in two or more areas not shown" in html
-    assert len(cells(parts[-1], "cityscore-table")) == report.TOP_GAPS
+    assert len(cells(parts[-1], "cityscore-table")) == report_areas.TOP_GAPS
     assert len(html) < 40_000  # a few tables, whatever the number of metrics
     shown = [r[0] for r in cells(parts[-1], "cityscore-table")]
-    assert shown == gaps["metric"].head(report.TOP_GAPS).tolist()
+    assert shown == gaps["metric"].head(report_areas.TOP_GAPS).tolist()
     assert np.all(np.diff(gaps["gap"].to_numpy()) >= 0)
 
 

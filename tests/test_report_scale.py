@@ -1,8 +1,8 @@
 """The daily report at a real city's size (issue 14): 300 metrics with two years of daily data.
 
 The city is synthetic (benchmarks/data.py) and written straight through the Store, so building it
-takes seconds, not an import of 200 thousand CSV rows; tests/big_city.py builds it once per test
-process and the explorer's scale tests read the same file. The report is drawn in Chromium: every chart
+takes seconds, not an import of 200 thousand CSV rows; the ``big_city`` fixture builds it once per
+session and the explorer's scale tests read the same file. The report is drawn in Chromium: every chart
 draws, axe finds nothing with every section open, the board lists every metric under its category
 and the search finds one. Chart specs are also checked at 2,000 metrics, without a kernel: each
 chart bounds its own rows, so none needs Altair's row limit switched off.
@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cityscore.apps import report
+from cityscore.apps.report import convert
 from cityscore.engine import summary
-from cityscore.pages import charts, report
-from tests.big_city import big_city_db
+from cityscore.pages import charts, report_figures
 from tests.conftest import DEMO_END
 from tests.test_report import run_report
 from tests.test_report_accessibility import (
@@ -32,10 +33,10 @@ MAX_MB = 3.0  # issue 14's goal for a 300-metric report
 
 
 @pytest.fixture(scope="module")
-def big_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def big_report(tmp_path_factory: pytest.TempPathFactory, big_city) -> Path:
     """A 300-metric, two-year city and its report for DEMO_END."""
     root = tmp_path_factory.mktemp("scale")
-    url = f"sqlite:///{big_city_db(METRICS, years=2)}"  # the report only reads it
+    url = f"sqlite:///{big_city(METRICS, years=2)}"  # the report only reads it
     out = root / "reports"
     run = run_report(url, out, "--date", DEMO_END.isoformat(), "--city", "Big City")
     assert run.returncode == 0, run.stderr
@@ -46,7 +47,7 @@ def test_300_metric_report_is_one_small_offline_file(big_report: Path) -> None:
     size_mb = big_report.stat().st_size / 1e6
     assert size_mb < MAX_MB
     page = big_report.read_text(encoding="utf-8")
-    assert page.count(report.javascript_bundle()[:300]) == 1
+    assert page.count(convert.javascript_bundle()[:300]) == 1
     assert page.count('class="chart-box"') == 3
     assert page.count("<tr data-name=") == METRICS
 
@@ -164,7 +165,7 @@ def test_every_chart_bounds_its_rows_at_2000_metrics(huge_daily: report.DailyDat
         assert spec["description"], name
     contrib = figures["contributions"].chart.to_dict()
     bars = next(iter(contrib["datasets"].values()))
-    assert len(bars) == 2 * (report.TOP_CONTRIBUTIONS + 1)
+    assert len(bars) == 2 * (report_figures.TOP_CONTRIBUTIONS + 1)
     for since in ("since yesterday", "since last week"):
         mine = [b for b in bars if b["since"].startswith(since)]
         full = huge_daily.contributions[huge_daily.contributions["since"].str.startswith(since)][
@@ -175,18 +176,18 @@ def test_every_chart_bounds_its_rows_at_2000_metrics(huge_daily: report.DailyDat
         r["metric"]
         for r in next(iter(figures["small multiples"].chart.to_dict()["datasets"].values()))
     }
-    assert len(panels) == report.MAX_PANELS
+    assert len(panels) == report_figures.MAX_PANELS
 
 
 def test_panels_are_follow_up_first_then_movers(huge_daily: report.DailyData) -> None:
-    chosen = report.panel_metrics(huge_daily)
-    assert len(chosen) == report.MAX_PANELS == len(set(chosen))
+    chosen = report_figures.panel_metrics(huge_daily)
+    assert len(chosen) == report_figures.MAX_PANELS == len(set(chosen))
     week = huge_daily.history[
         (huge_daily.history["period"] == "week")
         & (huge_daily.history["as_of"] == huge_daily.as_of)
         & (huge_daily.history["metric"] != "CityScore")
     ].set_index("metric")["score"]
-    half = report.MAX_PANELS // 2
+    half = report_figures.MAX_PANELS // 2
     assert chosen[:half] == week.sort_values(kind="stable").index[:half].tolist()
     assert all(week[m] >= week[chosen[half - 1]] for m in chosen[half:])
 

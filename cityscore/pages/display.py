@@ -1,4 +1,4 @@
-"""One display step for every HTML table the kit shows: the daily report's and the explorer's.
+"""One display step for every HTML table the kit shows (the daily report's and the explorer's).
 
 Computation never rounds; this module does, once, the same way everywhere: numbers half-to-even
 with the extra decimals that keep a score on its side of a band edge (``render.score_text``),
@@ -6,7 +6,7 @@ dates as ``YYYY-MM-DD``, a missing value as ``—``, and a status as a symbol *a
 colour alone). Every cell is HTML-escaped. Tables carry a caption and
 ``scope``'d headers so screen readers can announce each cell with its row and column.
 
-    from cityscore import display
+    from cityscore.pages import display
     display.table_html(frame, {"metric": "Metric", "score": "Week score", "status": "Status"},
                        caption="Needs follow-up", max_rows=20)
 """
@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.vocabulary import CITYWIDE
 from cityscore.pages.render import NO_SCORE, round_half_even, score_text, score_texts
 
 # Status words and the symbol shown before each, so a status reads without colour.
@@ -244,7 +245,7 @@ def board_cell(text: str, status: Any, note: Any) -> str:
     )
 
 
-def scoreboard_html(
+def board_html(
     scores: pd.DataFrame,
     metrics: pd.DataFrame,
     periods: Sequence[str],
@@ -259,8 +260,6 @@ def scoreboard_html(
     sections start open when the city has at most ``open_up_to`` metrics. Rows carry
     ``data-name`` (the lower-case metric name) for the page's search box.
     """
-    from cityscore.core.vocabulary import CITYWIDE
-
     rows = scores[scores["metric"].astype(str) != CITYWIDE]
     rows = rows.assign(metric=rows["metric"].astype(str), period=rows["period"].astype(str))
     info = metrics.set_index("name")["category"].astype(str)
@@ -333,12 +332,12 @@ __all__ = [
     "FORMATS",
     "STATUS_SYMBOLS",
     "Column",
+    "board_html",
     "escape",
     "format_date",
     "format_value",
     "infer_format",
     "resolve_columns",
-    "scoreboard_html",
     "status_class",
     "status_html",
     "status_text",
