@@ -17,7 +17,7 @@ import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.vocabulary import BASELINE_DAYS, BASELINE_MIN_DAYS, CITYWIDE, PERIODS
-from cityscore.engine.score import NO_CITY_SCORE, NOTES, STATUSES
+from cityscore.engine.statuses import NO_CITY_SCORE, NOTES, STATUSES
 from cityscore.frames.dates import as_date
 
 # Windows are written out rather than generated from PERIODS so the query reads like hand-written SQL;

@@ -239,7 +239,6 @@ def _checked(kit: Kit, rows: list[str]) -> pd.DataFrame:
     return load.load_values(data, kit.metrics(), TODAY, stored_areas=kit.store.areas)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_spelling_stored_by_another_import_after_the_check_is_refused_at_the_write(
     database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -18,15 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityscore.core.bands import DEFAULT_BANDS
-from cityscore.core.vocabulary import CITYWIDE, EARLIEST
+from cityscore.core.vocabulary import AREA_SCORE_COLUMNS, CITYWIDE, EARLIEST
 from cityscore.engine.reference import reference_area_scores, reference_scores
-from cityscore.engine.score import (
-    AREA_SCORE_COLUMNS,
-    NO_AREA_TARGET,
-    score_by_area,
-    score_date,
-    score_range,
-)
+from cityscore.engine.score import score_by_area, score_date, score_range
+from cityscore.engine.statuses import NO_AREA_TARGET
 from cityscore.engine.summary import EQUITY_COLUMNS, equity
 from cityscore.io import demo
 
@@ -524,6 +519,7 @@ def test_area_benchmark_runs_on_a_tiny_city(capsys: pytest.CaptureFixture) -> No
 
 def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     from cityscore.pages import areas
+    from cityscore.pages.charts import area_charts
 
     d = demo_areas
     observations = pd.concat([d["city"], d["areas"]], ignore_index=True)
@@ -535,7 +531,7 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     assert table.loc[demo.LEFT_BEHIND, CITYWIDE] == table[CITYWIDE].min()
     # Eastmarsh has no score on one metric: it is drawn grey, and named "no score" in the text.
     rows.loc[rows["area"] == demo.LEFT_BEHIND, ["score", "status"]] = [np.nan, None]
-    spec = areas.area_map(rows, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
+    spec = area_charts.area_map(rows, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
     text = json.dumps({k: v for k, v in spec.items() if k != "$schema"})  # $schema is not fetched
     assert '"url"' not in text and "http" not in text  # everything inlined: draws offline
     assert spec["mark"]["type"] == "geoshape" and spec["projection"]["type"] == "identity"
@@ -543,21 +539,21 @@ def test_area_rows_heat_table_and_an_offline_map(demo_areas, tmp_path) -> None:
     looked_up = spec["transform"][1]["from"]["data"]["values"]
     assert {r["area"] for r in looked_up} == set(demo.AREAS)
     assert {"area": demo.LEFT_BEHIND, "score": None, "status": "no score"} in looked_up
-    assert spec["encoding"]["color"]["condition"]["test"] == areas.NO_SCORE_TEST
-    assert spec["encoding"]["color"]["condition"]["value"] == areas.NO_SCORE_COLOR
+    assert spec["encoding"]["color"]["condition"]["test"] == area_charts.NO_SCORE_TEST
+    assert spec["encoding"]["color"]["condition"]["value"] == area_charts.NO_SCORE_COLOR
     scale = spec["encoding"]["color"]["scale"]
     assert scale["domainMid"] == 1.0 and sum(scale["domain"]) == pytest.approx(2.0)
     assert f"{demo.LEFT_BEHIND} no score" in spec["description"]  # a text alternative
     # Scores in the text never contradict their status: a near 0.996 is not "1.00".
     near = rows.assign(score=0.996, status="near")
-    described = areas.area_map(near, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
+    described = area_charts.area_map(near, areas.load_geojson(demo.AREAS_GEOJSON)).to_dict()
     assert "0.996" in described["description"] and "1.00" not in described["description"]
     # Drawn by Vega itself: every shape, the one without a score in grey (not dropped, not red).
     import vl_convert
 
     svg = vl_convert.vegalite_to_svg(spec)
     fills = re.findall(r'<path [^>]*d="M[^"]*" fill="([^"]+)" stroke="white"', svg)
-    assert len(fills) == len(demo.AREAS) and fills.count(areas.NO_SCORE_COLOR) == 1
+    assert len(fills) == len(demo.AREAS) and fills.count(area_charts.NO_SCORE_COLOR) == 1
 
 
 @pytest.mark.parametrize(

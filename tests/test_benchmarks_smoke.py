@@ -11,7 +11,8 @@ import pytest
 from benchmarks import measure, run
 from benchmarks.data import SIZES, make_city
 from benchmarks.duckdb_reference import score_range_sql
-from cityscore.engine.score import NOTES, score_range
+from cityscore.engine.score import score_range
+from cityscore.engine.statuses import NOTES
 
 TINY = SIZES["XS"]
 

@@ -72,13 +72,6 @@ def test_bulk_import_keeps_every_version_on_sqlite(kit: Kit) -> None:
     assert_bulk_import_keeps_every_version(kit)
 
 
-@pytest.fixture
-def pg_kit(postgres_url: str) -> Kit:
-    kit = Kit(postgres_url)
-    kit.init()
-    return kit
-
-
 def test_bulk_import_keeps_every_version_on_postgres(pg_kit: Kit) -> None:
     assert_bulk_import_keeps_every_version(pg_kit)
 
@@ -119,12 +112,12 @@ def sqlite_indexes(kit: Kit) -> set[str]:
 def test_first_import_rebuilds_the_date_index_and_a_failure_keeps_it(kit: Kit, monkeypatch) -> None:
     """A first bulk import sets the date index aside and builds it after; if the import fails in
     between, the rollback brings the index back and nothing is written."""
-    from cityscore.store import writes
+    from cityscore.store import bulk
 
     before = sqlite_indexes(kit)
     assert "ix_observations_date" in before
     kit.import_metrics(METRICS)
-    real = writes._sqlite_insert
+    real = bulk._sqlite_insert
 
     def insert_then_fail(*args, **kwargs):
         real(*args, **kwargs)
@@ -134,7 +127,7 @@ def test_first_import_rebuilds_the_date_index_and_a_failure_keeps_it(kit: Kit, m
     def sqlite_indexes_in(dbapi) -> set[str]:
         return {r[1] for r in dbapi.execute("PRAGMA index_list(observations)").fetchall()}
 
-    monkeypatch.setattr(writes, "_sqlite_insert", insert_then_fail)
+    monkeypatch.setattr(bulk, "_sqlite_insert", insert_then_fail)
     try:
         kit.import_values(as_bytes(values_file(50, seed=4)))
     except RuntimeError:
@@ -144,7 +137,7 @@ def test_first_import_rebuilds_the_date_index_and_a_failure_keeps_it(kit: Kit, m
     assert sqlite_indexes(kit) == before
     assert kit.observations().empty and len(kit.batches()) == 1
 
-    monkeypatch.setattr(writes, "_sqlite_insert", real)
+    monkeypatch.setattr(bulk, "_sqlite_insert", real)
     result = kit.import_values(as_bytes(values_file(50, seed=4)))
     assert result.inserted == 150 and sqlite_indexes(kit) == before
     with kit.store.transaction() as conn:

@@ -121,7 +121,6 @@ def _demo_with_areas(database: str, tmp_path, request) -> Kit:
     return kit
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
     """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
     from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
@@ -167,7 +166,6 @@ def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -
         pd.testing.assert_frame_equal(one, slow)
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_citywide_scores_read_only_the_area_rows_they_can_add_up(
     database: str, tmp_path, request
 ) -> None:
@@ -227,7 +225,6 @@ def _every_day_city(url: str, end: dt.date, days: int) -> Kit:
     return kit
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_citywide_reads_take_exactly_the_area_rows_of_days_without_a_citywide_row(
     database: str, tmp_path, request
 ) -> None:

@@ -254,7 +254,7 @@ def test_reference_and_engine_agree_at_the_history_threshold(history_days: int) 
     assert_agree(city)
 
 
-@pytest.mark.parametrize("days_ago", [0, demo.TARGET_CHANGE_DAYS_AGO, demo.STALE_DAYS])
+@pytest.mark.parametrize("days_ago", [0, demo.TARGET_CHANGE_DAYS_AGO, demo.STALE_METRIC_DAYS_AGO])
 def test_engine_matches_reference_on_the_demo_city(days_ago: int) -> None:
     """Realistic sizes and patterns: 20 metrics, three years, a stale metric, a target change."""
     metrics, fixed = demo.demo_metrics()

@@ -14,7 +14,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
-from cityscore.engine.score import SCORE_COLUMNS, score_date
+from cityscore.core.vocabulary import SCORE_COLUMNS
+from cityscore.engine.score import score_date
 from cityscore.pages.render import (
     NO_SCORE,
     band,

@@ -15,12 +15,6 @@ V1 = b"metric,date,value\nEMS Response,2026-01-01,5\nEMS Response,2026-01-02,7\n
 V2 = b"metric,date,value\nEMS Response,2026-01-02,8\nEMS Response,2026-01-03,4\n"
 
 
-@pytest.fixture
-def city(kit: Kit) -> Kit:
-    kit.import_metrics(METRICS.encode())
-    return kit
-
-
 def values(kit: Kit) -> dict[str, float]:
     obs = kit.observations()
     return dict(zip(obs["date"].dt.strftime("%m-%d"), obs["value"], strict=True))

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from cityscore import Kit, ValidationError
-from cityscore.engine.score import AREA_SCORE_COLUMNS, NO_AREA_TARGET
+from cityscore.core.vocabulary import AREA_SCORE_COLUMNS
+from cityscore.engine.statuses import NO_AREA_TARGET
 
 from .conftest import DEMO_END
 

@@ -13,11 +13,9 @@ from .conftest import DEMO_END
 
 
 @pytest.fixture
-def pg_kit(postgres_url: str) -> Kit:
-    kit = Kit(postgres_url)
-    kit.init()
-    kit.init()  # idempotent
-    return kit
+def pg_kit(pg_kit: Kit) -> Kit:
+    pg_kit.init()  # idempotent
+    return pg_kit
 
 
 def test_demo_city_scores_equal_sqlite(pg_kit: Kit, demo_db_file: Path) -> None:

@@ -18,7 +18,8 @@ METRICS = 40  # x 1,500 days = 60,000 rows in the batch that is undone
 UNDO = """
 import json, sys, time
 from pathlib import Path
-from cityscore import Kit, audit
+from cityscore import Kit
+from cityscore.store import audit
 
 db, batch, marker, log = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
 undo_rows = audit.undo_rows
@@ -84,9 +85,15 @@ def test_import_during_a_big_undo_waits_and_succeeds(tmp_path: Path) -> None:
     marker, undo_log, import_log = (tmp_path / name for name in ("inside", "undo", "import"))
     undo = worker(UNDO, db, str(batch.batch_id), str(marker), str(undo_log))
     importer = worker(IMPORT, db, str(other), str(marker), str(import_log))
-    for process in (undo, importer):
-        _, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+    try:
+        for process in (undo, importer):
+            _, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err
+    finally:  # a failed undo leaves the importer waiting for its marker: never leave it running
+        for process in (undo, importer):
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
     undone = json.loads(undo_log.read_text())
     imported = json.loads(import_log.read_text())

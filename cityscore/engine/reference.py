@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from cityscore.core.vocabulary import BASELINE_DAYS, BASELINE_MIN_DAYS, CITYWIDE, PERIODS
-from cityscore.engine.score import AREA_NOTES, NO_AREA_TARGET, NO_CITY_SCORE
+from cityscore.engine.statuses import AREA_NOTES, NO_AREA_TARGET, NO_CITY_SCORE
 
 
 def reference_scores(
@@ -139,7 +140,7 @@ def _target_list(targets: pd.DataFrame, area: str) -> list[tuple[dt.date, str, f
 
 def _score_block(
     metrics: pd.DataFrame,
-    inputs: Callable[[object], tuple[dict, tuple[list, list]]],
+    inputs: Callable[[Any], tuple[dict, tuple[list, list]]],
     start: dt.date,
     end: dt.date,
     periods: Mapping[str, int],
@@ -190,18 +191,20 @@ def _daily_value(metric, obs: tuple) -> float | None:
 
 def _score_one(
     metric, days: dict, targets: tuple[list, list], as_of: dt.date, length: int, area: str
-) -> dict[str, object]:
+) -> dict[str, Any]:
     # The target in effect is reported whenever it is known, even on a day that cannot be scored.
     target, target_note = _target(metric, days, targets, as_of, area)
     if target is not None and metric.kind == "value" and metric.aggregation == "sum":
         target = target * length
     value, value_note = _value(metric, days, as_of, length)
     note = value_note or target_note
-    if not note and target <= 0:
+    if note or value is None or target is None:  # (both are known when there is no note)
+        return {"value": value, "target": target, "score": None, "note": AREA_NOTES[note]}
+    if target <= 0:
         note = 5
-    if not note and metric.trend and value == 0:
+    elif metric.trend and value == 0:
         note = 6
-    if not note and metric.direction == "lower" and value == 0:
+    elif metric.direction == "lower" and value == 0:
         note = 7
     if note:
         return {"value": value, "target": target, "score": None, "note": AREA_NOTES[note]}
@@ -238,8 +241,8 @@ def _target(
     """
     if metric.baseline == "history":
         past = [as_of - dt.timedelta(days=k) for k in range(1, BASELINE_DAYS + 1)]
-        history = [_daily_value(metric, days[d]) for d in past if d in days]
-        history = [h for h in history if h is not None]
+        values = [_daily_value(metric, days[d]) for d in past if d in days]
+        history = [h for h in values if h is not None]
         if len(history) < BASELINE_MIN_DAYS:
             return None, 4
         mean, std = statistics.fmean(history), statistics.pstdev(history)

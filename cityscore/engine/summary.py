@@ -9,7 +9,7 @@ import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.vocabulary import CITYWIDE
-from cityscore.engine.score import STATUSES, status_codes
+from cityscore.engine.statuses import STATUSES, status_codes
 from cityscore.frames.dates import DateLike, as_date
 
 
@@ -245,7 +245,9 @@ def equity(area_scores: pd.DataFrame) -> pd.DataFrame:
         first = np.full(n, len(names))
         np.minimum.at(first, group[at_extreme], area_rank[at_extreme])
         found = first < len(names)
-        out[f"{label}_area"] = np.where(found, names[by_name[np.where(found, first, 0)]], None)
+        area = names[by_name[np.where(found, first, 0)]]  # a new array (fancy indexing)
+        area[~found] = None
+        out[f"{label}_area"] = area
         out[f"{label}_score"] = extreme
     with np.errstate(invalid="ignore", divide="ignore"):
         out["gap"] = np.where(out["best_score"] > 0, out["worst_score"] / out["best_score"], np.nan)

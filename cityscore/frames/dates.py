@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeAlias
 
 import pandas as pd
 
 from cityscore.core.errors import ConfigError
 
-DateLike = dt.date | str | pd.Timestamp
+DateLike: TypeAlias = dt.date | str | pd.Timestamp
 
 
 def as_date(value: DateLike) -> pd.Timestamp:

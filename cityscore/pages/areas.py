@@ -1,9 +1,11 @@
-"""Views of scores by area for the report and the explorer: one metric across the areas, an areas x
-metrics heat table, and a map of the areas drawn from a city's GeoJSON (inlined: works offline).
+"""Scores by area as frames and HTML (one metric across the areas, the heat table), and the map file.
 
-DataFrame in, DataFrame (or an Altair chart spec, or escaped HTML) out; the scores come from
-``Kit.scores(by="area")``. Altair is imported only to draw the map: ``cityscore report`` checks a
-city's GeoJSON (``load_geojson``) before its kernel starts, and that check stays light.
+The report and the explorer show them; the city's GeoJSON is read and checked against the areas
+here, and drawn by ``charts.area_map``.
+
+DataFrame in, DataFrame (or escaped HTML) out; the scores come from ``Kit.scores(by="area")``.
+No Altair here: ``cityscore report`` checks a city's GeoJSON (``load_geojson``) before its kernel
+starts, and that check stays light.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,15 +20,11 @@ from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import ConfigError
 from cityscore.core.vocabulary import CITYWIDE
 from cityscore.frames.dates import DateLike, as_date
-
-if TYPE_CHECKING:
-    import altair as alt
+from cityscore.pages.display import board_cell, escape
+from cityscore.pages.render import score_text_frame
 
 AREA_COLUMNS = ["area", "score", "status", "value", "target", "note"]
 NAME_PROPERTY = "name"  # each GeoJSON feature names its area in properties.name
-NO_SCORE_COLOR = "#d9d9d9"
-NO_SCORE_TEST = "!isValid(datum.score)"  # an area without a score, or a shape without an area
-MIN_SPREAD = 0.1  # the colour scale spans at least 0.9 .. 1.1
 
 
 def area_rows(
@@ -107,72 +104,6 @@ def load_geojson(path: str | Path) -> dict:
     return doc
 
 
-def area_map(
-    rows: pd.DataFrame,
-    geojson: dict,
-    *,
-    title: str = "CityScore by area",
-    width: int = 420,
-    bands: Bands = DEFAULT_BANDS,
-) -> alt.Chart:
-    """A map of ``area_rows`` scores: each area shaded by its score (1 = on target, the middle of
-    the scale), grey where it has no score. The GeoJSON and the scores are inlined in the spec, so
-    the chart draws offline; the identity projection takes coordinates as drawn (any winding).
-    Shapes with no score are kept (``invalid=None``), not filtered out as Vega-Lite would.
-    Its marks are hidden from screen readers: the description names every area and its score
-    (``render.score_text``: a near 0.996 reads "0.996", never "1.00")."""
-    from cityscore.pages.charts import accessible, alt
-    from cityscore.pages.render import score_text
-
-    records = [
-        {
-            "area": r.area,
-            "score": _number(r.score),
-            "status": "no score" if pd.isna(r.status) else str(r.status),
-        }
-        for r in rows.itertuples(index=False)
-    ]
-    shapes = alt.Data(values=geojson["features"])
-    # Symmetric about 1, so an area just above target is not drawn as the best possible.
-    scored = [abs(r["score"] - 1) for r in records if r["score"] is not None]
-    spread = max([MIN_SPREAD, *scored])
-    # A text alternative for screen readers: every area and its score.
-    description = f"{title}: " + "; ".join(
-        f"{r['area']} {'no score' if r['score'] is None else score_text(r['score'], bands)}"
-        for r in records
-    )
-    chart = (
-        alt.Chart(shapes, title=title, width=width, height=width * 0.6)
-        .mark_geoshape(stroke="white", strokeWidth=1.5, invalid=None)
-        .transform_calculate(area=f"datum.properties.{NAME_PROPERTY}")
-        .transform_lookup(
-            lookup="area",
-            from_=alt.LookupData(alt.Data(values=records), "area", ["score", "status"]),
-        )
-        .encode(
-            # The grey test first: Vega-Lite would paint an invalid score with the scale's end.
-            color=alt.condition(
-                NO_SCORE_TEST,
-                alt.value(NO_SCORE_COLOR),
-                alt.Color(
-                    "score:Q",
-                    title="score",
-                    scale=alt.Scale(
-                        scheme="redyellowblue", domain=[1 - spread, 1 + spread], domainMid=1.0
-                    ),
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("area:N", title="area"),
-                alt.Tooltip("score:Q", title="score", format=".2f"),
-                alt.Tooltip("status:N", title="status"),
-            ],
-        )
-        .project(type="identity", reflectY=True)
-    )
-    return accessible(chart, description)
-
-
 def map_names(geojson: dict) -> list[str]:
     """The area names of a ``load_geojson`` document, in feature order."""
     return [str(f["properties"][NAME_PROPERTY]) for f in geojson["features"]]
@@ -184,11 +115,10 @@ def unmatched(geojson: dict, areas: Iterable[str]) -> tuple[list[str], list[str]
     return sorted(areas - names), sorted(names - areas)
 
 
-def shipped_map(areas: Iterable[str]) -> Path | None:
-    """The demo city's GeoJSON, shipped with the kit, when ``areas`` are exactly the demo's areas."""
-    from cityscore.io.demo import AREAS, AREAS_GEOJSON
-
-    return AREAS_GEOJSON if set(areas) == set(AREAS) and AREAS_GEOJSON.is_file() else None
+def shipped_map(areas: Iterable[str], map_areas: Iterable[str], path: Path) -> Path | None:
+    """``path``, a map shipped with the kit (the demo city's), when ``areas`` are exactly the areas
+    it draws (``map_areas``) and the file is there; else None."""
+    return path if set(areas) == set(map_areas) and path.is_file() else None
 
 
 def heat_html(
@@ -202,9 +132,6 @@ def heat_html(
     """A ``heat_table`` (areas x metrics) as an escaped HTML table: each cell the score with its
     status as a symbol and a word (``statuses``: the same shape, status labels), ``—`` for none
     with the engine's reason from ``notes`` (the same shape) as its text."""
-    from cityscore.pages.display import board_cell, escape
-    from cityscore.pages.render import score_text_frame
-
     texts = score_text_frame(table, bands)
     head = '<th scope="col">Area</th>' + "".join(
         f'<th scope="col">{escape(metric)}</th>' for metric in table.columns
@@ -251,7 +178,3 @@ def heat_frames(
         for column in ("status", "note")
     )
     return table, statuses, notes
-
-
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)

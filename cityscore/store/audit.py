@@ -9,7 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cityscore.core.errors import CatalogError, StoreError
-from cityscore.io.load import closest
+from cityscore.core.names import closest
+from cityscore.store.batches import ImportResult, finish_batch, new_batch
+from cityscore.store.catalog_writes import keep_definitions
+from cityscore.store.keys import metric_ids
 from cityscore.store.schema import (
     VALUE_FIELDS,
     batches_table,
@@ -22,13 +25,6 @@ from cityscore.store.schema import (
     superseded_targets_table,
     superseded_values_table,
     targets_table,
-)
-from cityscore.store.writes import (
-    ImportResult,
-    finish_batch,
-    keep_definitions,
-    metric_ids,
-    new_batch,
 )
 
 
@@ -82,8 +78,8 @@ def history(conn: Connection, metric: str, date: dt.date, area: str = "") -> pd.
     ).reset_index(drop=True)
 
 
-# Batches of these kinds (``writes.write_metrics``, ``writes.write_targets``) never write a value:
-# their undo need not look through the observations (a kind not named here is looked for).
+# Batches of these kinds (``catalog_writes``: metrics, targets) never write a value: their undo
+# need not look through the observations (a kind not named here is looked for).
 WRITE_NO_VALUES = ("metrics", "targets")
 
 
@@ -93,8 +89,7 @@ def undo(conn: Connection, batch_id: int) -> ImportResult:
     Values the batch replaced are restored (with their own batch and source); values it inserted
     are removed. What the batch wrote is kept in ``superseded_values``, so nothing is lost.
     """
-    batch = conn.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
-    check_undoable(conn, batch, batch_id)
+    batch = undoable_batch(conn, batch_id)
     undo_batch = new_batch(conn, "undo", f"undo of batch {batch_id} ({batch.source})")
     restored, deleted = 0, 0
     if batch.kind not in WRITE_NO_VALUES:
@@ -107,7 +102,9 @@ def undo(conn: Connection, batch_id: int) -> ImportResult:
     return ImportResult("undo", f"undo of batch {batch_id}", 0, restored, 0, undo_batch, deleted)
 
 
-def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> None:
+def undoable_batch(conn: Connection, batch_id: int) -> sa.Row:
+    """The batch ``batch_id`` if it can be undone now, else a ``StoreError`` saying why not."""
+    batch = conn.execute(sa.select(batches_table).where(batches_table.c.id == batch_id)).first()
     if batch is None:
         msg = f"there is no batch {batch_id}; list the batches with Kit.batches() or `cityscore history`"
         raise StoreError(msg)
@@ -119,15 +116,13 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
         raise StoreError(msg)
     check_metrics_removable(conn, batch_id)
     s = superseded_values_table
-    later = (
+    later = list(
         conn.execute(
             sa.select(s.c.superseded_by)
             .where(s.c.batch_id == batch_id)
             .distinct()
             .order_by(s.c.superseded_by)
-        )
-        .scalars()
-        .all()
+        ).scalars()
     )
     for st in (superseded_targets_table, superseded_metrics_table):
         later += (
@@ -141,6 +136,7 @@ def check_undoable(conn: Connection, batch: sa.Row | None, batch_id: int) -> Non
             "undo those first (newest first)"
         )
         raise StoreError(msg)
+    return batch
 
 
 def undo_rows(conn: Connection, kind: str, batch_id: int, undo_batch: int) -> tuple[int, int]:
@@ -207,7 +203,7 @@ def inserted_ids(conn: Connection, batch_id: int) -> sa.ColumnElement[bool] | No
     when they are not known (a batch from before they were kept, or a database without them).
 
     Checked before use: the rows of the batch in that range must be as many as it inserted (none
-    of them can have changed since: ``check_undoable`` refuses that first). Otherwise None, and
+    of them can have changed since: ``undoable_batch`` refuses that first). Otherwise None, and
     the undo reads every row, as it always did.
     """
     o, r = observations_table, inserted_ids_table

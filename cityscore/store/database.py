@@ -2,7 +2,8 @@
 
 Works on SQLite (the default file in data/) and PostgreSQL. Every write happens in one transaction:
 an import either lands whole or not at all. The schema lives in ``schema``, the writes in
-``writes``, history and undo in ``audit``, the bulk read of observations in ``columnar``.
+``catalog_writes`` (metrics, targets) and ``writes`` (values), history and undo in ``audit``, the
+bulk reads in ``columnar``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from cityscore.core.secrets import redact_url
 from cityscore.core.settings import database_url
 from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
 from cityscore.frames.catalog import empty_metrics
-from cityscore.store import audit, columnar, writes
+from cityscore.store import audit, catalog_writes, columnar, writes
+from cityscore.store.batches import ImportPlan, ImportResult
 from cityscore.store.dberrors import lock_timeout, mapped_errors, missing_sqlite_file
 from cityscore.store.schema import (
     METRIC_FIELDS,
@@ -36,7 +38,6 @@ from cityscore.store.schema import (
     under_write_lock,
     upgrade,
 )
-from cityscore.store.writes import ImportPlan, ImportResult
 
 __all__ = ["VALUE_FIELDS", "ImportPlan", "ImportResult", "Store", "make_engine"]
 
@@ -141,7 +142,7 @@ class Store:
             metrics_table.c.category, metrics_table.c.name
         )
         with self.transaction() as conn:
-            frame = writes.frame(conn, query, METRIC_FIELDS)
+            frame = columnar.query_frame(conn, query, METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
         return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
@@ -160,7 +161,7 @@ class Store:
         )
         query = query.add_columns(t.c.area) if areas else query.where(t.c.area == "")
         with self.transaction() as conn:
-            frame = writes.frame(conn, query, columns)
+            frame = columnar.query_frame(conn, query, columns)
         frame["effective_from"] = pd.to_datetime(frame["effective_from"])
         frame["target"] = frame["target"].astype(float)
         return frame
@@ -234,7 +235,8 @@ class Store:
             .group_by(m.c.name)
         )
         with self.transaction() as conn:
-            return {name: stored_date(day) for name, day in conn.execute(query)}
+            rows = conn.execute(query).all()
+        return {name: day for name, value in rows if (day := stored_date(value)) is not None}
 
     def areas(self) -> list[str]:
         """The areas named by stored values or targets, sorted; citywide (``""``) is left out.
@@ -248,7 +250,7 @@ class Store:
 
     def batches(self) -> pd.DataFrame:
         with self.transaction() as conn:
-            return writes.frame(conn, sa.select(batches_table).order_by(batches_table.c.id))
+            return columnar.query_frame(conn, sa.select(batches_table).order_by(batches_table.c.id))
 
     def superseded_values(self) -> pd.DataFrame:
         s, m = superseded_values_table, metrics_table
@@ -260,7 +262,7 @@ class Store:
             .order_by(s.c.id)
         )
         with self.transaction() as conn:
-            return writes.frame(conn, query)
+            return columnar.query_frame(conn, query)
 
     # --- writes ------------------------------------------------------------------------------
 
@@ -271,14 +273,16 @@ class Store:
         source: str,
         today: dt.date | None = None,
     ) -> ImportResult:
-        """Insert new metrics and update changed ones, in one transaction (see ``writes``)."""
+        """Insert new metrics and update changed ones, in one transaction (see ``catalog_writes``)."""
         with self.transaction(write=True) as conn:
-            return writes.write_metrics(conn, metrics, targets, source, today or dt.date.today())
+            return catalog_writes.write_metrics(
+                conn, metrics, targets, source, today or dt.date.today()
+            )
 
     def write_targets(self, targets: pd.DataFrame, source: str) -> ImportResult:
         """Insert or update target changes; a replaced target is kept in ``superseded_targets``."""
         with self.transaction(write=True) as conn:
-            return writes.write_targets(conn, targets, source)
+            return catalog_writes.write_targets(conn, targets, source)
 
     def write_observations(
         self, observations: pd.DataFrame, source: str, kind: str = "values"

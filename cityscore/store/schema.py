@@ -11,6 +11,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -301,7 +302,7 @@ def _add_optional(engine: Engine) -> None:
 def _without_waiting(conn: Connection) -> Iterator[None]:
     """Inside the block SQLite's busy timeout is 0 (its own again after); a refusal (no
     privilege, a read-only database, a lock held) ends the block quietly."""
-    raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+    raw = driver_connection(conn) if conn.dialect.name == "sqlite" else None
     if raw is not None:
         busy_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]
         raw.execute("PRAGMA busy_timeout=0")
@@ -401,7 +402,7 @@ def restore_foreign_keys(conn: Connection) -> None:
     """
     if conn.dialect.name != "sqlite":
         return
-    raw = conn.connection.driver_connection  # SQLAlchemy's own connection would first BEGIN
+    raw = driver_connection(conn)  # SQLAlchemy's own connection would first BEGIN
     try:
         if raw.in_transaction:  # a COMMIT that failed (busy, disk full) can leave it open
             raw.rollback()
@@ -414,6 +415,11 @@ def restore_foreign_keys(conn: Connection) -> None:
         conn.invalidate()
         raise
     conn.invalidate()  # never back to the pool unchecked: a new connection turns them on
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under ``conn`` (sqlite3's, psycopg's), there while it is open."""
+    return conn.connection.driver_connection
 
 
 def stored_date(value: object) -> dt.date | None:

@@ -3,8 +3,10 @@ the "city system" lesson 3 queries, and the daily report lesson 5 runs."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import io
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -30,7 +32,7 @@ def scratch_kit(empty: bool = False) -> Kit:
     The copy lives in a fresh temporary folder, so exercises never change the shared database.
     With ``empty=True`` the copy has the schema and no data (lesson 5: your own city).
     """
-    folder = Path(tempfile.mkdtemp(prefix="cityscore-training-"))
+    folder = scratch_folder("cityscore-training-")
     kit = Kit(f"sqlite:///{folder / 'scratch.db'}")
     if empty:
         kit.init()
@@ -48,9 +50,12 @@ def course_date() -> dt.date:
     return Kit(database_url()).latest_date()
 
 
-def scratch_folder() -> Path:
-    """A fresh temporary folder for files a lesson writes (reports, exports)."""
-    return Path(tempfile.mkdtemp(prefix="cityscore-training-files-"))
+def scratch_folder(prefix: str = "cityscore-training-files-") -> Path:
+    """A fresh temporary folder for files a lesson writes (reports, exports); Python removes it
+    when it exits (the kernel's shutdown), so a lesson leaves nothing behind."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 # --- lesson 3: getting data in --------------------------------------------------------------------
@@ -100,7 +105,7 @@ def city_system(kit: Kit) -> str:
 
     It plays the part of a department's database that the lesson queries with SQL.
     """
-    folder = Path(tempfile.mkdtemp(prefix="cityscore-city-system-"))
+    folder = scratch_folder("cityscore-city-system-")
     path = folder / "work_orders.db"
     orders = _work_orders(kit.latest_date())
     with sqlite3.connect(path) as con:
