@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +15,9 @@ import pandas as pd
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import PROBLEM_COLUMNS, ConfigError, ValidationError
 from cityscore.core.secrets import redact_url
-from cityscore.core.vocabulary import BASELINE_DAYS, METRIC_FILE_COLUMNS, PERIODS
+from cityscore.core.vocabulary import METRIC_FILE_COLUMNS, PERIODS
 from cityscore.engine import summary
+from cityscore.engine.as_of import AsOfChoice, choose_as_of
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.frames.dates import DateLike, as_date
 from cityscore.io import demo, export, load, sources
@@ -27,55 +27,6 @@ from cityscore.io.metric_rows import validate_metrics
 from cityscore.io.target_rows import validate_targets
 from cityscore.io.value_rows import validate_values
 from cityscore.store.database import ImportPlan, ImportResult, Store
-
-# Days of data before the first as-of date that a score can depend on: the baseline's year (which
-# also covers the longest window, a quarter).
-LOOKBACK_DAYS = max(BASELINE_DAYS, max(PERIODS.values()) - 1)
-# The default as-of date: the latest date that at least this share of the active metrics reach, an
-# active metric being one with a value in the longest window (a quarter) before the city's latest data.
-DEFAULT_AS_OF_SHARE = 0.5
-ACTIVE_DAYS = max(PERIODS.values())
-STALE_DAYS = 7  # as the report's freshness table: no value in the last week is stale
-SHOW_NAMES = 5  # names listed per group in a "left out" note; the rest are counted
-
-
-@dataclass(frozen=True)
-class AsOfChoice:
-    """An as-of date and the metrics a board for it leaves out: later values, and stale ones."""
-
-    as_of: dt.date
-    later: dict[str, dt.date] = field(
-        default_factory=dict
-    )  # metric -> its latest date (after as_of)
-    stale: dict[str, dt.date] = field(
-        default_factory=dict
-    )  # metric -> its latest date (long before)
-    never: list[str] = field(default_factory=list)  # metrics with no values at all
-
-    def note(self) -> str:
-        """A few lines for the foot of a scoreboard; empty when nothing is left out."""
-        lines = []
-        if self.later:
-            lines.append(
-                f"Not shown: values after {self.as_of} of {_names(self.later)}"
-                " (give --date to score a later day)."
-            )
-        if self.stale:
-            lines.append(
-                f"Stale: no value in the {STALE_DAYS} days to {self.as_of} for {_names(self.stale)}."
-            )
-        if self.never:
-            lines.append(f"No values yet: {_names(dict.fromkeys(self.never))}.")
-        return "\n".join(lines)
-
-
-def _names(metrics: Mapping[str, dt.date | None]) -> str:
-    shown = [
-        f"{name} ({last})" if last else name for name, last in list(metrics.items())[:SHOW_NAMES]
-    ]
-    more = len(metrics) - SHOW_NAMES
-    count = f"{len(metrics)} metric{'s' if len(metrics) != 1 else ''}: "
-    return count + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 class Kit:
@@ -116,12 +67,18 @@ class Kit:
         return self.store.targets(areas=areas)
 
     def observations(
-        self, start: DateLike | None = None, end: DateLike | None = None, *, areas: bool = False
+        self,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        *,
+        areas: bool = False,
+        with_source: bool = False,
     ) -> pd.DataFrame:
-        """Citywide values; with ``areas=True`` every row, with an ``area`` column ("" = citywide)."""
-        start = as_date(start).date() if start is not None else None
-        end = as_date(end).date() if end is not None else None
-        return self.store.observations(start, end, areas=areas)
+        """Citywide values; with ``areas=True`` every row, with an ``area`` column ("" = citywide);
+        with ``with_source=True`` also the file each value came from (its ``source`` column)."""
+        first = as_date(start).date() if start is not None else None
+        last = as_date(end).date() if end is not None else None
+        return self.store.observations(first, last, with_source=with_source, areas=areas)
 
     def areas(self) -> list[str]:
         """The areas (neighbourhoods) the database has values or targets for, sorted; citywide
@@ -132,8 +89,7 @@ class Kit:
         """The latest date with data; a clear error for an empty database."""
         _, last = self.store.date_range()
         if last is None:
-            msg = "the database has no values yet; import some (`cityscore values import FILE`) or run `cityscore demo`"
-            raise ConfigError(msg)
+            raise no_values_error()
         return last
 
     def as_of_choice(self, as_of: DateLike | None = None) -> AsOfChoice:
@@ -141,19 +97,19 @@ class Kit:
         last = self.store.last_dates()
         if not last:
             self.latest_date()  # the clear "no values yet" error
-        day = as_date(as_of).date() if as_of is not None else _default_as_of(last)
-        stale_before = day - dt.timedelta(days=STALE_DAYS)
-        later = {m: d for m, d in sorted(last.items()) if d > day}
-        stale = {m: d for m, d in sorted(last.items()) if d < stale_before}
-        never = sorted(set(self.metrics()["name"]) - set(last))
-        return AsOfChoice(day, later, stale, never)
+        day = as_date(as_of).date() if as_of is not None else None
+        return choose_as_of(last, list(self.metrics()["name"]), day)
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last dates with values (``None, None`` for an empty database)."""
+        return self.store.date_range()
 
     def check_as_of(self, as_of: DateLike) -> dt.date:
         """``as_of`` as a date, if the database holds data on or around it; else a clear error."""
         day = as_date(as_of).date()
-        first, last = self.store.date_range()
-        if last is None:
-            self.latest_date()  # the clear "no values yet" error
+        first, last = self.date_range()
+        if first is None or last is None:
+            raise no_values_error()
         if not first <= day <= last:
             msg = (
                 f"no data for {day}: the database holds {first} to {last}; "
@@ -390,7 +346,7 @@ class Kit:
 
     def export_values(self, out: str | Path | None = None) -> str:
         """Every stored value as values.csv text (re-importing it changes nothing)."""
-        observations = self.store.observations(with_source=True, areas=True)
+        observations = self.observations(with_source=True, areas=True)
         return export.write(export.values_csv(observations), out)
 
     def export_scores(
@@ -576,16 +532,6 @@ def _with_changes(
     return DryRun(**{**result.__dict__, "changes": changes})
 
 
-def _default_as_of(last: dict[str, dt.date]) -> dt.date:
-    newest = max(last.values())
-    active = sorted(
-        (d for d in last.values() if d > newest - dt.timedelta(days=ACTIVE_DAYS)), reverse=True
-    )
-    # The k-th latest date is reached by k of the active metrics: take the smallest k that is "most".
-    needed = max(1, math.ceil(len(active) * DEFAULT_AS_OF_SHARE))
-    return active[needed - 1]
-
-
 def _cell(value: object) -> str:
     """One form field as the text a CSV cell would hold (numbers at full precision)."""
     if value is None or (isinstance(value, float) and value != value):
@@ -595,3 +541,9 @@ def _cell(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(float(value)) if isinstance(value, float) else str(value)
     return str(value).strip()
+
+
+def no_values_error() -> ConfigError:
+    """The error for a question about dates asked of a database with no values yet."""
+    msg = "the database has no values yet; import some (`cityscore values import FILE`) or run `cityscore demo`"
+    return ConfigError(msg)

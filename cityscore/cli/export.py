@@ -43,7 +43,7 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
     from cityscore.io.export import values_chunks, write_values
 
     if args.what == "values":  # streamed: a 2,000-metric city's values never one string
-        observations = kit.store.observations(with_source=True, areas=True)
+        observations = kit.observations(areas=True, with_source=True)
         if args.out is None:
             sys.stdout.flush()
             for chunk in values_chunks(observations):

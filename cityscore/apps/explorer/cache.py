@@ -11,9 +11,10 @@ import pandas as pd
 from cityscore.apps.explorer.areas import area_slice
 from cityscore.apps.explorer.choices import CITYWIDE_AREA, Selection
 from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.engine.as_of import LOOKBACK_DAYS
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.engine.summary import metric_rows
-from cityscore.kit import LOOKBACK_DAYS, Kit
+from cityscore.kit import Kit
 
 HISTORY_DAYS = 365  # the metric detail's year
 EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)

@@ -11,6 +11,7 @@ from cityscore.core.errors import ConfigError
 from cityscore.core.vocabulary import PERIODS
 from cityscore.engine import summary
 from cityscore.frames.dates import as_date
+from cityscore.kit import no_values_error
 from cityscore.pages.render import score_text
 from cityscore.pages.report_day import DailyData
 
@@ -35,9 +36,9 @@ def daily_data(
     When the city has areas with values in the report date's windows, ``areas`` and ``equity`` hold
     the areas' scores on the report date and how far apart they are (scored for that one date only).
     """
-    first, last = kit.store.date_range()
-    if last is None:
-        kit.latest_date()  # raises the clear "database has no values yet" error
+    first, last = kit.date_range()
+    if first is None or last is None:
+        raise no_values_error()
     as_of = as_date(report_date) if report_date else pd.Timestamp(kit.default_as_of())
     if not (pd.Timestamp(first) <= as_of <= pd.Timestamp(last)):
         msg = (
