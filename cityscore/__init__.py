@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from cityscore.core import moved
 from cityscore.core.bands import Bands
 from cityscore.core.errors import (
     CatalogError,
@@ -30,6 +31,8 @@ __all__ = [
     "score_range",
 ]
 __version__ = "0.1.0"
+
+moved.install()  # old module paths (cityscore.explore, cityscore.config, ...) keep importing
 
 # Loaded on first use: importing any part of the kit (the CLI's --help, its error paths) should
 # not pay for pandas and SQLAlchemy until something needs them.
