@@ -1,4 +1,4 @@
-"""Paths, settings and secrets in one place.
+"""Paths and settings: where the kit's files are, and a city's ``cityscore.toml`` under flags and the environment.
 
 The database URL comes from ``--db``, the ``CITYSCORE_DB`` environment variable or a city folder's
 ``cityscore.toml``, never from a notebook or a report parameter, so credentials are never written
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypedDict
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import ConfigError
@@ -155,30 +157,50 @@ def load_settings(path: Path | None = None) -> Settings:
     return _apply(settings, env, current_folder(), "the environment")
 
 
-def _apply(settings: Settings, values: dict[str, object], folder: Path, origin: str) -> Settings:
+class _Changes(TypedDict, total=False):
+    """The Settings fields a file or the environment sets (keywords of ``replace``)."""
+
+    city: str
+    database: str
+    reports: Path
+    sources: Path
+    areas_map: Path
+    bands: Bands
+    cap: float
+
+
+def _apply(settings: Settings, values: Mapping[str, object], folder: Path, origin: str) -> Settings:
     """``settings`` with ``values`` (checked keys, flattened) laid over them."""
-    changes: dict[str, object] = {}
+    changes: _Changes = {}
     if "city" in values:
-        changes["city"] = values["city"]
+        changes["city"] = str(values["city"])
     if "database" in values:
         changes["database"] = _folder_url(file_url(str(values["database"])), folder)
     for key in ("reports", "sources", "areas_map"):
         if key in values:
             changes[key] = folder / str(values[key])
     if "scores.cap" in values:
-        changes["cap"] = float(values["scores.cap"])  # type: ignore[arg-type]
-        if not changes["cap"] > 0:
-            msg = f"{origin}: [scores] cap must be above 0, e.g. cap = 1.5; got {changes['cap']}"
+        cap = _number(values["scores.cap"])
+        if not cap > 0:
+            msg = f"{origin}: [scores] cap must be above 0, e.g. cap = 1.5; got {cap}"
             raise ConfigError(msg)
+        changes["cap"] = cap
     if "scores.meeting" in values or "scores.near" in values:
-        meeting = float(values.get("scores.meeting", DEFAULT_BANDS.meeting))  # type: ignore[arg-type]
-        near = float(values.get("scores.near", DEFAULT_BANDS.near))  # type: ignore[arg-type]
+        meeting = _number(values.get("scores.meeting", DEFAULT_BANDS.meeting))
+        near = _number(values.get("scores.near", DEFAULT_BANDS.near))
         try:
             changes["bands"] = Bands(meeting=meeting, near=near)
         except ConfigError as exc:
             msg = f"{origin}: [scores] {exc}; fix meeting and near (e.g. meeting = 1.0, near = 0.9)"
             raise ConfigError(msg) from None
     return replace(settings, **changes)
+
+
+def _number(value: object) -> float:
+    """A [scores] value as a float (read_config lets only numbers through; the environment, none)."""
+    if not isinstance(value, int | float):
+        raise AssertionError(value)  # unreachable: read_config refused it
+    return float(value)
 
 
 def read_config(path: Path) -> dict[str, object]:

@@ -86,6 +86,7 @@ def _json_records(source: Source, text: str, model: str, convert) -> pd.DataFram
     if not isinstance(records, list):
         problems.add(1, "json", type(records).__name__, f"expected {JSON_SHAPE}")
         problems.raise_if_any()
+        raise AssertionError  # unreachable: a problem was recorded
     metric_names = {
         str(r.get("pk", r.get("id"))): str(r["fields"].get("name"))
         for r in records

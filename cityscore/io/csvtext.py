@@ -187,8 +187,8 @@ def read_rows(
     rows = pd.DataFrame({"line": cells["line"].to_numpy()}, index=range(len(cells)))
     for column in dict.fromkeys(required + optional):
         at = names.index(column) if column in names else None
-        text = np.full(len(cells), "", dtype=object) if at is None else cells[at].to_numpy()
-        rows[column] = pd.Series(text, index=rows.index, dtype=object)
+        texts = np.full(len(cells), "", dtype=object) if at is None else cells[at].to_numpy()
+        rows[column] = pd.Series(texts, index=rows.index, dtype=object)
     _check_extra_fields(problems, cells, names)
     problems.raise_if_any(len(rows))
     rows = rows[[*dict.fromkeys(required + optional), "line"]]
@@ -255,7 +255,8 @@ def _parse_fast(text: str, delimiter: str, width: int, problems: Problems) -> pd
                 na_filter=False, skip_blank_lines=False, index_col=False, engine="c",
             )  # fmt: skip
     except pd.errors.EmptyDataError:
-        return pd.DataFrame({**{i: pd.Series(dtype=object) for i in range(width + 1)}, "line": []})
+        empty: dict[int | str, object] = {i: pd.Series(dtype=object) for i in range(width + 1)}
+        return pd.DataFrame({**empty, "line": []})
     except pd.errors.ParserWarning:
         return None
     except pd.errors.ParserError as exc:

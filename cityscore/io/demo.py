@@ -250,12 +250,14 @@ def demo_area_observations(end: dt.date | None = None, seed: int = SEED) -> pd.D
 
 def demo_area_targets() -> pd.DataFrame:
     """Each neighbourhood's own daily park-permit target: the city's 25 a day by its share."""
-    (spec,) = [s for s in _METRICS if s[0] == AREA_TARGET_METRIC]
+    (city_target,) = [s[6] for s in _METRICS if s[0] == AREA_TARGET_METRIC]
+    if city_target is None:
+        raise AssertionError(AREA_TARGET_METRIC)  # unreachable: _METRICS gives it one
     return pd.DataFrame(
         {
             "metric": AREA_TARGET_METRIC,
             "effective_from": pd.Timestamp(EARLIEST),
-            "target": [round(spec[6] * share, 2) for share in AREA_SHARES.values()],
+            "target": [round(city_target * share, 2) for share in AREA_SHARES.values()],
             "area": AREAS,
         }
     )

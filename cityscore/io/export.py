@@ -14,6 +14,7 @@ import io
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import SupportsFloat
 
 import pandas as pd
 
@@ -79,6 +80,9 @@ def number_text(value: object) -> str:
     """A number as the shortest text that reads back to the same float; empty for missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if not isinstance(value, float | SupportsFloat | str):  # float first: the common case, fast
+        msg = f"expected a number, got {value!r}"  # as float() refuses it, with a TypeError
+        raise TypeError(msg)
     number = float(value)
     return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
 
@@ -116,7 +120,12 @@ def values_chunks(observations: pd.DataFrame) -> Iterator[bytes | memoryview]:
 
 def _value_cell(value: object) -> str:
     """One values.csv cell: a number as ``number_text``, a text spreadsheet-safe and quoted."""
-    return number_text(value) if isinstance(value, float) else csv_label(spreadsheet_safe(value))
+    if isinstance(value, float):
+        return number_text(value)
+    if not isinstance(value, str):  # values are floats, names texts
+        msg = f"values.csv cell {value!r} is neither a float nor a text"
+        raise TypeError(msg)
+    return csv_label(spreadsheet_safe(value))
 
 
 def _values_rows_csv(observations: pd.DataFrame, columns: list[str]) -> str:
@@ -173,7 +182,7 @@ def ratio_sums(observations: pd.DataFrame, metrics: pd.DataFrame, as_ofs: list) 
     if obs.empty or not as_ofs:
         return {}
     days = pd.date_range(min(as_ofs) - pd.Timedelta(days=max(PERIODS.values())), max(as_ofs))
-    out = {}
+    out: dict[tuple[pd.Timestamp, str, str], dict[str, float]] = {}
     for field in ("numerator", "denominator"):
         daily = obs.pivot_table(
             index="date", columns="metric", values=field, aggfunc="sum"

@@ -63,9 +63,7 @@ def fast_values(
     is_value, is_ratio = (kind == "value")[metric_codes], (kind == "ratio")[metric_codes]
     allow = per_metric(each, metrics, ALLOW_NEGATIVE, False).to_numpy(dtype=bool)[metric_codes]
     missing = np.full(rows, np.nan)
-    value, numerator, denominator = (
-        missing if numbers[c] is None else numbers[c] for c in NUMBER_COLUMNS
-    )
+    value, numerator, denominator = (missing if n is None else n for n in numbers.values())
     with np.errstate(invalid="ignore"):
         refused = (
             (is_value & (np.isnan(value) | ((value < 0) & ~allow)))
@@ -74,9 +72,10 @@ def fast_values(
         )
     if refused.any():
         return None
-    with_area = area is not None and bool((area[0] != "").any())
+    # (names, codes) of the areas when some row names one; None when no row does.
+    named = area if area is not None and bool((area[0] != "").any()) else None
     keys = [(metric_codes, len(metric))]
-    keys += [(area[1], len(area[0]))] if with_area else []
+    keys += [(named[1], len(named[0]))] if named is not None else []
     if _repeats([*keys, (date_codes, len(dates))]):
         return None  # the full path drops repeated days or names the conflicting ones
     frame = pd.DataFrame(
@@ -88,9 +87,9 @@ def fast_values(
             "denominator": np.where(is_ratio, denominator, np.nan),
         }
     )
-    if with_area:
+    if named is not None:
         # Text as the full path leaves it (``astype(str)``: pandas' string dtype).
-        frame[AREA] = pd.Series(area[0][area[1]], dtype=object).astype(str).to_numpy()
+        frame[AREA] = pd.Series(named[0][named[1]], dtype=object).astype(str).to_numpy()
     return frame
 
 
