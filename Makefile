@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 DB_FILE := data/cityscore.db
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: help install demo report score test lint format bench bench-sync notebooks clean
+.PHONY: help install demo report score test test-fast lint format bench bench-sync notebooks clean
 
 help: ## show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,9 +38,14 @@ test: install ## run the whole test suite (unit, CLI, PostgreSQL, browser, noteb
 	$(BIN)/pytest
 	$(BIN)/pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg --nbval-current-env -p no:cacheprovider
 
-lint: install ## check style with ruff
+test-fast: install ## run the tests that need no PostgreSQL, no browser and nothing slow (under 2 minutes)
+	$(BIN)/pytest -m "not postgres and not browser and not slow"
+
+lint: install ## check style (ruff), the import rule (import-linter) and types (mypy)
 	$(BIN)/ruff check cityscore tests benchmarks
 	$(BIN)/ruff format --check cityscore tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install ## reformat the code with ruff
 	$(BIN)/ruff check --fix cityscore tests benchmarks
@@ -60,4 +65,4 @@ notebooks: install ## re-execute and save every notebook (when their outputs are
 	$(BIN)/python -m cityscore.dev.notebooks
 
 clean: ## remove .venv, the demo database and generated reports
-	rm -rf $(VENV) $(DB_FILE) $(DB_FILE)-* reports/*/ reports/*.html .pytest_cache .hypothesis
+	rm -rf $(VENV) $(DB_FILE) $(DB_FILE)-* reports/*/ reports/*.html .pytest_cache .hypothesis .mypy_cache .import_linter_cache

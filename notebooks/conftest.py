@@ -20,6 +20,8 @@ from cityscore.store.copy import copy_sqlite
 _started: set[str] = set()
 _scratch = tempfile.TemporaryDirectory(prefix="cityscore-nbval-")
 _before = os.environ.get(DB_ENV)
+# nbval kills each kernel at the end (no clean exit): the temporary folders a kernel makes go here.
+os.environ["TMPDIR"] = _scratch.name
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -29,7 +29,9 @@ def _modules() -> list[Path]:
 def test_every_module_is_under_the_size_limit() -> None:
     sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in _modules()}
     too_long = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
-    assert not too_long, f"split these modules along their jobs (limit {MAX_LINES} lines): {too_long}"
+    assert not too_long, (
+        f"split these modules along their jobs (limit {MAX_LINES} lines): {too_long}"
+    )
 
 
 def test_every_module_says_its_job_in_its_docstring() -> None:

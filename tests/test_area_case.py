@@ -458,6 +458,7 @@ def test_sync_refuses_two_spellings_across_its_metrics_and_reads_stored_areas_on
 # --- the command line ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cli_prints_one_clear_message_and_exits_non_zero(city: Kit, tmp_path: Path) -> None:
     db = city.store.engine.url.database
     city.store.engine.dispose()

@@ -374,6 +374,7 @@ def assert_areas_agree(city: dict[str, object]) -> None:
             assert row["status"] == expected, where
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(area_cities())
 def test_engine_matches_reference_by_area(city: dict[str, object]) -> None:

@@ -93,6 +93,7 @@ def test_table_and_goals_render(capsys: pytest.CaptureFixture[str]) -> None:
     assert "M full history < 5 s" in printed and "not measured" in printed
 
 
+@pytest.mark.slow
 def test_cli_benchmark_runs_the_commands_users_run(capsys: pytest.CaptureFixture[str]) -> None:
     """`make bench`'s CLI part on the tiny city, SQLite only: every command succeeds, DuckDB agrees."""
     from benchmarks import bench_cli

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from cityscore.apps import training
 from cityscore.apps.city import new_city
@@ -254,6 +253,7 @@ def test_report_sync_and_score_options_all_defer_to_the_settings():
             assert commands[command].get_default(dest) is None, (command, dest)
 
 
+@pytest.mark.slow
 def test_report_is_titled_and_filed_in_the_city_folder(
     demo_city: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ):
@@ -349,20 +349,20 @@ def test_training_folder_has_the_lessons_and_no_solutions(tmp_path: Path, monkey
 END = dt.date(2026, 9, 30)  # not the demo's usual end: the output shows which database was used
 
 
-def test_a_solved_lesson_runs_from_the_course_folder(tmp_path: Path, monkeypatch):
+def test_a_solved_lesson_runs_from_the_course_folder(tmp_path: Path, monkeypatch, run_notebook):
     """The copy finds its course database through its cityscore.toml: no $CITYSCORE_DB, no checkout."""
     course = make_course(tmp_path / "course", END, solutions=True)
     monkeypatch.setenv(training.STRICT_ENV, "1")  # a wrong or missing answer raises
     lesson = course / "04_reading_the_scoreboard.ipynb"
     nb = training.solved(lesson)  # solutions.yml next to it, copied by --solutions
-    resources = {"metadata": {"path": str(course)}}
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources).execute()
+    run_notebook(nb, course, timeout=300)
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert f"as of {END}" in printed  # the course database, not any other
     assert not list(tmp_path.glob("*.db"))  # wrote nothing outside the course folder
     assert nbformat.validate(nb) is None
 
 
+@pytest.mark.slow
 def test_the_readmes_cron_line_writes_the_report(demo_city: Path, tmp_path: Path):
     """The scheduling line the city's README gives, run by /bin/sh from another folder as cron would."""
     import os

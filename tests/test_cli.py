@@ -16,6 +16,7 @@ import pytest
 
 from .conftest import DEMO_END
 
+pytestmark = pytest.mark.slow  # every test starts the command line several times
 CLI = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"
 
 

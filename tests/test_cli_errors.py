@@ -76,6 +76,7 @@ def empty_url(tmp_path: Path) -> str:
 # --- output files ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_out_naming_a_folder_or_a_path_under_a_file(demo_url: str, tmp_path: Path) -> None:
     assert_clean_failure(
         cli("score", "--format", "csv", "--out", "/", db=demo_url), "/ is a folder"
@@ -98,6 +99,7 @@ def test_values_import_of_a_missing_file(empty_url: str) -> None:
 # --- the database ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_db_that_is_not_a_database(tmp_path: Path) -> None:
     text = tmp_path / "notes.txt"
     text.write_text("not a database\n", encoding="utf-8")
@@ -113,6 +115,7 @@ def test_db_in_a_folder_that_does_not_exist_is_not_created(tmp_path: Path) -> No
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.slow
 def test_db_naming_an_existing_folder(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
@@ -127,6 +130,7 @@ def test_reading_a_missing_database_file_does_not_create_it(tmp_path: Path) -> N
     assert not path.exists()
 
 
+@pytest.mark.slow
 def test_postgres_refusing_the_connection_hides_the_password() -> None:
     url = f"postgresql+psycopg://kit:Sw0rdfish-secret@127.0.0.1:{free_port()}/city"
     for command in ("score", "init"):
@@ -134,6 +138,7 @@ def test_postgres_refusing_the_connection_hides_the_password() -> None:
         assert "Sw0rdfish" not in message and "kit:***@" in message
 
 
+@pytest.mark.slow
 def test_sqlite_write_lock_timeout_writes_nothing(demo_url: str, tmp_path: Path) -> None:
     values = tmp_path / "v.csv"
     values.write_text(f"metric,date,value\nHomicides,{DEMO_END},99\n", encoding="utf-8")
@@ -221,6 +226,7 @@ def test_bad_date_format(empty_url: str, tmp_path: Path) -> None:
             assert_usage_error(result, "--date-format", needle)
 
 
+@pytest.mark.slow
 def test_history_date_needs_metric_and_prints_a_table(demo_url: str) -> None:
     assert_clean_failure(cli("history", "--date", "2026-10-01", db=demo_url), "--metric")
     assert_clean_failure(cli("history", "--metric", "Homicides", db=demo_url), "--date")
@@ -234,6 +240,7 @@ def test_history_date_needs_metric_and_prints_a_table(demo_url: str) -> None:
         assert "None" not in text and "NaN" not in text and "NaT" not in text and "<NA>" not in text
 
 
+@pytest.mark.slow
 def test_report_date_is_checked_before_the_notebook_starts(demo_url: str, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     result = cli("report", "--date", "1990-01-01", "--out", str(out), db=demo_url)
@@ -242,6 +249,7 @@ def test_report_date_is_checked_before_the_notebook_starts(demo_url: str, tmp_pa
     assert not (out / "failed").exists()  # no notebook ran, so none was kept as failed
 
 
+@pytest.mark.slow
 def test_closed_pipe_is_quiet(demo_url: str) -> None:
     for command in (["history"], ["score", "--from", "2026-01-01", "--to", str(DEMO_END)]):
         environment = {k: v for k, v in os.environ.items() if k != "CITYSCORE_DB"}
@@ -314,6 +322,7 @@ def positionals(parser: argparse.ArgumentParser, blocked: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_every_command_with_bad_arguments_fails_cleanly(
     empty_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

@@ -121,6 +121,7 @@ def _demo_with_areas(database: str, tmp_path, request) -> Kit:
     return kit
 
 
+@pytest.mark.slow
 def test_scores_read_only_the_rows_they_need(database: str, tmp_path, request) -> None:
     """A quarter before the first as-of date, a year for history-baseline metrics: same scores."""
     from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS

@@ -239,6 +239,7 @@ def test_category_filter_narrows_the_metric_picker(explorer, demo):
     assert len(explorer.metric.options) == len(demo["metrics"])
 
 
+@pytest.mark.slow
 def test_moving_the_date_and_period_recomputes_the_views(explorer, demo):
     explorer.period.value = "month"
     explorer.as_of.value = dt.date(2026, 9, 30)
@@ -543,6 +544,7 @@ def test_the_explorer_opens_on_the_default_as_of_date_not_the_latest(tmp_path):
     assert key_numbers(kit).startswith(f"as of {TINY_END}")
 
 
+@pytest.mark.slow
 def test_a_metric_scored_alone_gets_the_scores_of_the_whole_city(explorer, demo):
     """The explorer scores a metric's year on its own, when it is chosen: the same numbers."""
     explorer.metric.value = EMS

@@ -209,6 +209,7 @@ def test_values_export_in_bulk_writes_what_the_row_by_row_writer_writes(monkeypa
     assert export.values_csv(big) == export._values_rows_csv(big, columns)
 
 
+@pytest.mark.slow
 def test_cli_values_export_streams_the_same_file(city: Kit, tmp_path: Path) -> None:
     """`cityscore export values` to a file and to the terminal: the text `Kit.export_values` gives."""
     cli = shutil.which("cityscore", path=str(Path(sys.executable).parent)) or "cityscore"

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from cityscore import Kit
 
@@ -61,6 +62,7 @@ def start_worker(
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), log
 
 
+@pytest.mark.slow
 def test_two_processes_importing_at_once_both_succeed(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'city.db'}"
     kit = Kit(db)
@@ -84,6 +86,7 @@ def test_two_processes_importing_at_once_both_succeed(tmp_path: Path) -> None:
     assert sorted(kit.batches()["kind"]) == ["metrics", "values", "values"]
 
 
+@pytest.mark.slow
 def test_a_process_killed_mid_import_leaves_the_database_as_it_was(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'city.db'}"
     kit = Kit(db)

@@ -50,5 +50,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path: Path) -> No
 
 
 def test_a_folder_is_refused_with_a_file_name_to_use(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"is a folder; give a file name to write to, e.g. .*x.csv"):
+    with pytest.raises(
+        ConfigError, match=r"is a folder; give a file name to write to, e.g. .*x.csv"
+    ):
         write_atomically(tmp_path, "text", example="x.csv")

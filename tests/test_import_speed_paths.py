@@ -127,6 +127,7 @@ def assert_same(data: bytes) -> None:
         assert fast == full
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(value_files())
 def test_fast_and_full_paths_agree(data: bytes) -> None:

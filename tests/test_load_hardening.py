@@ -234,6 +234,7 @@ def test_json_without_metric_records_is_an_error(kit: Kit) -> None:
     assert "cityscore.metric" in problems["reason"].iloc[0]
 
 
+@pytest.mark.slow
 def test_cli_exits_1_on_a_json_file_without_values(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     (tmp_path / "v.json").write_text("[]")
@@ -374,6 +375,7 @@ def test_thousands_of_bad_rows_give_a_bounded_message_and_the_full_list_on_reque
     assert len(written) == len(info.value.problems)
 
 
+@pytest.mark.slow
 def test_cli_problems_flag_writes_every_problem(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'c.db'}"
     (tmp_path / "m.csv").write_text(METRICS)

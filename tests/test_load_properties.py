@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,7 @@ def check_metrics(data: bytes) -> None:
     assert (targets["target"] > 0).all()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(csv_texts())
 def test_values_csv_of_any_shape(text: str) -> None:
@@ -140,6 +142,7 @@ def test_values_of_any_bytes(data: bytes) -> None:
     check_metrics(data)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(csv_texts())
 def test_metrics_csv_of_any_shape(text: str) -> None:
@@ -147,6 +150,7 @@ def test_metrics_csv_of_any_shape(text: str) -> None:
     check_metrics(text.encode())
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(RECORDS)
 def test_json_of_any_shape(records: object) -> None:

@@ -3,24 +3,28 @@ their traceback. Run in a real Jupyter kernel (nbclient), as an analyst's Jupyte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+import pytest
 
 
-def run_cells(*sources: str, folder: Path) -> list[dict]:
-    """Each cell's error output (or ``{}``) after running ``sources`` in one fresh kernel."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    resources = {"metadata": {"path": str(folder)}}
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", allow_errors=True, resources=resources
-    ).execute()
-    return [next((o for o in cell.outputs if o.output_type == "error"), {}) for cell in nb.cells]
+@pytest.fixture
+def run_cells(run_notebook: Callable) -> Callable[..., list[dict]]:
+    """``run_cells(*sources, folder)``: each cell's error output (or ``{}``) after running
+    ``sources`` in one fresh kernel working in ``folder``."""
+
+    def run(*sources: str, folder: Path) -> list[dict]:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        run_notebook(nb, folder, timeout=120, allow_errors=True)
+        return [next((o for o in c.outputs if o.output_type == "error"), {}) for c in nb.cells]
+
+    return run
 
 
 def test_a_kit_error_in_a_cell_is_its_message_and_other_errors_keep_their_traceback(
-    tmp_path: Path,
+    tmp_path: Path, run_cells: Callable[..., list[dict]]
 ):
     missing = tmp_path / "no-such-folder" / "city.db"
     bad_file = "metric,date,value\nNo Such Metric,2025-01-01,1\n"

@@ -100,6 +100,7 @@ def _nbval(path: Path, db_url: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_nbval_fails_when_a_key_number_changes(tmp_path: Path, demo_db_file: Path):
     path = tmp_path / "key_numbers.ipynb"
     _key_number_notebook(path)

@@ -196,6 +196,7 @@ def assert_agree(city: dict[str, object], bands: Bands = DEFAULT_BANDS) -> None:
             assert row["status"] == expected_status, where
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cities())
 def test_engine_matches_reference(city: dict[str, object]) -> None:

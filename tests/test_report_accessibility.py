@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from cityscore.dev.notebooks import copy_sqlite
 from cityscore.pages.display import STATUS_SYMBOLS
+from cityscore.store.copy import copy_sqlite
 from tests.axe import axe_violations, describe
 from tests.conftest import DEMO_END
 from tests.test_report import run_report

@@ -261,6 +261,7 @@ def test_at_300_metrics_the_section_stays_small_and_says_what_it_left_out() -> N
 # --- the command: where the map comes from ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_missing_or_bad_areas_map_is_one_line_from_the_cli(tiny: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tiny / 'tiny.db'}"
     out = str(tmp_path / "out")
@@ -277,6 +278,7 @@ def test_a_missing_or_bad_areas_map_is_one_line_from_the_cli(tiny: Path, tmp_pat
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*/*.html"))
 
 
+@pytest.mark.slow
 def test_the_areas_map_setting_comes_from_flag_then_environment_then_toml(
     tiny: Path, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cityscore.dev.notebooks import copy_sqlite
+from cityscore.store.copy import copy_sqlite
 from tests.conftest import DEMO_END
 from tests.test_report import run_report
 

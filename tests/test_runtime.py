@@ -12,6 +12,7 @@ import pytest
 from cityscore.core.runtime import gc_paused, skipped_imports
 
 
+@pytest.mark.slow
 def test_charts_load_altair_without_the_iri_grammar_and_leave_it_importable() -> None:
     if importlib.util.find_spec("rfc3987_syntax") is None:
         pytest.skip("rfc3987_syntax is not installed here: nothing to skip")

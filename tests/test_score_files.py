@@ -61,6 +61,7 @@ def test_demo_scores_print_as_before(demo_scores: pd.DataFrame) -> None:
     assert_same_text(demo_scores)
 
 
+@pytest.mark.slow
 def test_chunk_boundaries_change_nothing(
     demo_scores: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +142,7 @@ def test_whole_city_of_random_floats_prints_as_before() -> None:
     assert_same_text(frame)
 
 
+@pytest.mark.slow
 def test_cli_writes_csv_json_and_parquet_files(tmp_path: Path, demo_db_file: Path) -> None:
     window = ["score", "--from", "2026-10-01", "--to", str(DEMO_END)]
     printed = run(demo_db_file, *window, "--format", "csv").stdout

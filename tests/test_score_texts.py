@@ -73,6 +73,7 @@ def bands_places_values(draw: st.DrawFn) -> tuple[Bands, int, int, list[float | 
     return bands, places, max_places, draw(st.lists(values_near(bands), max_size=60))
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(bands_places_values())
 @example((DEFAULT_BANDS, 2, 4, [0.996, 0.995, 0.8996, 0.99999, 0.9999999999999999, 1.0, 0.9]))

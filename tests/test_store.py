@@ -157,6 +157,7 @@ def test_metric_editor_creates_edits_and_targets_take_effect_from_their_date(cit
         city.set_target("Library Users", "2026-01-05", 0)
 
 
+@pytest.mark.slow
 def test_cli_dry_run_history_and_undo(tmp_path) -> None:
     """`values import --dry-run`, `history` and `undo` through the real console script."""
     import os

@@ -12,7 +12,6 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 
 from cityscore import CityScoreError, Kit, ValidationError
 from cityscore.apps import training
@@ -34,11 +33,6 @@ def _outputs(nb: nbformat.NotebookNode) -> str:
     return "\n".join(texts)
 
 
-def _execute(nb: nbformat.NotebookNode) -> None:
-    resources = {"metadata": {"path": str(TRAINING_DIR)}}
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources=resources).execute()
-
-
 @pytest.fixture
 def course_db(demo_db_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kit:
     """A copy of the demo city as $CITYSCORE_DB (the kernel inherits the environment), strict checking on."""
@@ -55,11 +49,11 @@ def test_lessons_exist():
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_solved_lesson_runs_and_every_answer_is_accepted(lesson: str, course_db: Kit):
+def test_solved_lesson_runs_and_every_answer_is_accepted(lesson: str, course_db: Kit, run_notebook):
     nb = training.solved(TRAINING_DIR / lesson)
     exercises = _exercise_ids(nb)
     assert exercises, f"{lesson} has no exercise cells"
-    _execute(nb)
+    run_notebook(nb, TRAINING_DIR)
     text = _outputs(nb)
     assert text.count("✔ Correct") == len(exercises), text
     assert "Not yet" not in text and "Not answered" not in text
@@ -81,14 +75,16 @@ def test_committed_lesson_is_executed_with_placeholders(lesson: str):
             )
 
 
-def test_a_wrong_answer_in_a_lesson_shows_the_hint(course_db: Kit, monkeypatch: pytest.MonkeyPatch):
+def test_a_wrong_answer_in_a_lesson_shows_the_hint(
+    course_db: Kit, monkeypatch: pytest.MonkeyPatch, run_notebook
+):
     monkeypatch.delenv(training.STRICT_ENV)
     lesson = TRAINING_DIR / "01_what_is_a_score.ipynb"
     solutions = training.load_solutions(TRAINING_DIR / training.SOLUTIONS_FILE)
     wrong = dict(solutions[lesson.name])
     wrong["exercise-1-2"] = wrong["exercise-1-2"].replace("4.5 / fire", "fire / 4.5")  # upside down
     nb = training.solved(lesson, {lesson.name: wrong})
-    _execute(nb)
+    run_notebook(nb, TRAINING_DIR)
     text = _outputs(nb)
     assert "Exercise 1.2 — ✘ Not yet" in text
     assert "divide the other way round (check whether higher or lower is better)" in text

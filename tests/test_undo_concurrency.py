@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cityscore import Kit
 
@@ -68,6 +69,7 @@ def worker(script: str, *args: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_import_during_a_big_undo_waits_and_succeeds(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'city.db'}"
     kit = Kit(db)

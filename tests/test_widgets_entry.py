@@ -303,6 +303,7 @@ def test_history_and_undo_show_the_area(city: Kit) -> None:
     assert city.observations(areas=True).query("area == 'Roxbury'")["value"].tolist() == [5.0]
 
 
+@pytest.mark.slow
 def test_metric_scores_match_the_whole_city_scored_by_area(tmp_path: Path) -> None:
     """The form's quick one-metric read gives exactly the rows of scoring the whole city by area."""
     from tests.conftest import DEMO_END

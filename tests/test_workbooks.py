@@ -144,6 +144,7 @@ def test_damaged_and_old_excel_files_get_one_clear_message(city: Kit) -> None:
     assert city.observations().empty
 
 
+@pytest.mark.slow
 def test_the_cli_imports_a_workbook_and_says_so_plainly(city: Kit, tmp_path: Path) -> None:
     path = tmp_path / "values.xlsx"
     path.write_bytes(workbook_bytes([HEADER, *ROWS]))

@@ -10,8 +10,6 @@ from cityscore.core.dates import date_argument
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "load the demo city (about 20 metrics, 3 years ending yesterday)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

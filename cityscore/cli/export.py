@@ -14,7 +14,6 @@ from cityscore.core.dates import date_argument
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "export stored values (values.csv) or scores (kit or Boston open-data layout) as CSV"
 # io.export.LAYOUTS, named here so that `--help` need not load pandas (a test keeps them equal).
 LAYOUTS = ("kit", "boston")
 

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
     from cityscore.kit import Kit
 
-HELP = "list import batches, or every version of one metric's value on a date"
 BATCH_HEADERS = {
     "id": "batch",
     "kind": "kind",

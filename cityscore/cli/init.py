@@ -10,8 +10,6 @@ from cityscore.core.secrets import redact_url
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "create the database tables (safe to repeat)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """No options of its own: the database comes from ``--db`` or the city's settings."""

@@ -26,28 +26,76 @@ DEBUG_ENV = "CITYSCORE_DEBUG"
 # of system time on it (benchmarks/README.md). A user's own setting wins. Set before NumPy loads.
 os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
-# The commands, in the order `cityscore --help` lists them. Each module has HELP, add_arguments(parser)
-# and run(kit, args) -> int; its top-level imports stay light (every `cityscore` call builds the whole
-# parser), its heavy ones (pandas, the Kit, SQLAlchemy) wait inside its `run`.
-COMMAND_MODULES = {
-    "init": "cityscore.cli.init",
-    "demo": "cityscore.cli.demo",
-    "metrics": "cityscore.cli.metrics",
-    "targets": "cityscore.cli.targets",
-    "values": "cityscore.cli.values",
-    "history": "cityscore.cli.history",
-    "undo": "cityscore.cli.undo",
-    "score": "cityscore.cli.score",
-    "report": "cityscore.cli.report",
-    "sync": "cityscore.cli.sync",
-    "export": "cityscore.cli.export",
-    "serve": "cityscore.cli.serve",
-    "new": "cityscore.cli.new",
-    "training": "cityscore.cli.training",
+# The commands, in the order `cityscore --help` lists them: name -> (module, one-line help). Each
+# module has add_arguments(parser) and run(kit, args) -> int, light top-level imports, and its heavy
+# ones (pandas, the Kit, SQLAlchemy) inside `run`. Only the module of the command being run is
+# imported, so `cityscore --help` loads none and each command loads its own alone.
+COMMANDS = {
+    "init": (
+        "cityscore.cli.init",
+        "create the database tables (safe to repeat)",
+    ),
+    "demo": (
+        "cityscore.cli.demo",
+        "load the demo city (about 20 metrics, 3 years ending yesterday)",
+    ),
+    "metrics": (
+        "cityscore.cli.metrics",
+        "import metrics (metric definitions: name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight)",
+    ),
+    "targets": (
+        "cityscore.cli.targets",
+        "import targets (target changes: metric,effective_from,target)",
+    ),
+    "values": (
+        "cityscore.cli.values",
+        "import values (daily values: metric,date,value or metric,date,numerator,denominator)",
+    ),
+    "history": (
+        "cityscore.cli.history",
+        "list import batches, or every version of one metric's value on a date",
+    ),
+    "undo": (
+        "cityscore.cli.undo",
+        "revert a whole import batch (recorded as a batch itself)",
+    ),
+    "score": (
+        "cityscore.cli.score",
+        "compute scores for a date or a range of dates",
+    ),
+    "report": (
+        "cityscore.cli.report",
+        "run the daily report notebook and write reports/<date>/cityscore-<date>.html (one offline file)",
+    ),
+    "sync": (
+        "cityscore.cli.sync",
+        "pull daily values from SQL databases listed in sources.yml (aggregation runs in the source)",
+    ),
+    "export": (
+        "cityscore.cli.export",
+        "export stored values (values.csv) or scores (kit or Boston open-data layout) as CSV",
+    ),
+    "serve": (
+        "cityscore.cli.serve",
+        "show the exploration notebook as a web app (Voilà, no code shown) on 127.0.0.1",
+    ),
+    "new": (
+        "cityscore.cli.new",
+        "make a city folder: cityscore.toml, starter CSV files, sources.yml and a README",
+    ),
+    "training": (
+        "cityscore.cli.training",
+        "copy the five training lessons and a demo course database into a new folder",
+    ),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+GLOBAL_OPTIONS = ("--config", "--db")  # the options before the command that take a value
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the command line ``argv``, only the command it names gets its options."""
+    chosen = chosen_command(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="cityscore",
         description="Score the health of a city's services against targets, every day.",
@@ -64,17 +112,30 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $CITYSCORE_DB, else cityscore.toml, else data/cityscore.db)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMAND_MODULES.items():
-        module = importlib.import_module(module_name)
-        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if argv is None or name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     defer_defaults(commands)  # options a city's settings fill in when not given
     return parser
 
 
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not a global option or an option's value."""
+    words = iter(argv)
+    for word in words:
+        if word in GLOBAL_OPTIONS:
+            next(words, None)  # the option's value
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         with city_settings(args.city_config) as settings:
             code = _run(apply_settings(args, settings))

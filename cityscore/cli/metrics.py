@@ -10,11 +10,6 @@ from cityscore.cli.options import add_import_action
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = (
-    "import metrics (metric definitions: "
-    "name,definition,category,unit,direction,kind,aggregation,target,baseline,trend,weight)"
-)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_import_action(parser, "metrics")

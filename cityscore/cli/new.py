@@ -7,8 +7,6 @@ from pathlib import Path
 
 from cityscore.apps.city import city_name, new_city
 
-HELP = "make a city folder: cityscore.toml, starter CSV files, sources.yml and a README"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -16,8 +16,6 @@ from cityscore.core.settings import DB_ENV, REPORTS_DIR, database_url
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "run the daily report notebook and write reports/<date>/cityscore-<date>.html (one offline file)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from cityscore.kit import Kit
 
-HELP = "compute scores for a date or a range of dates"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cityscore.apps.serve import DEFAULT_PORT, serve
-
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "show the exploration notebook as a web app (Voilà, no code shown) on 127.0.0.1"
+DEFAULT_PORT = 8866  # as apps.serve's; tests/test_cli.py keeps the two equal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,4 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
+    from cityscore.apps.serve import serve  # subprocess, Voilà's checks: only when serving
+
     return serve(kit, args.host, args.port)

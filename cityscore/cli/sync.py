@@ -11,8 +11,6 @@ from cityscore.core.dates import date_argument
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "pull daily values from SQL databases listed in sources.yml (aggregation runs in the source)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

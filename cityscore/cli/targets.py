@@ -10,8 +10,6 @@ from cityscore.cli.options import add_import_action
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "import targets (target changes: metric,effective_from,target)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_import_action(parser, "targets")

@@ -8,8 +8,6 @@ from pathlib import Path
 from cityscore.apps.course import COURSE_END, lessons, make_course
 from cityscore.core.dates import date_argument
 
-HELP = "copy the five training lessons and a demo course database into a new folder"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, metavar="DIR", help="the course folder (new or empty)")

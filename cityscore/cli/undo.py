@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cityscore.kit import Kit
 
-HELP = "revert a whole import batch (recorded as a batch itself)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("batch", type=int, help="batch id, as `cityscore history` lists them")
