@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cityscore.apps.city import config_text, empty_folder
 from cityscore.core.settings import CONFIG_FILE, resource
+from cityscore.kit import Kit
 
 COURSE_DB = "training.db"
 COURSE_END = dt.date(2026, 10, 31)  # the day the committed lessons' outputs were computed for
@@ -28,8 +29,6 @@ def lessons() -> list[Path]:
 
 def make_course(folder: Path, end: dt.date = COURSE_END, solutions: bool = False) -> Path:
     """Copy the lessons into a new ``folder`` with its course database and settings; returns it."""
-    from cityscore.kit import Kit  # here: every `cityscore` call builds the parser from this module
-
     folder = empty_folder(folder, "training")
     for lesson in lessons():
         shutil.copyfile(lesson, folder / lesson.name)

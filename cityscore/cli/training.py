@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cityscore.apps.course import COURSE_END, lessons, make_course
 from cityscore.core.dates import date_argument
 
 
@@ -15,8 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--end",
         type=date_argument,
         metavar="DATE",
-        default=COURSE_END,
-        help=f"last day of the course's demo data (default {COURSE_END}: the lessons' own numbers)",
+        help="last day of the course's demo data (default: the day the lessons' numbers are for)",
     )
     parser.add_argument(
         "--solutions",
@@ -27,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(_kit: object, args: argparse.Namespace) -> int:
-    folder = make_course(args.folder, args.end, args.solutions)
+    from cityscore.apps.course import COURSE_END, lessons, make_course  # the Kit, pandas
+
+    folder = make_course(args.folder, args.end or COURSE_END, args.solutions)
     print(f"copied {len(lessons())} lessons and the course database to {folder}")
     print(f"start the course: cd {folder} && jupyter lab")
     return 0
