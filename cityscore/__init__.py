@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from cityscore.core import moved
@@ -14,6 +13,7 @@ from cityscore.core.errors import (
     StoreError,
     ValidationError,
 )
+from cityscore.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from cityscore.engine.score import score_date, score_range
@@ -36,17 +36,11 @@ moved.install()  # old module paths (cityscore.explore, cityscore.config, ...) k
 
 # Loaded on first use: importing any part of the kit (the CLI's --help, its error paths) should
 # not pay for pandas and SQLAlchemy until something needs them.
-_LAZY = {"Kit": ".kit", "score_date": ".engine.score", "score_range": ".engine.score"}
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "Kit": "cityscore.kit",
+        "score_date": "cityscore.engine.score",
+        "score_range": "cityscore.engine.score",
+    },
+)

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from cityscore import Kit
-from cityscore.apps import report
 from cityscore.apps.report import convert, outputs, publish
+from cityscore.apps.report import notebook as report
 from cityscore.core.bands import Bands
 from cityscore.core.errors import ConfigError
 from cityscore.core.files import write_atomically

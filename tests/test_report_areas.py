@@ -35,7 +35,7 @@ import pytest
 from IPython.utils.capture import capture_output
 
 from cityscore import Kit
-from cityscore.apps import report
+from cityscore.apps.report import notebook as report
 from cityscore.pages import report_areas
 from cityscore.pages.charts.area_charts import NO_SCORE_COLOR
 from cityscore.store.copy import copy_sqlite

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cityscore.apps import report
 from cityscore.apps.report import convert
+from cityscore.apps.report import notebook as report
 from cityscore.engine import summary
 from cityscore.pages import charts, report_figures
 from tests.conftest import DEMO_END

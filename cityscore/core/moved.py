@@ -24,7 +24,7 @@ MOVED = {
     "cityscore.notebooks": "cityscore.dev.notebooks",
     "cityscore.reference": "cityscore.engine.reference",
     "cityscore.render": "cityscore.pages.render",
-    "cityscore.report": "cityscore.apps.report",
+    "cityscore.report": "cityscore.apps.report.notebook",
     "cityscore.score": "cityscore.engine.score",
     "cityscore.summary": "cityscore.engine.summary",
     "cityscore.training": "cityscore.apps.training",

@@ -1,7 +1,6 @@
 """What ``notebooks/daily_report.ipynb`` calls: the day's data, its sections, and ``show`` to display them for publishing.
 
-The notebook stays thin: ``from cityscore.apps import report`` (this module's names, see the
-package), then one ``report.show...(report.<section>(daily))`` per cell. Each ``show`` puts what
+The notebook stays thin: ``from cityscore.apps.report import notebook as report``, then one ``report.show...(report.<section>(daily))`` per cell. Each ``show`` puts what
 the publisher needs (``apps.report.outputs``) into the output's metadata.
 """
 
