@@ -5,6 +5,8 @@ The benchmark's DuckDB SQL must give the engine's numbers, or its speed ratios c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -94,9 +96,15 @@ def test_table_and_goals_render(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_cli_benchmark_runs_the_commands_users_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_benchmark_runs_the_commands_users_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """`make bench`'s CLI part on the tiny city, SQLite only: every command succeeds, DuckDB agrees."""
     from benchmarks import bench_cli
+
+    monkeypatch.setattr(
+        bench_cli, "CACHE", tmp_path
+    )  # not the benchmarks' cache in the temp folder
 
     assert bench_cli.main(["--sizes", "XS", "--db", "sqlite", "--no-report"]) == 0
     printed = capsys.readouterr().out

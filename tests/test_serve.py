@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -43,9 +44,13 @@ def _wait_for_port(port: int, server: subprocess.Popen, timeout: float) -> None:
 
 @contextmanager
 def serving(db: Path) -> Iterator[dict]:
-    """`cityscore serve` on a free port over the SQLite file ``db``; killed (with its kernels) after."""
+    """`cityscore serve` on a free port over the SQLite file ``db``; killed (with its kernels) after.
+
+    Its temporary folder is private (Voilà's ``voila_*`` kernel files die with the kill, unremoved).
+    """
     port = free_port()
-    env = {**os.environ, "CITYSCORE_DB": f"sqlite:///{db}"}
+    scratch = tempfile.TemporaryDirectory(prefix="cityscore-serve-")
+    env = {**os.environ, "CITYSCORE_DB": f"sqlite:///{db}", "TMPDIR": scratch.name}
     proc = subprocess.Popen(
         [CLI, "serve", "--port", str(port)],
         env=env,
@@ -62,6 +67,7 @@ def serving(db: Path) -> Iterator[dict]:
                 child.kill()
             proc.kill()
             proc.wait()
+        scratch.cleanup()
 
 
 @pytest.fixture
