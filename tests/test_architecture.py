@@ -109,3 +109,27 @@ def test_old_module_paths_give_the_same_module_objects() -> None:
 
     for old, new in MOVED.items():
         assert importlib.import_module(old) is importlib.import_module(new), old
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "option"),
+    [
+        (
+            ["--db", "score", "export", "--help"],
+            "export",
+            "--layout",
+        ),  # a file named like a command
+        (["--db=x.db", "score", "--help"], "score", "--format"),
+        (["--conf", "x.toml", "score", "--help"], "score", "--format"),  # an abbreviated option
+    ],
+)
+def test_the_command_line_finds_its_command_however_the_options_are_written(
+    argv: list[str], command: str, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cityscore.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"usage: cityscore {command} ") and option in shown  # its own options

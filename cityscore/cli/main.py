@@ -128,7 +128,7 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     for word in words:
         if word in GLOBAL_OPTIONS:
             next(words, None)  # the option's value
-        elif not word.startswith("-"):
+        elif word in COMMANDS:
             return word
     return None
 
@@ -136,6 +136,8 @@ def chosen_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    if not hasattr(args, "handler"):  # chosen_command misread the line: parse with every command
+        args = build_parser().parse_args(argv)
     try:
         with city_settings(args.city_config) as settings:
             code = _run(apply_settings(args, settings))
