@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import pandas as pd
 
 from cityscore.core.errors import PROBLEM_COLUMNS, ValidationError
@@ -37,8 +39,12 @@ class Problems:
 
     def raise_if_any(self, total_rows: int | None = None) -> None:
         if self:
-            single = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
-            frames = [c.astype(object) for c in [single, *self.chunks] if len(c)]
-            frame = pd.concat(frames, ignore_index=True)
-            frame = frame.sort_values(["line", "column"], kind="stable")
-            raise ValidationError(self.source, frame, total_rows)
+            self.refuse(total_rows)
+
+    def refuse(self, total_rows: int | None = None) -> NoReturn:
+        """Raise the problems recorded (at least one: the caller has just added it)."""
+        single = pd.DataFrame(self.rows, columns=PROBLEM_COLUMNS)
+        frames = [c.astype(object) for c in [single, *self.chunks] if len(c)]
+        frame = pd.concat(frames, ignore_index=True)
+        frame = frame.sort_values(["line", "column"], kind="stable")
+        raise ValidationError(self.source, frame, total_rows)
