@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from cityscore.core.errors import ConfigError
+from cityscore.io.problems import Problems
+from cityscore.io.timestamps import parse_offset_dates
 
 TRUE_WORDS = {"true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
@@ -83,7 +85,11 @@ def parse_dates(text: pd.Series, date_format: str = "%Y-%m-%d") -> pd.Series:
     """Parse dates in ``date_format`` to days; unparseable or impossible dates (Feb 30) become NaT.
 
     A time of day in the format (``%Y-%m-%d %H:%M``) is dropped: a value belongs to its day.
+    With an offset (``%z``: ``2025-03-09T02:30:00-05:00``) the day is the city's local day
+    (see ``cityscore.io.timestamps``).
     """
+    if "%z" in date_format:
+        return parse_offset_dates(text, date_format)
     try:
         when = pd.to_datetime(text, format=date_format, errors="coerce")
     except ValueError as exc:
@@ -116,3 +122,61 @@ def plain_value(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+# The numbers the kit keeps (documented in docs/data-entry.md). Beyond them a score or a window's
+# sum could stop being a finite number (1e308 summed over a week, a target of 1e-320), and a
+# number of more than 15 digits would be rounded without a word (a float keeps 15 exactly).
+LARGEST = 1e15  # values, numerators, denominators and targets: at most this (15 digits)
+SMALLEST = 1e-12  # and at least this, unless they are 0
+LARGEST_WEIGHT = 1e6  # a metric's weight in the CityScore
+# A number's digits before its exponent, when one of them is not 0 ("1e-400", "0.5E-330").
+_NONZERO_MANTISSA = r"^\s*[-+]?(?:\d*[1-9]\d*\.?\d*|\d*\.\d*[1-9]\d*)[eE]"
+
+
+def range_reasons(
+    text: pd.Series, number: np.ndarray | pd.Series, largest: float = LARGEST
+) -> pd.Series:
+    """Why each number (read from ``text``) is outside the numbers the kit keeps; ``""`` if it
+    is inside (or missing: other checks name those). Vectorized: a file has millions of rows."""
+    number = np.asarray(number, dtype=float)
+    size = np.abs(number)
+    with np.errstate(invalid="ignore"):
+        too_large = size > largest  # infinity too: "1e309" reads as inf
+        too_small = (size < SMALLEST) & (size > 0)
+    zero = np.flatnonzero(number == 0)
+    if len(zero):
+        cells = text.iloc[zero].astype(str)
+        suspect = cells.str.contains("[eE]", regex=True).to_numpy(dtype=bool)
+        if suspect.any():
+            rounded = cells[suspect].str.match(_NONZERO_MANTISSA).to_numpy(dtype=bool)
+            too_small[zero[suspect][rounded]] = True  # "1e-400" reads as 0
+    reasons = np.full(len(number), "", dtype=object)
+    if too_large.any():
+        reasons[too_large] = (
+            f"too large: the kit keeps numbers up to {largest:g}, beyond which they are rounded or "
+            "cannot be scored; check the number, or count in a larger unit (thousands)"
+        )
+    if too_small.any():
+        reasons[too_small] = (
+            f"too small: the kit keeps numbers from {SMALLEST:g} up (or 0), below which a score "
+            "cannot be computed; write 0 if it is zero, or count in a smaller unit"
+        )
+    return pd.Series(reasons, index=text.index)
+
+
+def check_range(
+    problems: Problems,
+    rows: pd.DataFrame,
+    column: str,
+    number: object,
+    needed: object = True,
+    largest: float = LARGEST,
+) -> np.ndarray:
+    """Record each number of ``rows[column]`` outside the kept range (``range_reasons``) where
+    ``needed``; returns the mask of the rows refused so."""
+    reasons = range_reasons(rows[column], np.asarray(number, dtype=float), largest)
+    bad = (reasons != "").to_numpy(dtype=bool) & np.asarray(needed, dtype=bool)
+    if bad.any():
+        problems.add_where(rows, pd.Series(bad, index=rows.index), column, reasons)
+    return bad

@@ -241,7 +241,8 @@ def _float_cells(values: np.ndarray, style: _Style, prefix: str, suffix: str) ->
 
 
 def _float_text(values: np.ndarray, style: _Style):
-    """Each float as Python prints it (``repr``, or through ``style.label``), null for NaN.
+    """Each float as Python prints it (``repr``, or through ``style.label``), null for NaN and for
+    an infinity (never written: ``Infinity`` is not JSON, and no score is infinite).
 
     Whole numbers below ``style.whole_below`` are printed as integers plus ``style.whole``; others
     between ``ARROW_LOW`` and ``ARROW_HIGH`` by Arrow's cast, which gives ``repr``'s shortest
@@ -253,7 +254,7 @@ def _float_text(values: np.ndarray, style: _Style):
     negative_zero = (values == 0) & np.signbit(values)
     whole = finite & (values == np.floor(values)) & (size < style.whole_below) & ~negative_zero
     plain = finite & ~whole & (size >= ARROW_LOW) & (size < ARROW_HIGH)
-    rest = ~np.isnan(values) & ~whole & ~plain
+    rest = finite & ~whole & ~plain
     text = pc.cast(pa.array(values, mask=~plain), pa.string())
     if whole.any():
         digits = pc.cast(pa.array(values[whole].astype(np.int64)), pa.string())
