@@ -52,6 +52,10 @@ class StoreError(CityScoreError):
     """Raised when the database cannot be opened or is not initialised."""
 
 
+class DeliveryError(CityScoreError):
+    """Raised when a mail or a webhook call could not be delivered (server, network, login, recipients)."""
+
+
 PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
 # How many problem rows a ValidationError's message shows; ``problems`` always holds every one.
 SHOWN_PROBLEMS = 20
@@ -79,15 +83,14 @@ class ValidationError(CityScoreError):
         self.note = note  # a line after the problems: what may explain them
         super().__init__(self._message())
 
-    def write_problems(self, path: str | Path) -> Path:
-        """Write every problem as CSV (``line,column,value,reason``); returns the path."""
-        path = Path(path)
-        try:
-            self.problems.to_csv(path, index=False, columns=PROBLEM_COLUMNS)
-        except OSError as exc:
-            msg = f"cannot write the problems to {printable(path)} ({exc.strerror}); choose a writable file path"
-            raise ConfigError(msg) from None
-        return path
+    def write_problems(self, path: str | Path, inputs: tuple[str | Path, ...] = ()) -> Path:
+        """Write every problem as CSV (``line,column,value,reason``, formula text defused); returns
+        the path. It never replaces one of ``inputs`` (default: the source, when it names a file)
+        nor a file that is not an earlier problems file."""
+        from cityscore.core.csvsafe import write_problems_file  # it builds on this module
+
+        rows = self.problems[PROBLEM_COLUMNS].itertuples(index=False, name=None)
+        return write_problems_file(rows, Path(path), inputs or (self.source,))
 
     def _message(self) -> str:
         n_lines = self.problems["line"].nunique()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -52,3 +53,29 @@ def spelling_difference(name: str, others: list[str]) -> str:
     if all(nfc == unicodedata.normalize("NFC", other) for other in others):
         return "in how its accents are encoded (the same letters, typed another way)"
     return "in capitals or in how its accents are encoded"
+
+
+# Where Unicode puts its format characters (category Cf); scanning these ranges once finds them all
+# without walking every code point.
+_FORMAT_RANGES = ((0x0000, 0x20000), (0xE0000, 0xE0080))
+
+
+@functools.cache
+def format_characters() -> str:
+    """A regular-expression class of the Unicode format characters (category Cf): zero-width
+    spaces and joiners, bidi overrides and isolates, the byte-order mark, tags.
+
+    They are invisible: in a name they make a second name that looks identical, and a bidi
+    override reverses the rest of a terminal line, so names and areas refuse them.
+    """
+    found = [
+        chr(code)
+        for low, high in _FORMAT_RANGES
+        for code in range(low, high)
+        if unicodedata.category(chr(code)) == "Cf"
+    ]
+    return (
+        "["
+        + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in found)
+        + "]"
+    )

@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 
 from cityscore.core.errors import printable
-from cityscore.core.names import area_case_clashes, closest, fold_name, spelling_difference
+from cityscore.core.names import (
+    area_case_clashes,
+    closest,
+    fold_name,
+    format_characters,
+    spelling_difference,
+)
 from cityscore.core.vocabulary import AREA, EARLIEST, FORMULA_STARTS
+from cityscore.io.area_names import KnownAreas, check_catalog_names
 from cityscore.io.cells import parse_dates, plain_value
 from cityscore.io.problems import Problems
 
@@ -52,12 +59,19 @@ def check_text_cells(
     multiline: bool = False,
     formula: bool = False,
 ) -> None:
-    """Control characters, text longer than the store keeps, and (names) spreadsheet formulas."""
+    """Control and invisible format characters (Unicode category Cf), text longer than the store
+    keeps, and (names) spreadsheet formulas."""
     text = rows[column].astype(str)
     control = text.str.contains(_CONTROL_IN_TEXT if multiline else _CONTROL, regex=True)
     problems.add_where(
         rows, control, column,
         "holds a control character (a NUL byte, an escape or a line break); remove it",
+    )  # fmt: skip
+    invisible = ~control & text.str.contains(format_characters(), regex=True)
+    problems.add_where(
+        rows, invisible, column,
+        "holds an invisible formatting character (a zero-width space, a right-to-left override "
+        "or a byte-order mark), which makes text look like other text; retype it without one",
     )  # fmt: skip
     if limit is not None:
         problems.add_where(
@@ -117,6 +131,8 @@ def check_area_names(
         return
     stored = set(stored_areas()) if stored_areas is not None else set()
     clashes = area_case_clashes(names, stored)
+    if isinstance(stored_areas, KnownAreas):  # the area catalog: unknown areas refused
+        check_catalog_names(problems, rows, area, stored_areas, stored, clashes)
     if not clashes:
         return
     clashing = area.isin(list(clashes))
@@ -147,11 +163,61 @@ def _format_hint(date_format: str) -> str:
     return date_format.replace("%Y", "YYYY").replace("%m", "MM").replace("%d", "DD")
 
 
+# Excel counts days from 1899-12-30; a date cell saved as a number reads 45633 (2024-12-07).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL = r"^\d{5}(\.\d+)?$"  # 10000 (1927) to 99999 (2173)
+
+
+# Forms a refused date cell is tried in, to name the --date-format that reads it (the first wins:
+# a day-first 03/04/2026 is named as day-first, the form most of the world writes).
+OTHER_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d")
+
+
+def _date_reasons(text: pd.Series, date_format: str) -> pd.Series:
+    """Why each cell of ``text`` is not a date: the form expected, and a hint for a cell that
+    looks like an Excel serial date number."""
+    plain = f"not a valid date in {_format_hint(date_format)} form"
+    reasons = pd.Series(
+        plain + "; for dates written another way, import with --date-format (e.g. %d/%m/%Y)",
+        index=text.index,
+        dtype=object,
+    )
+    for other in reversed(OTHER_DATE_FORMATS):  # a form that reads the cell is named (first wins)
+        reads = parse_dates(text.astype(str).str.strip(), other).notna()
+        reasons[reads] = (
+            f"{plain}; it reads as {_format_hint(other)}: import with --date-format {other}"
+        )
+    serial = text.astype(str).str.strip()
+    looks = serial.str.match(_SERIAL)
+    if looks.any():
+        days = EXCEL_EPOCH + pd.to_timedelta(serial[looks].astype(float).astype(int), unit="D")
+        reasons[looks] = (
+            plain
+            + "; this looks like an Excel date number (it would be "
+            + days.dt.strftime("%Y-%m-%d")
+            + "): format the column as dates, or as text, in the spreadsheet before saving"
+        )
+    return reasons
+
+
+def date_format_field_hint(problems: pd.DataFrame, field: str) -> pd.DataFrame:
+    """Refused rows (``PROBLEM_COLUMNS``) whose date hints name the form's own date format
+    ``field`` (e.g. "Date format") instead of the command line's ``--date-format``."""
+    reasons = (
+        problems["reason"]
+        .astype(str)
+        .str.replace("import with --date-format (e.g.", f'set "{field}" (e.g.', regex=False)
+        .str.replace("import with --date-format ", f'set "{field}" to ', regex=False)
+    )
+    return problems.assign(reason=reasons) if len(problems) else problems
+
+
 def check_dates(problems: Problems, rows: pd.DataFrame, column: str, date_format: str) -> pd.Series:
     when = parse_dates(rows[column], date_format)
-    problems.add_where(
-        rows, when.isna(), column, f"not a valid date in {_format_hint(date_format)} form"
-    )
+    bad = when.isna()
+    if bad.any():
+        reasons = _date_reasons(rows.loc[bad, column], date_format).reindex(rows.index)
+        problems.add_where(rows, bad, column, reasons)
     early = when < pd.Timestamp(EARLIEST)
     problems.add_where(rows, early, column, f"dates before {EARLIEST} are not kept; check the year")
     return when.where(~early)

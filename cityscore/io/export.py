@@ -2,9 +2,10 @@
 
 Values export as values.csv (re-importing the file changes nothing). No cell is ever one a spreadsheet
 would run as a formula: text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``
-(OWASP's advice for CSV injection); numbers and ordinary names are written unchanged. Scores export in the kit's own
-columns or in the column layout of Boston's open-data CityScore table (``layout="boston"``), so a
-city can publish its scores the way Boston does on Analyze Boston.
+(OWASP's advice for CSV injection; ``core.csvsafe``, shared by every CSV the kit writes); numbers
+and ordinary names are written unchanged. Scores export in the kit's own columns or in the column
+layout of Boston's open-data CityScore table (``layout="boston"``), so a city can publish its scores
+the way Boston does on Analyze Boston.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import SupportsFloat
 
 import pandas as pd
 
+from cityscore.core.csvsafe import FORMULA_START as FORMULA_START  # its home before core.csvsafe
+from cityscore.core.csvsafe import safe_frame, spreadsheet_safe
 from cityscore.core.errors import ConfigError
 from cityscore.core.files import write_atomically
 from cityscore.core.vocabulary import PERIODS
@@ -55,25 +58,9 @@ BOSTON_COLUMNS = [
 ]
 
 
-# A spreadsheet runs a cell starting with one of these as a formula (full-width forms included).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula, else unchanged."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def safe_text_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` with its text ``columns`` made spreadsheet-safe; the same frame if none needs it."""
-    changes = {}
-    for column in columns:
-        names = frame[column].dropna().unique()
-        if any(str(name).startswith(FORMULA_START) for name in names):
-            changes[column] = frame[column].map(
-                lambda v: spreadsheet_safe(v) if isinstance(v, str) else v
-            )
-    return frame.assign(**changes) if changes else frame
+    return safe_frame(frame, columns)
 
 
 def number_text(value: object) -> str:

@@ -8,10 +8,13 @@ import re
 
 import pandas as pd
 
+from cityscore.core.csvsafe import safe_frame
+
 
 def selection_csv(frame: pd.DataFrame) -> str:
-    """The frame as CSV at full precision, dates as ISO text."""
-    out = frame.copy()
+    """The frame as CSV at full precision, dates as ISO text, no cell a spreadsheet would run as a
+    formula (``core.csvsafe``, as the exports)."""
+    out = safe_frame(frame).copy()
     for column in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[column]):
             out[column] = out[column].dt.strftime("%Y-%m-%d")
