@@ -8,8 +8,10 @@ exist, before SQLite is asked to open it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,12 @@ import sqlalchemy as sa
 from cityscore.core.errors import StoreError
 from cityscore.core.secrets import redact_url, scrub, url_secrets
 from cityscore.core.settings import DATA_DIR, DEFAULT_DB_URL
+
+# The driver logs what it cannot raise ("error ignored terminating <psycopg.Copy>: the connection
+# is lost" when a server restarts mid-import); with no logging set up Python prints such a record
+# on stderr beside the kit's own message. A library's null handler keeps it off; an application
+# that sets up logging still receives it.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 LOCK_TIMEOUT_ENV = "CITYSCORE_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 60.0  # seconds a writer waits for another one to finish
@@ -58,14 +66,25 @@ def check_sqlite_path(url: str) -> None:
         msg = f"{path} is a folder, not a database file; give a file name, e.g. sqlite:///{path / 'cityscore.db'}"
         raise StoreError(msg)
     if not path.parent.is_dir():
-        if url == DEFAULT_DB_URL or path.parent.resolve() == DATA_DIR.resolve():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return
+        if _default_folder(url, path):
+            return  # made by ``make_data_folder`` when a database is created, never by a read
         msg = (
             f"the folder {path.parent} does not exist; check the path in the database URL, "
             "or create the folder first (mkdir -p)"
         )
         raise StoreError(msg)
+
+
+def _default_folder(url: str, path: Path) -> bool:
+    return url == DEFAULT_DB_URL or path.parent.resolve() == DATA_DIR.resolve()
+
+
+def make_data_folder(url: str) -> None:
+    """Create the default data/ folder of a SQLite URL that names a file in it: only when the
+    database is created (``Store.init``), so a command that fails leaves no empty folder behind."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.is_dir() and _default_folder(url, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def missing_sqlite_file(url: str) -> StoreError | None:
@@ -82,7 +101,7 @@ def mapped_errors(url: str) -> Iterator[None]:
     """Turn a known database failure inside the block into a clear ``StoreError``."""
     try:
         yield
-    except sa.exc.DatabaseError as exc:
+    except (sa.exc.DatabaseError, sqlite3.DatabaseError) as exc:  # (columnar reads: the driver's)
         error = store_error(exc, url)
         if error is None:
             raise
@@ -95,7 +114,7 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
     Unknown OperationalErrors (the database's operation, not the kit's SQL) get a generic message;
     other unknown errors (a bug's ProgrammingError, say) pass through as they are.
     """
-    if not isinstance(exc, sa.exc.DatabaseError):
+    if not isinstance(exc, sa.exc.DatabaseError | sqlite3.DatabaseError):
         return None
     orig = getattr(exc, "orig", None) or exc
     reason = str(orig).strip()
@@ -104,7 +123,8 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
         match = re.search(pattern, reason, re.I)
         if match:
             where = sqlite_path(url) or shown
-            text = message.format(url=shown, path=where, timeout=lock_timeout())
+            damaged = _not_a_database_hint(sqlite_path(url))
+            text = message.format(url=shown, path=where, timeout=lock_timeout(), damaged=damaged)
             return StoreError(text)
     if not isinstance(exc, sa.exc.OperationalError):
         return None
@@ -112,16 +132,39 @@ def store_error(exc: Exception, url: str) -> StoreError | None:
     return StoreError(f"database {shown} failed: {scrub(first, url_secrets(url))}")
 
 
+DAMAGED = (
+    "the database file {path} is damaged (cut short or overwritten: SQLite says its pages do not "
+    "hold together); nothing was read or written. Restore it from your latest backup (copy the "
+    "backup over {path}, then run the command again), or start a new file with `cityscore init` "
+    "and import your files again"
+)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _not_a_database_hint(path: Path | None) -> str:
+    """What follows "is not a SQLite database": a damaged file (it starts as one) or a wrong path."""
+    try:
+        start = path.open("rb").read(len(SQLITE_HEADER)) if path is not None else b""
+    except OSError:
+        start = b""
+    if start == SQLITE_HEADER:
+        return (
+            " any more: the file is damaged (its start is a database's, the rest is not). Restore "
+            "it from your latest backup, or start a new file with `cityscore init`"
+        )
+    return "; check the path in --db or CITYSCORE_DB"
+
+
 _KNOWN: list[tuple[str, str]] = [
+    (r"database disk image is malformed|malformed database schema|database corrupt", DAMAGED),
     (
         r"database is locked|database table is locked|lock timeout",
         "another process holds the write lock on {path} (waited {timeout:g} s); nothing was written. "
         "Try again when it has finished, or wait longer with CITYSCORE_LOCK_TIMEOUT=SECONDS",
     ),
-    (
-        r"file is not a database|file is encrypted",
-        "{path} is not a SQLite database; check the path in --db or CITYSCORE_DB",
-    ),
+    (r"file is not a database|file is encrypted", "{path} is not a SQLite database{damaged}"),
     (
         r"attempt to write a readonly database|readonly database",
         "cannot write {path}: the file or its folder is read-only; nothing was written",
@@ -147,6 +190,11 @@ _KNOWN: list[tuple[str, str]] = [
     (
         r'database "[^"]*" does not exist',
         "the database named in {url} does not exist on the server; create it or fix the URL",
+    ),
+    (
+        r"connection is lost|server closed the connection|terminating connection|connection.*reset",
+        "the connection to {url} was lost mid-way (the server restarted or the network dropped); "
+        "nothing was written: run the command again when the server is back",
     ),
     (
         r"timeout expired|timed out",

@@ -11,17 +11,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import json
 import re
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from cityscore.apps.report.archive import update_archive
+from cityscore.apps.report.archive import summary_json, update_archive
 from cityscore.apps.report.convert import export_html
 from cityscore.apps.report.outputs import SUMMARY_KEY
+from cityscore.apps.report.staging import (
+    DiskFullError,
+    full_error,
+    full_message,
+    is_full,
+    publish_folder,
+    run_folder,
+)
 from cityscore.core.errors import CityScoreError
 from cityscore.core.files import write_atomically
 from cityscore.core.runtime import SKIP_IMPORTS, skipped_imports
@@ -56,11 +62,16 @@ def publish(
 ) -> Path:
     """Run the notebook into a private temp folder, then write the report files into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    with _lock(out), tempfile.TemporaryDirectory(prefix="cityscore-report-") as tmp:
-        executed = Path(tmp) / "daily_report.ipynb"
+    with _lock(out), run_folder() as tmp:
+        executed = tmp / "daily_report.ipynb"
         try:
-            nb = execute(executed, parameters, db=db)
+            # The kernel's connection file goes in the run's own folder too: gone with it.
+            with environment("JUPYTER_RUNTIME_DIR", str(tmp)):
+                nb = execute(executed, parameters, db=db)
         except ReportError as exc:
+            full = full_error(exc)
+            if full is not None or is_full(tmp):
+                raise DiskFullError(full_message(tmp.parent, "temp folder", full)) from None
             if not executed.exists():
                 raise
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -72,18 +83,17 @@ def publish(
         nb = _scrub_outputs(nb, secrets)
         summary = _summary(nb)
         day = summary["as_of"]
-        folder = out / day
         try:
             page = export_html(nb, title=f"{summary['city_name']} CityScore {day}")
         except Exception as exc:  # a template or exporter problem: still leave every file as it was
             msg = f"the notebook ran but converting it to HTML failed: {type(exc).__name__}: {exc}"
             raise ReportError(scrub(msg, list(secrets))) from exc
-        target = folder / f"cityscore-{day}.html"
-        write_atomically(folder / f"cityscore-{day}.ipynb", nbformat.writes(nb))
-        write_atomically(folder / "summary.json", json.dumps(summary, indent=1))
-        write_atomically(target, page)
-        update_archive(out)
-        return target
+        files = {
+            f"cityscore-{day}.ipynb": nbformat.writes(nb),
+            "summary.json": summary_json(summary),
+            f"cityscore-{day}.html": page,
+        }
+        return publish_folder(out, day, files, update_archive) / f"cityscore-{day}.html"
 
 
 @contextlib.contextmanager
@@ -127,7 +137,7 @@ def execute(
         raise ReportError(msg) from None
     except Exception as exc:  # the kernel did not start, the notebook is missing, ...
         msg = f"could not run {NOTEBOOK.name}: {type(exc).__name__}: {exc}"
-        raise ReportError(msg) from None
+        raise ReportError(msg) from exc  # (the cause tells a full disk apart)
 
 
 class ThisPythonKernelManager(KernelManager):
