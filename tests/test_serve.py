@@ -59,8 +59,11 @@ def serving(db: Path) -> Iterator[dict]:
         text=True,
     )
     try:
+        announced = proc.stdout.readline()  # "CityScore explorer: URL" with this run's token
         _wait_for_port(port, proc, START_TIMEOUT)
-        yield {"proc": proc, "port": port, "url": f"http://127.0.0.1:{port}/"}
+        url = announced.split(": ", 1)[1].strip()
+        assert url.startswith(f"http://127.0.0.1:{port}/?token=")
+        yield {"proc": proc, "port": port, "url": url}
     finally:
         if proc.poll() is None:
             for child in psutil.Process(proc.pid).children(recursive=True):
@@ -79,7 +82,7 @@ def server(demo_db_file: Path, tmp_path: Path) -> Iterator[dict]:
 def test_served_explorer_loads_offline_hides_code_and_follows_the_metric_picker(
     server, browser, artifacts_dir
 ):
-    base = server["url"].rstrip("/")
+    base = server["url"].partition("?")[0].rstrip("/")
     outside: list[str] = []
 
     def only_localhost(route) -> None:
