@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ import pandas as pd
 from cityscore.core.errors import ConfigError, ValidationError, printable
 from cityscore.io import workbook
 from cityscore.io.problems import Problems
+from cityscore.io.sheet_size import SheetTooLarge
 
 Source = str | Path | bytes | IO[str] | IO[bytes]  # a path, the bytes, or an open file
 
@@ -43,6 +45,20 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252")
 
 
+def wide_encoding(data: bytes) -> str:
+    """``"UTF-16"`` or ``"UTF-32"`` when ``data`` is text in one (a byte-order mark, or a NUL
+    beside every ASCII letter), else ``""``."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    head = data[:200]
+    half = len(head) // 2
+    if half >= 4 and max(head[0::2].count(0), head[1::2].count(0)) * 2 >= half:
+        return "UTF-16"
+    return ""
+
+
 def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
     """The text of a path, bytes or open file; a ``ValidationError`` for bytes in no known encoding.
 
@@ -61,6 +77,15 @@ def read_text(source: Source, date_format: str = "%Y-%m-%d") -> str:
         return data.lstrip("\ufeff")
     if workbook.is_workbook(data) or workbook.is_old_excel(data):
         return _workbook_text(source, data, date_format)
+    wide = wide_encoding(data)
+    if wide:
+        reason = (
+            f'the file is {wide} text (Excel\'s "Unicode Text" and some exports save it so), '
+            'not UTF-8; save it as CSV UTF-8 (in Excel: Save As, "CSV UTF-8")'
+        )
+        problems = Problems(source_name(source))
+        problems.add(1, "encoding", f"bytes {data[:4].hex(' ').upper()}", reason)
+        problems.refuse()
     try:
         return decode(data)
     except UnicodeDecodeError as exc:
@@ -88,6 +113,8 @@ def _workbook_text(source: Source, data: bytes, date_format: str) -> str:
         _refuse_file(source, 1, "file", data[:4], reason)  # the first bytes say what it is
     try:
         sheet = workbook.read_sheet(data, date_format)
+    except SheetTooLarge as exc:
+        _refuse_file(source, 1, "file", data[:4], str(exc))
     except ValueError as exc:
         reason = f"{exc}; open it in your spreadsheet and save it again, or save it as CSV UTF-8"
         _refuse_file(source, 1, "file", data[:4], reason)
@@ -172,14 +199,14 @@ def read_rows(
         names = [h.strip().lower() for h in first]
     else:
         names = list(header)
+    required, optional = list(required), list(optional)
+    _check_header(problems, names, required, optional)  # before reading rows as wide as it
+    problems.raise_if_any()
     cells = _parse_csv(text, delimiter, len(names), problems)
     if isinstance(text, workbook.SheetText) and text.rows is not None:  # lines back to sheet rows
         cells["line"] = [text.sheet_row(line) for line in cells["line"]]
     if header is None:
         cells = cells.iloc[1:]  # the header is the first record (line 1)
-    required, optional = list(required), list(optional)
-    _check_header(problems, names, required, optional)
-    problems.raise_if_any()
     blank = _blank_rows(cells)
     if blank.any():
         cells = cells[~blank]
@@ -214,7 +241,7 @@ def _parse_csv(text: str, delimiter: str, width: int, problems: Problems) -> pd.
     nul = text.find("\x00")
     if nul >= 0:
         reason = "the file holds a NUL byte, so it is not CSV text; save it from your spreadsheet as CSV UTF-8"
-        problems.add(text.count("\n", 0, nul) + 1, "file", "\\x00", reason)
+        problems.add(text.count("\n", 0, nul) + 1, "file", "\x00", reason)  # shown as '\x00'
         problems.raise_if_any()
     cells = _parse_fast(text, delimiter, width, problems)
     if cells is None:
@@ -295,16 +322,34 @@ def _parse_slow(text: str, delimiter: str, width: int, problems: Problems) -> pd
 def _check_header(
     problems: Problems, names: list[str], required: list[str], optional: list[str]
 ) -> None:
-    missing = [c for c in required if c not in names]
+    shown = _shown_header(names)
+    if len(names) > MAX_COLUMNS:
+        reason = (
+            f"the header has {len(names):,} columns; the kit reads files of at most "
+            f"{MAX_COLUMNS:,}: check that this is the right file, and keep only its columns "
+            f"({','.join(required + optional)})"
+        )
+        problems.add(1, "header", shown, reason)
+    known = set(names)
+    missing = [c for c in required if c not in known]
     if missing:
         expected = ",".join(required + [f"[{c}]" for c in optional])
-        problems.add(
-            1, "header", ",".join(names), f"missing column(s) {missing}; expected {expected}"
-        )
-    named = [n for n in names if n]
-    for twice in sorted({n for n in named if named.count(n) > 1}):
+        problems.add(1, "header", shown, f"missing column(s) {missing}; expected {expected}")
+    counts = Counter(n for n in names if n)  # one pass: a header may have 100,000 names
+    for twice in sorted(n for n, count in counts.items() if count > 1):
         reason = f"column {twice!r} appears more than once in the header; keep one and remove or rename the others"
-        problems.add(1, "header", ",".join(names), reason)
+        problems.add(1, "header", shown, reason)
+
+
+SHOWN_HEADER = 200  # characters of a header a message shows
+MAX_COLUMNS = 1_000  # columns of an input file (a kit file has a dozen at most)
+
+
+def _shown_header(names: list[str]) -> str:
+    text = ",".join(names)
+    return (
+        text if len(text) <= SHOWN_HEADER else f"{text[:SHOWN_HEADER]}... ({len(names):,} columns)"
+    )
 
 
 def _check_extra_fields(problems: Problems, cells: pd.DataFrame, names: list[str]) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+from cityscore.io.sheet_size import check_workbook
+
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx and an .ods are zip archives
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old .xls, or a password-protected .xlsx
 
@@ -69,7 +71,8 @@ def read_sheet(data: bytes, date_format: str = "%Y-%m-%d") -> Sheet:
     Every row from row 1 and every column from A is written, empty ones included (the loaders
     skip blank lines), so line N is row N unless a cell holds a line break: the text is then a
     ``SheetText``. Trailing empty cells are dropped. Raises ``ValueError`` if the workbook cannot
-    be read or has no visible worksheet.
+    be read or has no visible worksheet, and ``SheetTooLarge`` (a ``ValueError``) if the sheet
+    is larger than the kit reads (see ``cityscore.io.sheet_size``).
     """
     try:
         return _first_sheet(data, date_format)
@@ -94,6 +97,7 @@ def _first_sheet(data: bytes, date_format: str) -> Sheet:
     if not visible:
         msg = "the workbook has no visible worksheet; put the data on a visible sheet"
         raise ValueError(msg)
+    check_workbook(data, visible[0])  # before calamine makes a grid of the sheet's whole extent
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     rows: list[int] = []

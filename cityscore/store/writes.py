@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cityscore.store import columnar
+from cityscore.store.area_catalog import add_named_areas
 from cityscore.store.batches import ImportResult, finish_batch, keep_inserted_ids, new_batch
 from cityscore.store.bulk import bulk_insert
 from cityscore.store.keys import metric_ids, refuse_new_spellings, with_area
@@ -39,6 +40,7 @@ def write_observations(
     if not inserted and not updated:
         return ImportResult(kind, source, 0, 0, unchanged, None)
     batch = new_batch(conn, kind, source)
+    added = add_named_areas(conn, observations, batch) if inserted else ()
     if updated:
         _replace_changed(conn, merged.loc[is_changed, ["obs_id", *VALUE_FIELDS]], batch, source)
     before = last_observation_id(conn)
@@ -48,7 +50,7 @@ def write_observations(
             bulk_insert(conn, observations_table, fresh, {"batch_id": batch, "source": source})
     keep_inserted_ids(conn, batch, before + 1, last_observation_id(conn))
     finish_batch(conn, batch, inserted, updated, unchanged)
-    return ImportResult(kind, source, inserted, updated, unchanged, batch)
+    return ImportResult(kind, source, inserted, updated, unchanged, batch, added_areas=added)
 
 
 KEY = ["metric_id", "area", "date"]
@@ -150,12 +152,14 @@ def match_stored(
     *,
     detail: bool = False,
     ids: dict[str, int] | None = None,
+    arrow: bool = True,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Incoming rows with the stored ones beside them; masks of new rows and of changed rows.
 
     ``merged`` has ``obs_id`` (NaN for a new row) and ``*_old`` values; with ``detail`` also
     ``batch_id_old`` and ``source_old``. Two values are the same when both are missing or both
     are the same number. ``ids``: ``metric_ids(conn)``, when the caller has read them already.
+    ``arrow=False`` reads through ``conn`` itself, which sees what the transaction has written.
     """
     ids = metric_ids(conn) if ids is None else ids
     codes, names = pd.factorize(observations["metric"], use_na_sentinel=False)  # a lookup a metric
@@ -163,7 +167,7 @@ def match_stored(
         metric_id=np.array([ids[n] for n in names], dtype=np.int64)[codes],
         date=pd.to_datetime(observations["date"]).astype("datetime64[s]"),
     )
-    current = existing_observations(conn, incoming, detail=detail)
+    current = existing_observations(conn, incoming, detail=detail, arrow=arrow)
     at = stored_positions(incoming, current)
     found = at >= 0
     pick = np.where(found, at, 0)
@@ -214,7 +218,7 @@ def stored_positions(incoming: pd.DataFrame, current: pd.DataFrame) -> np.ndarra
 
 
 def existing_observations(
-    conn: Connection, incoming: pd.DataFrame, *, detail: bool = False
+    conn: Connection, incoming: pd.DataFrame, *, detail: bool = False, arrow: bool = True
 ) -> pd.DataFrame:
     """The stored rows an import of ``incoming`` could touch (its metrics, within its dates).
 
@@ -248,4 +252,4 @@ def existing_observations(
     types |= {f"{f}_old": "float" for f in VALUE_FIELDS}
     if detail:
         types |= {"batch_id_old": "int", "source_old": "str"}
-    return columnar.read_frame(conn, query, types)
+    return columnar.read_frame(conn, query, types, arrow=arrow)
