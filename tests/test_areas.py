@@ -367,7 +367,7 @@ def assert_areas_agree(city: dict[str, object]) -> None:
         if ref["metric"] != CITYWIDE:
             assert _close(row["value"], ref["value"]), where
             assert _close(row["target"], ref["target"]), where
-        expected = _status(ref["score"], DEFAULT_BANDS)
+        expected = "stale" if ref["stale"] else _status(ref["score"], DEFAULT_BANDS)
         if expected is None:
             assert pd.isna(row["status"]), where
         elif expected != "skip":

@@ -162,7 +162,13 @@ def test_the_loaded_demo_has_one_target_change_and_scores(demo_city: Kit) -> Non
     assert day.loc[demo.STALE_METRIC, "note"] == "no data in the window"
     quarter = today[today["period"] == "quarter"].set_index("metric")
     assert pd.notna(quarter.loc[demo.STALE_METRIC, "score"])  # days 40..89 ago are in the quarter
-    assert quarter.loc["CityScore", "note"] == "20 of 20 metrics scored"
+    # ...but 40 days without a value is stale (daily: after 7): marked, and left out of the CityScore.
+    assert (today.loc[today["metric"] == demo.STALE_METRIC, "status"] == "stale").all()
+    assert (today.loc[today["metric"] != demo.STALE_METRIC, "status"] != "stale").all()
+    assert quarter.loc["CityScore", "note"] == "19 of 20 metrics scored"
+    kept = demo_city.scores(count_stale=True)
+    kept = kept[kept["period"] == "quarter"].set_index("metric")
+    assert kept.loc["CityScore", "note"] == "20 of 20 metrics scored"
 
 
 def test_loading_the_demo_twice_changes_nothing(demo_city: Kit) -> None:

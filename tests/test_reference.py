@@ -1,10 +1,11 @@
 """The fast engine agrees with the slow, obviously-correct reference on random small cities.
 
-Hypothesis draws the catalog (value/ratio, mean/median/sum, higher/lower, trend, history baselines,
-weights), the target changes, the date range and how sparse and zero-laden the data are; a seeded
-generator then fills in the daily numbers. Every (as_of, metric, period) row must agree: value,
-target and score to a relative 1e-9, the note exactly, and the status wherever the score is not
-within 1e-9 of a band edge.
+Hypothesis draws the catalog (value/ratio, mean/median/sum, higher/lower, trend, the baselines
+history/weekday/last_year, reporting schedules and stale_after, weights), the target changes, the
+date range, the city's closed days, metrics named stale and whether stale ones count, and how sparse
+and zero-laden the data are; a seeded generator then fills in the daily numbers. Every (as_of,
+metric, period) row must agree: value, target and score to a relative 1e-9, the note exactly, and
+the status (``stale``, or the band wherever the score is not within 1e-9 of a band edge).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
-from cityscore.core.vocabulary import CITYWIDE, PERIODS
+from cityscore.core.vocabulary import CITYWIDE, PERIODS, SCHEDULES
 from cityscore.engine.reference import reference_scores
 from cityscore.engine.score import score_range
+from cityscore.engine.statuses import STALE
 from cityscore.io import demo
 
 from .conftest import DEMO_END
@@ -44,9 +46,11 @@ def metric_specs(draw: st.DrawFn, index: int) -> dict[str, object]:
         "aggregation": draw(
             st.sampled_from(["mean", "median", "sum"] + ([""] if kind == "ratio" else []))
         ),
-        "baseline": draw(st.sampled_from(["target", "history"])),
+        "baseline": draw(st.sampled_from(["target", "history", "weekday", "last_year"])),
         "trend": draw(st.booleans()),
         "weight": draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])),
+        "schedule": draw(st.sampled_from(SCHEDULES)),
+        "stale_after": draw(st.sampled_from([None, 1, 3, 7, 20])),
     }
 
 
@@ -56,7 +60,7 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
     n_metrics = draw(st.integers(1, 4))
     metrics = pd.DataFrame([draw(metric_specs(i)) for i in range(n_metrics)])
     # Enough days before the range for some history baselines (which need 90 of the 365 before).
-    history_days = draw(st.sampled_from([0, 10, 89, 90, 91, 120, 200, 380]))
+    history_days = draw(st.sampled_from([0, 10, 89, 90, 91, 120, 200, 380, 460]))
     span = draw(st.integers(1, 15))
     start = FIRST_DAY + dt.timedelta(days=history_days)
     end = start + dt.timedelta(days=span - 1)
@@ -64,7 +68,7 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
 
     target_rows = []
     for name, baseline in zip(metrics["name"], metrics["baseline"], strict=True):
-        if baseline == "history":
+        if baseline != "target":
             continue
         offsets = draw(st.lists(st.integers(-500, all_days), max_size=3, unique=True))
         for offset in offsets:
@@ -101,7 +105,13 @@ def cities(draw: st.DrawFn) -> dict[str, object]:
     )
     observations = pd.concat(frames, ignore_index=True)
     periods = draw(st.sampled_from([PERIODS, PERIODS, {"fortnight": 14, "year": 400}]))
+    # City closures (business days), metrics named stale, and whether stale ones count.
+    offsets = draw(st.lists(st.integers(0, all_days), max_size=8))
+    names = metrics["name"].tolist()
     return {
+        "closed": [FIRST_DAY + dt.timedelta(days=k) for k in offsets],
+        "stale_metrics": draw(st.lists(st.sampled_from(names), max_size=1)),
+        "count_stale": draw(st.booleans()),
         "metrics": metrics,
         "targets": targets,
         "observations": observations,
@@ -173,6 +183,7 @@ def _status(score: float | None, bands: Bands) -> str | None:
 def assert_agree(city: dict[str, object], bands: Bands = DEFAULT_BANDS) -> None:
     args = [city[k] for k in ("observations", "metrics", "targets", "start", "end")]
     options = {"periods": city["periods"], "cap": city.get("cap")}
+    options |= {k: city[k] for k in ("closed", "stale_metrics", "count_stale") if k in city}
     fast = score_range(*args, bands=bands, **options)
     slow = reference_scores(*args, **options)
     n_dates = (city["end"] - city["start"]).days + 1
@@ -189,7 +200,7 @@ def assert_agree(city: dict[str, object], bands: Bands = DEFAULT_BANDS) -> None:
         if ref["metric"] != CITYWIDE:
             assert _close(row["value"], ref["value"]), where
             assert _close(row["target"], ref["target"]), where
-        expected_status = _status(ref["score"], bands)
+        expected_status = STALE if ref["stale"] else _status(ref["score"], bands)
         if expected_status is None:
             assert pd.isna(row["status"]), where
         elif expected_status != "skip":

@@ -7,8 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cityscore.core.vocabulary import BASELINE_DAYS, BASELINE_MIN_DAYS
+from cityscore.core.vocabulary import (
+    BASELINE_DAYS,
+    BASELINE_MIN_DAYS,
+    HISTORY_BASELINES,
+    SCHEDULES,
+    WEEKDAY_BASELINE_MIN_WEEKS,
+    WEEKDAY_BASELINE_WEEKS,
+)
 from cityscore.engine.layout import Layout, area_positions, label_positions
+from cityscore.engine.schedules import (
+    DAILY,
+    freshness_axes,
+    reporting_days,
+    schedules_of,
+    stale_limits,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,7 @@ class Grid:
         start: pd.Timestamp,
         end: pd.Timestamp,
         lookback: int = BASELINE_DAYS,
+        closed: np.ndarray | None = None,
     ) -> None:
         self.layout = layout
         self.metrics = layout.metrics
@@ -43,6 +58,8 @@ class Grid:
         self.n = (end - self.origin).days + 1
         self.n_out = (end - start).days + 1
         self.out_dates = pd.date_range(start, end, freq="D")
+        self.dates = pd.date_range(self.origin, end, freq="D")
+        self.closed = closed if closed is not None else np.array([], dtype="datetime64[D]")
         # Per column; a CityScore column (-1) reads the pad: a mean metric with no data.
         col = layout.column_metric
         self.col_metric = col
@@ -53,7 +70,16 @@ class Grid:
         self.agg = np.append(agg, "mean")[col]
         self.higher = np.append((self.metrics["direction"] == "higher").to_numpy(), True)[col]
         self.trend = np.append(self.metrics["trend"].astype(bool).to_numpy(), False)[col]
-        self.history = np.append((self.metrics["baseline"] == "history").to_numpy(), False)[col]
+        baseline = self.metrics["baseline"]
+        self.history = np.append((baseline == "history").to_numpy(), False)[col]
+        self.weekday = np.append((baseline == "weekday").to_numpy(), False)[col]
+        self.last_year = np.append((baseline == "last_year").to_numpy(), False)[col]
+        # Scored against its own past, not a fixed target.
+        self.own_past = np.append(baseline.isin(HISTORY_BASELINES).to_numpy(), False)[col]
+        codes = schedules_of(self.metrics).map(SCHEDULES.index).to_numpy(dtype=np.intp)
+        self.schedule = np.append(codes, DAILY)[col]
+        self.scheduled = bool((self.schedule != DAILY).any())
+        self.stale_after = np.append(stale_limits(self.metrics), np.inf)[col]
         # A city's target for a count is no area's target: area sum columns need one of their own.
         self.area_sum = (layout.column_area >= 0) & (self.agg == "sum")
         self.city = slice(1, 1 + self.m)  # the catalog metrics' citywide columns
@@ -159,7 +185,7 @@ class Grid:
             borrow = np.isnan(own) & ~self.area_sum[pairs]
             own[borrow] = wide[:, 1 + self.col_metric[pairs]][borrow]
             wide[:, pairs] = own
-        wide[:, self.history] = np.nan
+        wide[:, self.own_past] = np.nan
         return wide
 
     def _effective(self, targets: pd.DataFrame, cols: np.ndarray) -> np.ndarray:
@@ -191,4 +217,48 @@ class Grid:
             sign = np.where(self.higher[cols], -1.0, 1.0)
             target[:, cols] = mean + sign * std
             enough[:, cols] = ~np.isnan(mean)
+        cols = np.flatnonzero(self.weekday)
+        if len(cols):
+            target[:, cols], enough[:, cols] = self._weekday_baselines(cols)
         return target, enough
+
+    def _weekday_baselines(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(target, enough) of ``weekday`` columns: mean -/+ std of the same weekday's values in the
+        52 weeks before, from at least 13 of them."""
+        daily = self.daily()[:, cols]
+        target = np.full(daily.shape, np.nan)
+        sign = np.where(self.higher[cols], -1.0, 1.0)
+        for weekday in range(7):
+            rows = np.arange(weekday, self.n, 7)  # every 7th row: one weekday
+            series = pd.DataFrame(daily[rows])
+            rolling = series.rolling(WEEKDAY_BASELINE_WEEKS, min_periods=WEEKDAY_BASELINE_MIN_WEEKS)
+            mean = rolling.mean().shift(1).to_numpy()
+            std = rolling.std(ddof=0).shift(1).to_numpy()
+            target[rows] = mean + sign * std
+        return target, ~np.isnan(target)
+
+    def reporting_windows(self, w: int) -> np.ndarray:
+        """Per output row and column: how many of the column's reporting days the window of ``w``
+        days ending on the row holds."""
+        opens = np.stack([reporting_days(s, self.dates, self.closed) for s in SCHEDULES])
+        running = np.concatenate([np.zeros((len(SCHEDULES), 1)), opens.cumsum(axis=1)], axis=1)
+        first = self.lookback
+        held = running[:, first + 1 :] - running[:, first + 1 - w : self.n + 1 - w]
+        return held[self.schedule].T
+
+    def stale(self, longest: int, forced: np.ndarray) -> np.ndarray:
+        """Per output row and column: stale, i.e. the latest value in the longest window (of
+        ``longest`` days) is more than ``stale_after`` of the schedule's days old; ``forced``
+        columns always."""
+        first = self.lookback
+        index = np.arange(self.n, dtype=np.int32)[:, None]
+        last = np.maximum.accumulate(np.where(self.present, index, -1), axis=0)[first:]
+        rows = index[first:]
+        seen = (last >= 0) & (rows - last < longest)
+        safe = np.maximum(last, 0)
+        if self.scheduled:
+            a = freshness_axes(self.dates, self.closed)
+            age = a[self.schedule[None, :], rows] - a[self.schedule[None, :], safe]
+        else:
+            age = rows - safe
+        return (seen & (age > self.stale_after)) | forced[None, :]

@@ -13,17 +13,20 @@ same rules on the grid's extra (metric, area) columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import ConfigError
-from cityscore.core.vocabulary import AREA, BASELINE_DAYS, CITYWIDE, PERIODS
+from cityscore.core.vocabulary import AREA, BASELINE_DAYS, CITYWIDE, LAST_YEAR_DAYS, PERIODS
 from cityscore.engine.grid import Grid
 from cityscore.engine.layout import Layout
-from cityscore.engine.statuses import AREA_NOTES, NOTES, STATUSES, status_codes
+from cityscore.engine.rates import apply_rates, note_missing_populations
+from cityscore.engine.schedules import closed_days, place_reports
+from cityscore.engine.statuses import AREA_NOTES, NOTES, STALE, STATUSES, status_codes
 from cityscore.engine.windows import daily_targets, group_means, score_period
 from cityscore.frames.catalog import check_metrics, check_targets
 from cityscore.frames.dates import DateLike, as_date
@@ -38,10 +41,23 @@ def score_date(
     bands: Bands = DEFAULT_BANDS,
     periods: Mapping[str, int] = PERIODS,
     cap: float | None = None,
+    closed: Collection[DateLike] = (),
+    stale_metrics: Collection[str] = (),
+    count_stale: bool = False,
 ) -> pd.DataFrame:
     """Scores of every metric and the citywide CityScore for one as-of date."""
     return score_range(
-        observations, metrics, targets, as_of, as_of, bands=bands, periods=periods, cap=cap
+        observations,
+        metrics,
+        targets,
+        as_of,
+        as_of,
+        bands=bands,
+        periods=periods,
+        cap=cap,
+        closed=closed,
+        stale_metrics=stale_metrics,
+        count_stale=count_stale,
     )
 
 
@@ -55,6 +71,10 @@ def score_range(
     bands: Bands = DEFAULT_BANDS,
     periods: Mapping[str, int] = PERIODS,
     cap: float | None = None,
+    closed: Collection[DateLike] = (),
+    stale_metrics: Collection[str] = (),
+    count_stale: bool = False,
+    populations: Mapping[str, float | None] | None = None,
 ) -> pd.DataFrame:
     """Scores for every as-of date from ``start`` to ``end`` inclusive.
 
@@ -72,14 +92,37 @@ def score_range(
     cap
         No cap by default; a number caps each metric's score (so one metric far above its target
         cannot carry the CityScore).
+    closed
+        The city's closed days (holidays and closures): not reporting days of a ``business_days``
+        metric (see ``cityscore.engine.schedules``).
+    stale_metrics
+        Metrics to treat as stale whatever their dates (e.g. those of a source that failed).
+    count_stale
+        Keep stale metrics in the CityScore (by default they are left out).
+    populations
+        Residents by area (``""``: the city's own figure; else the sum of its areas'), for the
+        metrics scored per ``per_residents`` residents (see ``cityscore.engine.rates``).
 
     Returns
     -------
     DataFrame with ``SCORE_COLUMNS``: per as-of date, the ``CityScore`` rows first, then each metric in
     catalog order, each with one row per period. ``score`` is NaN where there is no score and ``note``
-    says why; for citywide rows the note says how many metrics were scored.
+    says why; for citywide rows the note says how many metrics were scored. A stale metric's
+    ``status`` is ``"stale"`` in every period; its ``score`` is kept.
     """
-    return _score(observations, metrics, targets, start, end, bands, periods, cap, by_area=False)
+    return _score(
+        observations,
+        metrics,
+        targets,
+        start,
+        end,
+        bands,
+        periods,
+        cap,
+        _Freshness(closed, stale_metrics, count_stale),
+        by_area=False,
+        populations=populations,
+    )
 
 
 def score_by_area(
@@ -92,6 +135,10 @@ def score_by_area(
     bands: Bands = DEFAULT_BANDS,
     periods: Mapping[str, int] = PERIODS,
     cap: float | None = None,
+    closed: Collection[DateLike] = (),
+    stale_metrics: Collection[str] = (),
+    count_stale: bool = False,
+    populations: Mapping[str, float | None] | None = None,
 ) -> pd.DataFrame:
     """Citywide and per-area scores for every as-of date from ``start`` to ``end`` inclusive.
 
@@ -103,11 +150,35 @@ def score_by_area(
     Returns
     -------
     DataFrame with ``AREA_SCORE_COLUMNS``: per as-of date the citywide block (area ``""``, exactly the
-    rows ``score_range`` gives), then each area: its ``CityScore`` rows, then its metrics.
+    rows ``score_range`` gives), then each area: its ``CityScore`` rows, then its metrics. Each
+    (metric, area) is stale or not by its own dates; ``stale_metrics`` are stale in every area.
     """
-    return _score(observations, metrics, targets, start, end, bands, periods, cap, by_area=True)
+    return _score(
+        observations,
+        metrics,
+        targets,
+        start,
+        end,
+        bands,
+        periods,
+        cap,
+        _Freshness(closed, stale_metrics, count_stale),
+        by_area=True,
+        populations=populations,
+    )
 
 
+@dataclass(frozen=True)
+class _Freshness:
+    """The scoring options about days: closed days, metrics named stale, whether stale ones count."""
+
+    closed: Collection[DateLike]
+    stale_metrics: Collection[str]
+    count_stale: bool
+
+
+# Inputs near the float limits overflow quietly: such a score is no score (``precision.settle``).
+@np.errstate(over="ignore", divide="ignore", invalid="ignore")
 def _score(
     observations: pd.DataFrame,
     metrics: pd.DataFrame,
@@ -117,8 +188,10 @@ def _score(
     bands: Bands,
     periods: Mapping[str, int],
     cap: float | None,
+    freshness: _Freshness,
     *,
     by_area: bool,
+    populations: Mapping[str, float | None] | None = None,
 ) -> pd.DataFrame:
     start, end = as_date(start), as_date(end)
     if end < start:
@@ -131,14 +204,24 @@ def _score(
         msg = f"a score cap must be a number above 0 (e.g. 1.5), or None for no cap; got {cap!r}"
         raise ConfigError(msg)
     metrics = metrics.reset_index(drop=True)
+    observations = place_reports(observations, metrics)
     layout = Layout.build(observations, metrics, targets, by_area)
-    # The grid reaches back far enough for the baseline year and for the longest window.
-    lookback = max(BASELINE_DAYS, max(periods.values()) - 1)
-    grid = Grid(layout, start, end, lookback)
+    # The grid reaches back far enough for the baseline year and for the longest window (a year
+    # before it too, for a ``last_year`` baseline).
+    longest = max(periods.values())
+    lookback = max(BASELINE_DAYS, longest - 1)
+    if (metrics["baseline"] == "last_year").any():
+        lookback = max(lookback, LAST_YEAR_DAYS + longest - 1)
+    grid = Grid(layout, start, end, lookback, closed_days(freshness.closed))
     grid.fill(observations)
+    unpopulated = apply_rates(grid, populations)  # rates per resident (``engine.rates``)
+    named = np.append(metrics["name"].isin(list(freshness.stale_metrics)).to_numpy(), False)
+    stale = grid.stale(longest, named[layout.column_metric])
+    counted = None if freshness.count_stale or not stale.any() else ~stale
     fixed_target = grid.fixed_targets(targets)
     base_target, base_ok = grid.baselines()
     daily_target, target_note = daily_targets(grid, fixed_target, base_target, base_ok)
+    target_note = note_missing_populations(target_note, unpopulated)
     del fixed_target, base_target, base_ok
     period_names = list(periods)
     shape = (grid.n_out, layout.width, len(period_names))
@@ -150,7 +233,9 @@ def _score(
         v, t, s, note = score_period(grid, periods[name], daily_target, target_note)
         if cap is not None:
             s = np.minimum(s, cap)  # NaN (no score) stays NaN
-        group_scores, n_scored = group_means(s, layout)
+        group_scores, n_scored = group_means(
+            s if counted is None else np.where(counted, s, np.nan), layout
+        )
         groups = layout.group_positions
         v[:, groups], t[:, groups], s[:, groups] = np.nan, np.nan, group_scores
         note[:, groups] = group_offsets + n_scored
@@ -165,6 +250,7 @@ def _score(
         note_texts + layout.group_note_texts(),
         bands,
         by_area,
+        stale,
     )
 
 
@@ -189,6 +275,7 @@ def _assemble(
     note_texts: list[str],
     bands: Bands,
     by_area: bool,
+    stale: np.ndarray,
 ) -> pd.DataFrame:
     layout = grid.layout
     n_out, width, n_periods = scores.shape
@@ -212,7 +299,9 @@ def _assemble(
         "value": values.ravel(),
         "target": targets.ravel(),
         "score": flat_scores,
-        "status": pd.Categorical.from_codes(status_codes(flat_scores, bands), categories=STATUSES),
+        "status": pd.Categorical.from_codes(
+            _statuses(flat_scores, bands, stale), categories=STATUSES
+        ),
         "note": pd.Categorical.from_codes(note_codes, categories=list(unique_texts)),
     }
     if by_area:
@@ -224,3 +313,12 @@ def _assemble(
             **columns,
         }
     return pd.DataFrame(columns, copy=False)
+
+
+def _statuses(scores: np.ndarray, bands: Bands, stale: np.ndarray) -> np.ndarray:
+    """Each row's status code: by band, or stale (every period of a stale column)."""
+    codes = status_codes(scores, bands)
+    if stale.any():
+        n_periods = len(scores) // stale.size
+        codes[np.repeat(stale.ravel(), n_periods)] = STATUSES.index(STALE)
+    return codes

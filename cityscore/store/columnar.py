@@ -27,6 +27,7 @@ from cityscore.store.schema import (
     driver_connection,
     metrics_table,
     observations_table,
+    reads_further_back,
     stored_date,
     targets_table,
 )
@@ -122,7 +123,7 @@ def _summed_area_rows(
     since: sa.ColumnElement = sa.literal(start, sa.Date)
     days: sa.ColumnElement = sa.literal((end - start).days + 1)
     if history_from is not None:
-        history = m.c.baseline == "history"
+        history = reads_further_back()
         since = sa.case((history, sa.literal(history_from, sa.Date)), else_=since)
         days = sa.case((history, (end - history_from).days + 1), else_=days)
     city_days = (
@@ -150,7 +151,7 @@ def _since(
     date = o.c.date if date is None else date
     if history_from is None:
         return date >= start
-    history = o.c.metric_id.in_(sa.select(m.c.id).where(m.c.baseline == "history"))
+    history = o.c.metric_id.in_(sa.select(m.c.id).where(reads_further_back()))
     return sa.or_(date >= start, sa.and_(date >= history_from, history))
 
 
@@ -324,7 +325,7 @@ def _by_series(
     o, m = observations_table, metrics_table
     since: sa.ColumnElement = sa.literal(start, sa.Date)
     if history_from is not None:
-        since = sa.case((m.c.baseline == "history", history_from), else_=start)
+        since = sa.case((reads_further_back(), history_from), else_=start)
     series = keys.join(m, m.c.id == keys.c.id).join(
         o, sa.and_(o.c.metric_id == keys.c.id, o.c.area == keys.c.area)
     )
