@@ -107,6 +107,24 @@ def test_metric_editor_sets_allow_negative(city: Kit) -> None:
     assert editor.allow_negative.value is True
 
 
+def test_metric_editor_sets_a_schedule_and_stale_after(city: Kit) -> None:
+    editor = MetricEditor(city)
+    editor.name.value = "Permits Issued"
+    editor.direction.value, editor.aggregation.value, editor.target.value = "higher", "sum", "10"
+    editor.schedule.value, editor.stale_after.value = "business_days", "5"
+    editor.save.click()
+    assert "1 inserted" in editor.message.value, editor.message.value
+    stored = city.metrics().set_index("name").loc["Permits Issued"]
+    assert stored["schedule"] == "business_days" and float(stored["stale_after"]) == 5
+    editor.stale_after.value = "0"
+    editor.save.click()
+    assert "stale_after" in editor.message.value  # refused inline, nothing written
+    editor.name.value = "EMS Response"
+    assert (editor.schedule.value, editor.stale_after.value) == ("daily", "")
+    editor.name.value = "Permits Issued"  # loads the stored schedule back into the form
+    assert (editor.schedule.value, editor.stale_after.value) == ("business_days", "5")
+
+
 def test_csv_upload_previews_then_imports(city: Kit) -> None:
     city.import_values(b"metric,date,value\nEMS Response,2026-01-01,5\n")
     panel = CsvUpload(city)
@@ -264,6 +282,7 @@ def test_sql_server_panel_with_an_area_column(city: Kit, tmp_path: Path) -> None
     panel.url.value, panel.metric.value, panel.table.value = url, "EMS Response", "ems"
     panel.date_column.value, panel.value_column.value = "day", "minutes"
     panel.area_column.value = "hood"
+    panel.blank_area.value = "total"  # the empty hood's row is the city's (a median: no sum)
     panel.preview_button.click()
     assert "2 to insert" in panel.message.value and "Roxbury" in panel.message.value
     panel.sync_button.click()

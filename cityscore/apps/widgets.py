@@ -20,10 +20,16 @@ from cityscore.core.errors import CityScoreError, ValidationError
 from cityscore.core.vocabulary import (
     AGGREGATIONS,
     ALLOW_NEGATIVE,
+    BASELINES,
     DIRECTIONS,
     KINDS,
     METRIC_COLUMNS,
+    PER_RESIDENTS,
+    SCHEDULE,
+    SCHEDULES,
+    STALE_AFTER,
 )
+from cityscore.io.checks import date_format_field_hint
 from cityscore.io.load import INPUT_FORMATS
 from cityscore.kit import Kit
 
@@ -220,10 +226,19 @@ class MetricEditor:
         self.target = w.Text(
             description="Target", placeholder="> 0, or empty with baseline=history"
         )
-        self.baseline = w.Dropdown(description="Baseline", options=["target", "history"])
+        self.baseline = w.Dropdown(description="Baseline", options=list(BASELINES))
+        self.schedule = w.Dropdown(description="Reports", options=list(SCHEDULES), value="daily")
+        self.stale_after = w.Text(
+            description="Stale after",
+            placeholder="days without a value; empty: the schedule's default",
+        )
         self.trend = w.Checkbox(description="Trend (sparse counts)")
         self.allow_negative = w.Checkbox(description="Negative values allowed (net changes)")
         self.weight = w.Text(description="Weight", value="1")
+        self.per_residents = w.Text(
+            description="Per residents",
+            placeholder="a rate per N residents, e.g. 1000; empty: a count",
+        )
         self.save = w.Button(description="Save metric", button_style="primary")
         self.message = w.HTML()
         self.name.observe(self._load, names="value")
@@ -238,7 +253,8 @@ class MetricEditor:
         self.change.on_click(self.change_target)
         fields = [getattr(self, f) for f in self.FIELDS]
         self.widget = w.VBox(
-            [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.save, self.message,
+            [w.HTML("<h3>Metric editor</h3>"), self.name, *fields, self.trend, self.allow_negative, self.per_residents,
+             self.schedule, self.stale_after, self.save, self.message,
              w.HTML("<h4>Change a target from a date on</h4>"), self.target_picker.widget, self.effective_from,
              self.target_area, self.new_target, self.change, self.target_message]
         )  # fmt: skip
@@ -256,6 +272,11 @@ class MetricEditor:
         self.trend.value = bool(row["trend"])
         self.allow_negative.value = bool(row.get(ALLOW_NEGATIVE, False))
         self.weight.value = f"{row['weight']:g}"
+        per = row.get(PER_RESIDENTS)
+        self.per_residents.value = "" if per is None or pd.isna(per) else f"{per:g}"
+        self.schedule.value = row.get(SCHEDULE) or "daily"
+        stale = pd.to_numeric(row.get(STALE_AFTER), errors="coerce")
+        self.stale_after.value = "" if pd.isna(stale) else f"{stale:g}"
         self.target.value = "" if target is None else f"{target:g}"
 
     def submit(self, _button: object = None) -> None:
@@ -263,6 +284,9 @@ class MetricEditor:
         fields["baseline"] = "" if fields["baseline"] == "target" else fields["baseline"]
         if _run(self.message, lambda: _ok(str(self.kit.save_metric(self.name.value.strip(), trend=self.trend.value,
                                                                     allow_negative=self.allow_negative.value,
+                                                                    per_residents=self.per_residents.value,
+                                                                    schedule=self.schedule.value,
+                                                                    stale_after=self.stale_after.value,
                                                                     **fields)))):  # fmt: skip
             self.name.options = list(self.kit.metrics()["name"])
             self.target_picker.reset(_metric_options(self.kit))
@@ -335,7 +359,10 @@ class CsvUpload:
         self.plan = plan
         parts = [f"<p>{html.escape(plan.summary())}</p>"]
         parts += [
-            _frame_html(plan.rejected, "Rejected rows (nothing is written until they are fixed)")
+            _frame_html(
+                date_format_field_hint(plan.rejected, self.date_format.description),
+                "Rejected rows (nothing is written until they are fixed)",
+            )
         ]
         parts += [
             _frame_html(plan.insert, "To insert"),
@@ -387,6 +414,12 @@ class SqlServer:
         self.numerator_column = w.Text(description="numerator col", value="numerator")
         self.denominator_column = w.Text(description="denominator col", value="denominator")
         self.area_column = w.Text(description="area col", placeholder="empty: every row citywide")
+        # What an empty or NULL area of the result is (sources.yml ``blank_area``; see io/blank_areas).
+        self.blank_area = w.Dropdown(
+            description="blank area",
+            options=[("not set", ""), ("records with no area (unlocated)", "unlocated"),
+                     ("the city's total (ROLLUP)", "total")],
+        )  # fmt: skip
         self.start = w.DatePicker(description="First day", value=default_start)
         self.lookback = w.IntText(description="Look-back", value=7)
         self.preview_button = w.Button(description="Preview")
@@ -403,6 +436,7 @@ class SqlServer:
                 self.numerator_column,
                 self.denominator_column,
                 self.area_column,
+                self.blank_area,
             ]
         )
         self.widget = w.VBox(
@@ -435,6 +469,8 @@ class SqlServer:
             spec["table"] = self.table.value.strip()
         if self.start.value:
             spec["start"] = self.start.value.isoformat()
+        if self.blank_area.value:
+            spec["blank_area"] = self.blank_area.value
         source = {"url": self.url.value.strip(), "password": self._password}
         return {"sources": {"server": source}, "metrics": {self.metric.value: spec}}
 

@@ -34,7 +34,18 @@ AREA = "area"
 ALLOW_NEGATIVE = "allow_negative"
 
 
-METRIC_FILE_COLUMNS = [*METRIC_COLUMNS, ALLOW_NEGATIVE]
+# Optional metrics.csv columns: the days a metric reports on (default daily), and how long it may go
+# without a value before it is stale (default per schedule). See docs/methodology.md, "Schedules".
+SCHEDULE = "schedule"
+STALE_AFTER = "stale_after"
+
+
+# An optional metrics.csv column (empty: not a rate): a value metric scored per this many residents
+# (e.g. 1000) of the city and of each area. See docs/methodology.md, "Rates per resident".
+PER_RESIDENTS = "per_residents"
+
+
+METRIC_FILE_COLUMNS = [*METRIC_COLUMNS, ALLOW_NEGATIVE, SCHEDULE, STALE_AFTER, PER_RESIDENTS]
 
 
 # The longest text the store keeps in each metric field (the store schema's String(n) lengths).
@@ -54,7 +65,27 @@ KINDS = ("value", "ratio")
 AGGREGATIONS = ("mean", "median", "sum")
 
 
-BASELINES = ("target", "history")
+# ``history``: the past year's mean -/+ one standard deviation (Boston's rule); ``weekday``: the same,
+# of the same weekday over the past weeks; ``last_year``: the same window 52 weeks earlier.
+BASELINES = ("target", "history", "weekday", "last_year")
+
+
+# The baselines computed from a metric's own past values (no fixed target).
+HISTORY_BASELINES = ("history", "weekday", "last_year")
+
+
+# The days a metric reports on: every day; Monday to Friday; Monday to Friday except the city's
+# holidays and closures; one report a week (Monday to Sunday); one report a calendar month.
+SCHEDULES = ("daily", "weekdays", "business_days", "weekly", "monthly")
+
+
+# How long a metric may go without a value before it is stale: reporting days for the daily
+# schedules; calendar days after the end of the last week or month reported for the others.
+STALE_AFTER_DEFAULTS = {"daily": 7, "weekdays": 7, "business_days": 7, "weekly": 14, "monthly": 45}
+
+
+# The longest ``stale_after`` a metric may set (a year).
+STALE_AFTER_MAX = 365
 
 
 DEFAULT_CATEGORY = "General"
@@ -72,6 +103,15 @@ BASELINE_DAYS = 365
 
 
 BASELINE_MIN_DAYS = 90
+
+
+# The ``weekday`` baseline: the same weekday in the past 52 weeks, at least 13 of them with data.
+WEEKDAY_BASELINE_WEEKS = 52
+WEEKDAY_BASELINE_MIN_WEEKS = 13
+
+
+# The ``last_year`` baseline: the same window this many days earlier (52 weeks: the same weekdays).
+LAST_YEAR_DAYS = 364
 
 
 CITYWIDE = "CityScore"

@@ -12,11 +12,18 @@ from cityscore.core.vocabulary import (
     DEFAULT_CATEGORY,
     DIRECTIONS,
     EARLIEST,
+    HISTORY_BASELINES,
     KINDS,
     METRIC_FILE_COLUMNS,
+    PER_RESIDENTS,
+    SCHEDULE,
+    SCHEDULES,
+    STALE_AFTER,
+    STALE_AFTER_DEFAULTS,
+    STALE_AFTER_MAX,
     TEXT_LIMITS,
 )
-from cityscore.io.cells import FALSE_WORDS, TRUE_WORDS, to_number
+from cityscore.io.cells import FALSE_WORDS, LARGEST_WEIGHT, TRUE_WORDS, check_range, to_number
 from cityscore.io.checks import canonical_names, check_text_cells, name_key
 from cityscore.io.problems import Problems
 
@@ -44,7 +51,8 @@ def restate(
     for column in missing:
         rows[column] = rows[column].where(~known, rows["name"].map(stored[column]))
     if "target" in missing and "baseline" not in missing:  # a switch to history drops the target
-        rows["target"] = rows["target"].where(rows["baseline"].str.lower() != "history", "")
+        own_past = rows["baseline"].str.strip().str.lower().isin(HISTORY_BASELINES)
+        rows["target"] = rows["target"].where(~own_past, "")
     return rows
 
 
@@ -60,6 +68,9 @@ def _metrics_as_text(
         text[ALLOW_NEGATIVE] = "false"
     text["weight"] = [repr(float(w)) for w in metrics["weight"]]
     text["baseline"] = metrics["baseline"].to_numpy()
+    text[SCHEDULE] = metrics[SCHEDULE].to_numpy() if SCHEDULE in metrics else "daily"
+    stale = pd.to_numeric(metrics.get(STALE_AFTER, pd.Series(index=metrics.index)), errors="coerce")
+    text[STALE_AFTER] = ["" if d != d else str(int(d)) for d in stale]
     targets = [catalog_targets.get(n) for n in text.index]
     text["target"] = ["" if t is None or t != t else repr(float(t)) for t in targets]
     return text.fillna("").astype(str)
@@ -81,8 +92,9 @@ def validate_metrics(
     rows = restate(rows, existing, catalog_targets)
     for column, default in [("category", DEFAULT_CATEGORY), ("kind", "value"), ("baseline", "")]:
         rows[column] = rows[column].where(rows[column] != "", default)
-    for column in ["direction", "kind", "aggregation", "baseline"]:
-        rows[column] = rows[column].str.lower()
+    typed = rows.copy()  # the cells as written, for messages
+    for column in ["direction", "kind", "aggregation", "baseline", SCHEDULE]:
+        rows[column] = rows[column].str.strip().str.lower()
     _check_metric_identity(problems, rows, existing)
     check_text_cells(problems, rows, "name", TEXT_LIMITS["name"], formula=True)
     check_text_cells(problems, rows, "category", TEXT_LIMITS["category"], formula=True)
@@ -93,12 +105,12 @@ def validate_metrics(
         rows, new & (rows["direction"] == ""), "direction",
         "a new metric needs a direction: higher or lower (is better)",
     )  # fmt: skip
-    _check_choice(problems, rows[rows["direction"] != ""], "direction", DIRECTIONS)
-    _check_choice(problems, rows, "kind", KINDS)
-    _check_choice(problems, rows, "baseline", ("", *BASELINES))
+    _check_choice(problems, rows, "direction", DIRECTIONS, typed, rows["direction"] != "")
+    _check_choice(problems, rows, "kind", KINDS, typed)
+    _check_choice(problems, rows, "baseline", ("", *BASELINES), typed)
     aggregation_ok = rows["aggregation"].isin(("", *AGGREGATIONS))
     problems.add_where(
-        rows, ~aggregation_ok, "aggregation", f"must be one of {list(AGGREGATIONS)} or empty"
+        typed, ~aggregation_ok, "aggregation", f"must be one of {list(AGGREGATIONS)} or empty"
     )
     ratio_agg = (rows["kind"] == "ratio") & ~rows["aggregation"].isin(("",))
     problems.add_where(
@@ -108,8 +120,8 @@ def validate_metrics(
         "ratio metrics are always sum(numerators)/sum(denominators); leave aggregation empty",
     )
     decimal_comma = rows.attrs.get("decimal_comma", False)
-    target = to_number(rows["target"], decimal_comma)
-    history = rows["baseline"] == "history"
+    target = to_number(rows["target"], decimal_comma, percent=True)  # 93% as values read it
+    history = rows["baseline"].isin(HISTORY_BASELINES)  # scored against its own past
     has_target = rows["target"] != ""
     problems.add_where(rows, has_target & target.isna(), "target", "target is not a number")
     problems.add_where(
@@ -118,17 +130,13 @@ def validate_metrics(
         "target",
         "target must be greater than 0; use baseline=history to score against the metric's own past",
     )
-    problems.add_where(
-        rows,
-        has_target & ~np.isfinite(target.fillna(0)),
-        "target",
-        "target must be a finite number",
-    )
+    check_range(problems, rows, "target", target, has_target & (target > 0))  # 1e309, 1e-320
     problems.add_where(
         rows,
         history & has_target,
         "target",
-        "a metric with baseline=history has no fixed target; leave target empty",
+        "a metric with a baseline from its own past (history, weekday, last_year) has no fixed "
+        "target; leave target empty",
     )
     problems.add_where(
         rows,
@@ -137,6 +145,7 @@ def validate_metrics(
         "give a target greater than 0, or set baseline=history",
     )
     trend = _check_flag(problems, rows, "trend")
+    schedule, stale_after = _check_schedule(problems, rows, typed, decimal_comma)
     negative = _check_flag(problems, rows, ALLOW_NEGATIVE)
     problems.add_where(
         rows,
@@ -146,10 +155,12 @@ def validate_metrics(
         "lower-is-better score target/value has no meaning below 0); set allow_negative=false",
     )
     weight = to_number(rows["weight"], decimal_comma).where(rows["weight"] != "", 1.0)
-    bad_weight = weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(1))
+    bad_weight = weight.isna() | ~(weight > 0)  # (an infinite one is too large: check_range)
     problems.add_where(
         rows, bad_weight, "weight", "weight must be a number greater than 0 (default 1)"
     )
+    check_range(problems, rows, "weight", weight, ~bad_weight, LARGEST_WEIGHT)  # 1e308
+    per_residents = _check_per_residents(problems, rows, decimal_comma)
     problems.raise_if_any(len(rows))
 
     metrics = pd.DataFrame(
@@ -164,10 +175,13 @@ def validate_metrics(
                 (rows["kind"] == "value") & (rows["aggregation"] != ""),
                 np.where(rows["kind"] == "value", "mean", ""),
             ),
-            "baseline": np.where(history, "history", "target"),
+            "baseline": np.where(history, rows["baseline"], "target"),
             "trend": trend,
             "weight": weight.astype(float),
             ALLOW_NEGATIVE: negative,
+            PER_RESIDENTS: per_residents,
+            SCHEDULE: schedule,
+            STALE_AFTER: stale_after,
         }
     ).reset_index(drop=True)
     targets = pd.DataFrame(
@@ -178,6 +192,24 @@ def validate_metrics(
         }
     ).reset_index(drop=True)
     return metrics, targets
+
+
+def _check_per_residents(problems: Problems, rows: pd.DataFrame, decimal_comma: bool) -> pd.Series:
+    """``per_residents`` as numbers (NaN: not a rate): above 0, for value metrics only."""
+    given = rows[PER_RESIDENTS].astype(str).str.strip() != ""
+    per = to_number(rows[PER_RESIDENTS].astype(str).str.strip(), decimal_comma)
+    bad = given & ~((per > 0) & np.isfinite(per.fillna(0)))
+    problems.add_where(
+        rows, bad, PER_RESIDENTS,
+        "per_residents must be a number of residents above 0 (e.g. 1000 for a rate per 1,000 "
+        "residents), or empty for a metric that is not a rate",
+    )  # fmt: skip
+    problems.add_where(
+        rows, given & ~bad & (rows["kind"] != "value"), PER_RESIDENTS,
+        "only value metrics (counts, sums) can be rates per resident; a ratio is already a "
+        "share: leave per_residents empty",
+    )  # fmt: skip
+    return per.where(given & ~bad).astype(float)
 
 
 def _check_metric_identity(
@@ -205,16 +237,54 @@ def _check_metric_identity(
 
 
 def _check_flag(problems: Problems, rows: pd.DataFrame, column: str) -> pd.Series:
-    """A true/false column (empty = false); records anything else and returns the booleans."""
-    flag = rows[column].astype(str).str.lower()
+    """A true/false column (empty = false); records anything else and returns the booleans.
+
+    The usual spellings in any case: true/false, yes/no, y/n, t/f, 1/0.
+    """
+    flag = rows[column].astype(str).str.strip().str.lower()
     problems.add_where(
-        rows, ~flag.isin(TRUE_WORDS | FALSE_WORDS), column, f"{column} must be true or false"
-    )
+        rows, ~flag.isin(TRUE_WORDS | FALSE_WORDS), column,
+        f"{column} must be true or false (or yes/no, y/n, 1/0; empty is false)",
+    )  # fmt: skip
     return flag.isin(TRUE_WORDS)
 
 
+def _check_schedule(
+    problems: Problems, rows: pd.DataFrame, typed: pd.DataFrame, decimal_comma: bool
+) -> tuple[pd.Series, pd.Series]:
+    """(schedule, stale_after): a schedule from SCHEDULES (empty: daily), and a whole number of
+    days from 1 to STALE_AFTER_MAX (empty: NaN, the schedule's default)."""
+    schedule = rows[SCHEDULE].where(rows[SCHEDULE] != "", "daily")
+    _check_choice(problems, rows.assign(**{SCHEDULE: schedule}), SCHEDULE, SCHEDULES, typed)
+    problems.add_where(
+        rows, schedule.isin(("weekly", "monthly")) & rows["baseline"].isin(("history", "weekday")),
+        "baseline",
+        "a weekly or monthly metric has too few values a year for a history or weekday baseline "
+        "(they need 90 days, or 13 weeks of one weekday); use baseline=last_year or a fixed target",
+    )  # fmt: skip
+    text = rows[STALE_AFTER].astype(str).str.strip()
+    given = text != ""
+    days = to_number(text, decimal_comma)
+    bad = given & ~((days >= 1) & (days <= STALE_AFTER_MAX) & (days % 1 == 0))
+    problems.add_where(
+        typed, bad, STALE_AFTER,
+        f"stale_after must be a whole number of days from 1 to {STALE_AFTER_MAX}, or empty for "
+        f"the schedule's default ({', '.join(f'{k} {v}' for k, v in STALE_AFTER_DEFAULTS.items())})",
+    )  # fmt: skip
+    return schedule, days.where(given & ~bad).astype(float)
+
+
 def _check_choice(
-    problems: Problems, rows: pd.DataFrame, column: str, allowed: tuple[str, ...]
+    problems: Problems,
+    rows: pd.DataFrame,
+    column: str,
+    allowed: tuple[str, ...],
+    typed: pd.DataFrame,
+    where: pd.Series | None = None,
 ) -> None:
+    """Record a cell of ``rows`` (lower-cased) not in ``allowed``, echoing it as ``typed``."""
     shown = [a for a in allowed if a]
-    problems.add_where(rows, ~rows[column].isin(allowed), column, f"must be one of {shown}")
+    bad = ~rows[column].isin(allowed)
+    if where is not None:
+        bad &= where
+    problems.add_where(typed, bad, column, f"must be one of {shown}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from cityscore.io.cells import to_number
+from cityscore.core.vocabulary import HISTORY_BASELINES
+from cityscore.io.cells import check_range, to_number
 from cityscore.io.checks import (
     StoredAreas,
     check_conflicts,
@@ -31,20 +31,22 @@ def validate_targets(
     """
     problems = Problems(name)
     metric = check_metric_names(problems, rows, metrics)
-    history = set(metrics.loc[metrics["baseline"] == "history", "name"])
+    history = set(metrics.loc[metrics["baseline"].isin(HISTORY_BASELINES), "name"])
     problems.add_where(
         rows,
         metric.isin(history),
         "metric",
-        "this metric is scored against its own history (baseline=history); it takes no target",
+        "this metric is scored against its own past (baseline history, weekday or last_year); it "
+        "takes no target",
     )
     when = check_dates(problems, rows, "effective_from", date_format)
-    target = to_number(rows["target"], rows.attrs.get("decimal_comma", False))
+    # A percentage (93%) reads as values do: 0.93.
+    target = to_number(rows["target"], rows.attrs.get("decimal_comma", False), percent=True)
     problems.add_where(rows, target.isna(), "target", "target is not a number")
     problems.add_where(
         rows, ~(target > 0) & target.notna(), "target", "target must be greater than 0"
     )
-    problems.add_where(rows, np.isinf(target), "target", "target must be a finite number")
+    check_range(problems, rows, "target", target, target > 0)  # 1e309, 1e-320, 20 digits
     frame = pd.DataFrame({"metric": metric, "effective_from": when, "target": target})
     frame, keys = with_checked_areas(
         problems, rows, frame, ["metric", "effective_from"], stored_areas

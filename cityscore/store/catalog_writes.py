@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from cityscore.core.errors import CatalogError
 from cityscore.core.vocabulary import EARLIEST
+from cityscore.store.area_catalog import add_named_areas
 from cityscore.store.batches import ImportResult, finish_batch, new_batch
 from cityscore.store.columnar import query_frame
 from cityscore.store.keys import has_values, metric_ids, refuse_new_spellings, with_area
@@ -40,7 +41,14 @@ def write_metrics(
     """
     catalog_target = dict(zip(targets["metric"], targets["target"].astype(float), strict=True))
     rows = [
-        {"allow_negative": False, **r, "catalog_target": catalog_target.get(r["name"])}
+        {
+            "allow_negative": False,
+            **r,
+            "per_residents": sql_value(r.get("per_residents")),  # NaN or absent: not a rate
+            "schedule": r.get("schedule") or "daily",
+            "stale_after": _whole_days(r.get("stale_after")),  # NaN or absent: the default
+            "catalog_target": catalog_target.get(r["name"]),
+        }
         for r in metrics.to_dict("records")
     ]
     fields = [*METRIC_FIELDS[1:], "catalog_target"]
@@ -127,10 +135,11 @@ def write_targets(conn: Connection, targets: pd.DataFrame, source: str) -> Impor
     if not plan:
         return ImportResult("targets", source, 0, 0, unchanged, None)
     batch = new_batch(conn, "targets", source)
+    added = add_named_areas(conn, targets, batch)
     for _, (metric_id, area, when), target in plan:
         put_target(conn, metric_id, when, target, batch, area)
     finish_batch(conn, batch, inserted, updated, unchanged)
-    return ImportResult("targets", source, inserted, updated, unchanged, batch)
+    return ImportResult("targets", source, inserted, updated, unchanged, batch, added_areas=added)
 
 
 def put_target(
@@ -193,3 +202,9 @@ def differs(old: object, new: object) -> bool:
     ):
         return float(old) != float(new)
     return old != new
+
+
+def _whole_days(value: object) -> int | None:
+    """A ``stale_after`` cell as stored: whole days, or None (the schedule's default)."""
+    value = sql_value(value)
+    return None if value is None or value == "" else int(float(value))  # type: ignore[arg-type]
