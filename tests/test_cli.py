@@ -167,7 +167,8 @@ def test_table_format_rounds_half_even_and_dashes(db: Path, tmp_path: Path) -> N
     one_value_city(db, tmp_path, target=8, value=1)
     table = run(db, "score", "--date", "2026-03-02").stdout
     line = next(ln for ln in table.splitlines() if ln.startswith("A "))
-    assert line.split()[1:] == ["—", "0.12", "0.12", "0.12"]
+    # Each score beside its window's value and target: one value of 1 against 8 per window.
+    assert line.split()[1:] == ["—", "0.12", "(1/8)", "0.12", "(1/8)", "0.12", "(1/8)"]
 
 
 def test_errors_are_clear(tmp_path: Path) -> None:

@@ -177,8 +177,9 @@ def test_a_broken_cityscore_toml_is_said_on_the_page_not_raised(
     assert explorer._repr_mimebundle_()["text/plain"] == f"CityScore Explorer: {explorer.error}"
     with pytest.raises(ConfigError, match=said.replace("?", r"\?")):
         key_numbers(demo_kit)
-    # Given both, the explorer needs nothing from the file.
-    assert Explorer(demo_kit, bands="1.0,0.9", cap=0).error is None
+    # Bands and cap given, the file still holds the city's calendar and count_stale: still said.
+    given = Explorer(demo_kit, bands="1.0,0.9", cap=0).error
+    assert given is not None and said in given
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,7 @@ def test_status_is_never_colour_alone(browser, demo_report: Path) -> None:
         rows = page.locator(".board tbody tr").count()
         periods = page.locator(".board details:first-of-type thead th").count() - 1
         assert rows == 20 and periods == 4 and len(cells) == rows * periods
-        words = ("meeting", "near", "below", "no score")
+        words = ("meeting", "near", "below", "stale", "no score")
         assert all(any(w in text for w in words) for text in cells)
         symbols = [s for s in STATUS_SYMBOLS.values()] + ["—"]
         assert all(any(s in text for s in symbols) for text in cells)

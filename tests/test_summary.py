@@ -124,19 +124,25 @@ def test_leaders_are_top_five_and_bottom_five_by_week_score() -> None:
     assert top["score"].tolist() == [2.0, 1.5, 1.2, 1.1, 1.0]
 
 
-def test_leaders_never_overlap_with_fewer_than_ten_metrics() -> None:
+def test_leaders_split_at_one_with_fewer_than_ten_metrics() -> None:
     scores = _city_with_week_scores([0.4, 1.3, 0.9, 1.1, 0.6, 0.2, 1.0])
     top, bottom = leaders(scores, D)
-    assert top["metric"].tolist() == ["M1", "M3", "M6", "M2", "M4"]  # 1.3, 1.1, 1.0, 0.9, 0.6
-    assert bottom["metric"].tolist() == ["M5", "M0"]  # 0.2, 0.4: only the two not on top
+    assert top["metric"].tolist() == ["M1", "M3", "M6"]  # 1.3, 1.1, 1.0: at or above 1 only
+    assert bottom["metric"].tolist() == ["M5", "M0", "M4", "M2"]  # 0.2, 0.4, 0.6, 0.9: below 1
     assert not set(top["metric"]) & set(bottom["metric"])
+
+
+def test_leaders_of_a_bad_week_exceed_nothing() -> None:
+    top, bottom = leaders(_city_with_week_scores([0.4, 0.9, 0.95, 0.99, 0.6, 0.2, 0.7]), D)
+    assert top.empty  # the highest score, 0.99, is not exceeding anything
+    assert bottom["score"].tolist() == [0.2, 0.4, 0.6, 0.7, 0.9]
 
 
 def test_leaders_leave_out_metrics_without_a_score() -> None:
     obs, meta, tgt = four_metric_city()
     top, bottom = leaders(score_date(obs, meta, tgt, D), D)
-    assert top["metric"].tolist() == ["C", "B", "A"]  # week scores 1.5, 1.0, 0.5; E has none
-    assert bottom.empty
+    assert top["metric"].tolist() == ["C", "B"]  # week scores 1.5, 1.0; E has none
+    assert bottom["metric"].tolist() == ["A"]  # 0.5
 
 
 # --- contributions -------------------------------------------------------------------------------
@@ -278,4 +284,6 @@ def test_contributions_always_add_up_and_leaders_never_overlap(
     scored = scores[
         (scores["as_of"] == end) & (scores["period"] == period) & (scores["metric"] != "CityScore")
     ]
-    assert len(top) + len(bottom) == min(10, scored["score"].notna().sum())
+    scored = scored[scored["status"].astype(object) != "stale"]  # stale: in neither list
+    assert len(top) == min(5, (scored["score"] >= 1).sum())
+    assert len(bottom) == min(5, (scored["score"] < 1).sum())

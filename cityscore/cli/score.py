@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,24 +49,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
+    from cityscore.engine.as_of import day_text
     from cityscore.io import export
     from cityscore.io.score_files import write_scores
-    from cityscore.pages.render import scores_json, scores_table
+    from cityscore.pages.render import scores_json
 
     if args.format == "parquet" and not args.out:
         msg = "--format parquet writes a binary file: give it one with --out FILE.parquet"
         raise ConfigError(msg)
     bands = Bands.parse(args.bands)
-    note = ""
+    note = why = ""
     options = {"bands": bands, "cap": args.cap, "by": args.by}
     if args.start or args.end:
         scores = kit.scores(start=args.start, end=args.end, **options)
     elif args.date:
         scores = kit.scores(args.date, **options)
+        why = f"{day_text(args.date)}: the date asked for"
     else:
-        choice = kit.as_of_choice()  # the default date, and what a board for it leaves out
+        choice = kit.as_of_choice()  # the default date, why, and what its board leaves out
         scores = kit.scores(choice.as_of, **options)
-        note = choice.note()
+        why, note = choice.why(), choice.note()
     if args.out and args.format != "table":  # streamed to the file, never one string in memory
         if args.format == "csv":
             scores = export.safe_text_columns(scores, ["metric", "status", "note"])
@@ -75,7 +76,7 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
         print(f"wrote {len(scores)} score rows to {args.out}")
         return 0
     if args.format == "table":
-        text = area_tables(scores, bands, scores_table)
+        text = area_tables(scores, kit.metrics(), bands, args.cap, terminal_text(why))
         text += f"\n{terminal_text(note)}\n" if note else ""
     elif args.format == "csv":
         text = export.scores_csv(scores, kit.metrics())
@@ -90,15 +91,29 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
 
 
 def area_tables(
-    scores: pd.DataFrame, bands: Bands, scores_table: Callable[[pd.DataFrame, Bands], str]
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    bands: Bands,
+    cap: float | None = None,
+    why: str = "",
 ) -> str:
-    """The terminal scoreboard (drawn by ``scores_table``); by area, one titled board per area
+    """The terminal scoreboard (``pages.terminal.board_text``); by area, one titled board per area
     after the citywide one."""
+    from cityscore.pages.terminal import board_text
+
+    metrics = metrics.assign(
+        name=metrics["name"].map(terminal_text),
+        category=metrics["category"].astype(str).map(terminal_text),
+        unit=metrics["unit"].fillna("").astype(str).map(terminal_text),
+    )
     if "area" not in scores:
-        return scores_table(scores.assign(metric=scores["metric"].map(terminal_text)), bands)
+        shown = scores.assign(metric=scores["metric"].astype(str).map(terminal_text))
+        return board_text(shown, metrics, bands, cap, why)
     blocks = []
     for area, rows in scores.groupby("area", observed=True, sort=False):
         title = f"== {terminal_text(area)} ==" if area else "== Citywide =="
-        shown = rows.drop(columns="area").assign(metric=rows["metric"].map(terminal_text))
-        blocks.append(f"{title}\n{scores_table(shown, bands)}")
+        shown = rows.drop(columns="area").assign(
+            metric=rows["metric"].astype(str).map(terminal_text)
+        )
+        blocks.append(f"{title}\n{board_text(shown, metrics, bands, cap, why if not area else '')}")
     return "\n".join(blocks)

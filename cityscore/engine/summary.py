@@ -4,13 +4,26 @@ what moved the CityScore, and data freshness. Pure functions, DataFrame in, Data
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
-from cityscore.core.vocabulary import CITYWIDE
+from cityscore.core.vocabulary import CITYWIDE, SCHEDULES
+from cityscore.engine.precision import settle
+from cityscore.engine.schedules import (
+    closed_days,
+    freshness_axes,
+    place_reports,
+    reporting_days,
+    schedules_of,
+    stale_limits,
+)
 from cityscore.engine.statuses import STATUSES, status_codes
 from cityscore.frames.dates import DateLike, as_date
+
+STALE_STATUS = "stale"  # a stale metric's status (``statuses.STALE``): its data stopped coming
 
 
 def metric_rows(
@@ -27,12 +40,22 @@ def metric_rows(
     return scores[keep]
 
 
-def citywide(scores: pd.DataFrame) -> pd.DataFrame:
-    """The citywide rows, with the share of scored metrics below 1 beside each CityScore.
+def counted(rows: pd.DataFrame, count_stale: bool = False) -> pd.DataFrame:
+    """Score rows as the CityScore counts them: a stale metric's score (kept in the frame for
+    show) is no score here, as the engine leaves it out of the CityScore (unless ``count_stale``)."""
+    if count_stale:
+        return rows
+    stale = rows["status"].astype(object) == STALE_STATUS
+    return rows.assign(score=rows["score"].mask(stale)) if stale.any() else rows
+
+
+def citywide(scores: pd.DataFrame, *, count_stale: bool = False) -> pd.DataFrame:
+    """The citywide rows, with the share of scored metrics below 1 beside each CityScore (stale
+    metrics not counted, as in the CityScore, unless ``count_stale``).
 
     Columns: ``as_of, period, score, status, note, scored, below_one, share_below_one``.
     """
-    rows = metric_rows(scores)
+    rows = counted(metric_rows(scores), count_stale)
     scored = rows["score"].notna()
     counts = (
         rows.assign(scored=scored, below_one=scored & (rows["score"] < 1))
@@ -50,11 +73,22 @@ def citywide(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def category_scores(
-    scores: pd.DataFrame, metrics: pd.DataFrame, bands: Bands = DEFAULT_BANDS
+    scores: pd.DataFrame,
+    metrics: pd.DataFrame,
+    bands: Bands = DEFAULT_BANDS,
+    *,
+    count_stale: bool = False,
 ) -> pd.DataFrame:
-    """Weighted mean score per category: ``as_of, category, period, score, status, scored, metrics``."""
+    """Weighted mean score per category: ``as_of, category, period, score, status, scored, metrics``.
+
+    A stale metric's score (status ``stale``) is left out, as from the CityScore, unless
+    ``count_stale``."""
     info = metrics[["name", "category", "weight"]].rename(columns={"name": "metric"})
-    rows = metric_rows(scores)[["as_of", "metric", "period", "score"]]
+    rows = metric_rows(scores)[["as_of", "metric", "period", "score", "status"]]
+    if not count_stale:
+        stale = rows["status"].astype(object) == STALE_STATUS
+        rows = rows.assign(score=rows["score"].mask(stale))
+    rows = rows.drop(columns="status")
     rows = rows.assign(metric=rows["metric"].astype(str)).merge(info, on="metric")
     rows["scored"] = rows["score"].notna()
     rows["weighted"] = rows["score"].fillna(0) * rows["weight"]
@@ -67,8 +101,8 @@ def category_scores(
         metrics=("metric", "size"),
     ).reset_index()
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["score"] = np.where(
-            out["scored_weight"] > 0, out["weighted"] / out["scored_weight"], np.nan
+        out["score"] = settle(
+            np.where(out["scored_weight"] > 0, out["weighted"] / out["scored_weight"], np.nan)
         )
     out["status"] = pd.Categorical.from_codes(
         status_codes(out["score"].to_numpy(), bands), STATUSES
@@ -106,24 +140,44 @@ def percentiles(scores: pd.DataFrame, as_of: DateLike, days: int = 365) -> pd.Da
     return pd.DataFrame(rows, columns=["metric", "score", "percentile", "days_scored"])
 
 
+# The leader lists split at this score: "Exceeding" holds scores at or above it, "Needs
+# follow-up" the scores below it.
+LEADER_EDGE = 1.0
+
+
 def leaders(
     scores: pd.DataFrame, as_of: DateLike, period: str = "week", n: int = 5
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(exceeding, needs follow-up): the top ``n`` and bottom ``n`` metrics by ``period`` score.
+    """(exceeding, needs follow-up): up to ``n`` metrics each by ``period`` score.
 
-    A metric is never in both lists: with fewer than 2n scored metrics, the bottom list takes only
-    those not already on top. Ties break by metric name.
+    Exceeding: the highest scores at or above ``LEADER_EDGE`` (1); needs follow-up: the lowest
+    scores below it. So a list may be short or empty, and a metric is never in both. A stale
+    metric (status ``stale``) is in neither: its score is old news. Ties break by metric name.
     """
     as_of = as_date(as_of)
     rows = metric_rows(scores)
     rows = rows[(rows["as_of"] == as_of) & (rows["period"] == period) & rows["score"].notna()]
+    rows = rows[rows["status"].astype(object) != STALE_STATUS]
     rows = rows.assign(metric=rows["metric"].astype(str))[
         ["metric", "value", "target", "score", "status"]
     ]
-    top = rows.sort_values(["score", "metric"], ascending=[False, True]).head(n)
-    rest = rows[~rows["metric"].isin(top["metric"])]
-    bottom = rest.sort_values(["score", "metric"], ascending=[True, True]).head(n)
+    high = rows[rows["score"] >= LEADER_EDGE]
+    low = rows[rows["score"] < LEADER_EDGE]
+    top = high.sort_values(["score", "metric"], ascending=[False, True]).head(n)
+    bottom = low.sort_values(["score", "metric"], ascending=[True, True]).head(n)
     return top.reset_index(drop=True), bottom.reset_index(drop=True)
+
+
+# One metric moving the CityScore by more than this (in a day) is named in the report's headline.
+OUTSIZED_MOVE = 0.05
+
+
+def outsized_moves(contrib: pd.DataFrame, threshold: float = OUTSIZED_MOVE) -> pd.DataFrame:
+    """The rows of a ``contributions`` frame whose contribution is larger than ``threshold``
+    either way, the largest first (the frame's own order)."""
+    if "contribution" not in contrib:  # no comparison was possible
+        return contrib
+    return contrib[contrib["contribution"].abs() > threshold].reset_index(drop=True)
 
 
 def contributions(
@@ -132,8 +186,11 @@ def contributions(
     as_of: DateLike,
     since_days: int = 1,
     period: str = "day",
+    *,
+    count_stale: bool = False,
 ) -> pd.DataFrame:
-    """Each metric's share of the change in the CityScore from ``as_of - since_days`` to ``as_of``.
+    """Each metric's share of the change in the CityScore from ``as_of - since_days`` to ``as_of``
+    (a stale metric counts as unscored, as in the CityScore, unless ``count_stale``).
 
     A metric contributes ``w * s_now / W_now - w * s_before / W_before`` (a missing score counts 0,
     ``W`` is the total weight of the metrics scored that day), so the contributions add up exactly to
@@ -141,7 +198,7 @@ def contributions(
     largest movement first. Empty if either date has no CityScore.
     """
     now, before = as_date(as_of), as_date(as_of) - pd.Timedelta(days=since_days)
-    rows = metric_rows(scores)
+    rows = counted(metric_rows(scores), count_stale)
     rows = rows[rows["period"] == period]
     info = metrics.set_index("name")
     table = pd.DataFrame({"metric": info.index, "category": info["category"].to_numpy()})
@@ -164,33 +221,98 @@ def contributions(
     return table.loc[order].reset_index(drop=True)
 
 
+FRESHNESS_COLUMNS = [
+    "metric",
+    "schedule",
+    "last_date",
+    "days_since",
+    "stale_after",
+    "stale",
+    "missing_days",
+]
+
+
 def freshness(
     observations: pd.DataFrame,
     metrics: pd.DataFrame,
     as_of: DateLike,
-    stale_after: int = 7,
+    stale_after: int | None = None,
     window: int = 90,
+    *,
+    closed: Collection[DateLike] = (),
+    stale_metrics: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Per metric: last date with data, days since, whether stale, and missing days in the last ``window``.
+    """Per metric: latest data, how old it is, whether stale, and missing reports in the last ``window``
+    days, all counted in the metric's own reporting schedule, by the engine's stale rule.
 
-    Columns: ``metric, last_date, days_since, stale, missing_days``.
+    ``days_since`` counts the schedule's reporting days after the latest value up to ``as_of``
+    (``weekdays``: weekdays; ``business_days``: weekdays that are not ``closed``), or for ``weekly``
+    and ``monthly`` metrics the calendar days after the end of the latest week or month reported,
+    whose last day is ``last_date``. ``stale``: ``days_since`` above the metric's ``stale_after``
+    (its schedule's default where none is given; ``stale_after`` given here applies to every
+    metric), no data at all, or named in ``stale_metrics``. ``missing_days``: the schedule's
+    reporting days in the window without data (weekly: weeks, monthly: months, that ended in the
+    window without a report).
+
+    Columns: ``FRESHNESS_COLUMNS``.
     """
     as_of = as_date(as_of)
-    all_dates = pd.to_datetime(
-        observations["date"]
-    ).dt.normalize()  # a time of day is still that day
-    obs = observations[all_dates <= as_of]
-    dates = all_dates[all_dates <= as_of]
-    last = dates.groupby(obs["metric"]).max()
-    recent = dates > as_of - pd.Timedelta(days=window)
-    present = dates[recent].groupby(obs["metric"][recent]).nunique()
-    out = pd.DataFrame({"metric": metrics["name"].to_numpy()})
+    closed_at = closed_days(closed)
+    obs = observations.assign(date=pd.to_datetime(observations["date"]).dt.normalize())
+    obs = obs[obs["date"] <= as_of]  # a time of day is still that day
+    for column in ("value", "numerator", "denominator"):  # a weekly report combines these
+        if column not in obs:
+            obs = obs.assign(**{column: np.nan})
+    obs = place_reports(obs, metrics) if len(obs) else obs
+    obs = obs[obs["date"] <= as_of]  # a week or month still running has no report yet
+    out = pd.DataFrame({"metric": metrics["name"].astype(str).to_numpy()})
+    out["schedule"] = schedules_of(metrics).astype(str).to_numpy()
     # reindex, not map: map fails on an empty mapping of dates (a city with metrics but no data yet).
-    out["last_date"] = last.reindex(out["metric"]).to_numpy()
-    out["days_since"] = (as_of - out["last_date"]).dt.days
-    out["stale"] = out["days_since"].isna() | (out["days_since"] > stale_after)
-    out["missing_days"] = window - present.reindex(out["metric"]).fillna(0).astype(int).to_numpy()
-    return out
+    last = obs.groupby(obs["metric"].astype(str))["date"].max()
+    out["last_date"] = pd.to_datetime(last.reindex(out["metric"]).to_numpy())
+    out["days_since"] = _ages(out, as_of, closed_at)
+    limits = stale_limits(metrics) if stale_after is None else np.full(len(out), stale_after)
+    out["stale_after"] = limits
+    out["stale"] = (
+        out["days_since"].isna()
+        | (out["days_since"] > out["stale_after"])
+        | out["metric"].isin(list(stale_metrics))
+    )
+    out["missing_days"] = _missing(out, obs, as_of, window, closed_at)
+    return out[FRESHNESS_COLUMNS]
+
+
+def _ages(fresh: pd.DataFrame, as_of: pd.Timestamp, closed: np.ndarray) -> pd.Series:
+    """Each metric's latest data's age on ``as_of`` in its schedule's days (``freshness_axes``, as
+    the engine counts it); NaN without data."""
+    ages = pd.Series(np.nan, index=fresh.index)
+    known = fresh["last_date"].notna()
+    if not known.any():
+        return ages
+    first = fresh.loc[known, "last_date"].min()
+    dates = pd.date_range(first, as_of, freq="D")
+    running = freshness_axes(dates, closed)
+    rows = np.array([SCHEDULES.index(s) for s in fresh.loc[known, "schedule"]], dtype=int)
+    at = ((fresh.loc[known, "last_date"] - first).dt.days).to_numpy(dtype=int)
+    ages[known] = running[rows, len(dates) - 1] - running[rows, at]
+    return ages
+
+
+def _missing(
+    fresh: pd.DataFrame, obs: pd.DataFrame, as_of: pd.Timestamp, window: int, closed: np.ndarray
+) -> np.ndarray:
+    """Each metric's reporting days in the ``window`` days ending on ``as_of`` without data."""
+    days = pd.date_range(as_of - pd.Timedelta(days=window - 1), as_of, freq="D")
+    open_days = np.stack([reporting_days(s, days, closed) for s in SCHEDULES])  # schedules x days
+    schedule = np.array([SCHEDULES.index(s) for s in fresh["schedule"]], dtype=int)
+    recent = obs.loc[obs["date"] >= days[0], ["metric", "date"]]
+    recent = recent.assign(metric=recent["metric"].astype(str)).drop_duplicates()
+    row = pd.Series(schedule, index=fresh["metric"]).reindex(recent["metric"]).to_numpy()
+    known = ~np.isnan(row.astype(float))  # rows of metrics not in the catalog are left out
+    recent, row = recent[known], row[known].astype(int)
+    reported = open_days[row, (recent["date"] - days[0]).dt.days.to_numpy(dtype=int)]
+    present = recent[reported].groupby("metric").size().reindex(fresh["metric"]).fillna(0)
+    return open_days.sum(axis=1)[schedule] - present.to_numpy(dtype=int)
 
 
 EQUITY_COLUMNS = [

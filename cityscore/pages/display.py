@@ -23,15 +23,27 @@ import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.vocabulary import CITYWIDE
-from cityscore.pages.render import NO_SCORE, round_half_even, score_text, score_texts
+from cityscore.pages.render import (
+    NO_SCORE,
+    is_capped,
+    quantity_text,
+    round_half_even,
+    score_text,
+    score_texts,
+    value_target_text,
+)
 
 # Status words and the symbol shown before each, so a status reads without colour.
-STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗", "no score": "–"}
+# A stale metric (its data stopped coming) keeps its score, shown greyed and left out of the CityScore.
+STATUS_SYMBOLS = {"meeting": "✓", "near": "≈", "below": "✗", "stale": "◷", "no score": "–"}
 STATUSES = tuple(STATUS_SYMBOLS)
 DATE_FORMAT = "%Y-%m-%d"
-FORMATS = ("text", "number", "int", "percent", "date", "status")
+# "number" is a score (more decimals where 2 would cross a band edge); "decimal" is any other
+# number, always ``places`` decimals (a gap between areas); "quantity" a value or target as people
+# write it (``render.quantity_text``: 1,250 or 6.5 or 0.85).
+FORMATS = ("text", "number", "decimal", "quantity", "int", "percent", "date", "status")
 # Formats whose cells are right-aligned and sort numerically.
-NUMERIC_FORMATS = ("number", "int", "percent")
+NUMERIC_FORMATS = ("number", "decimal", "quantity", "int", "percent")
 
 
 @dataclass(frozen=True)
@@ -57,12 +69,13 @@ def escape(value: Any) -> str:
 
 
 def status_word(status: Any) -> str:
-    """``meeting``, ``near``, ``below`` or ``no score`` (anything else, e.g. NaN, is no score)."""
+    """``meeting``, ``near``, ``below``, ``stale`` or ``no score`` (anything else, e.g. NaN, is no
+    score)."""
     return status if isinstance(status, str) and status in STATUS_SYMBOLS else "no score"
 
 
 def status_class(status: Any) -> str:
-    """The CSS class for a status: ``meeting``, ``near``, ``below`` or ``none``."""
+    """The CSS class for a status: ``meeting``, ``near``, ``below``, ``stale`` or ``none``."""
     word = status_word(status)
     return "none" if word == "no score" else word
 
@@ -105,6 +118,10 @@ def format_value(value: Any, fmt: str, places: int = 2, bands: Bands = DEFAULT_B
         return NO_SCORE
     if fmt == "number":
         return score_text(float(value), bands, places)
+    if fmt == "decimal":
+        return round_half_even(float(value), places)
+    if fmt == "quantity":
+        return quantity_text(value)
     if fmt == "int":
         return str(int(value))
     if fmt == "percent":
@@ -229,8 +246,10 @@ def table_html(
     )
 
 
-def board_cell(text: str, status: Any, note: Any) -> str:
-    """One board cell: symbol and score ``text`` (``score_texts``); no score: — with the reason."""
+def board_cell(text: str, status: Any, note: Any, detail: str = "", capped: str = "") -> str:
+    """One board cell: symbol and score ``text`` (``score_texts``), then ``detail`` (the period's
+    value and target) and ``capped`` (e.g. "capped at 1.5") on lines of their own; no score: — with
+    the reason."""
     word = status_word(status)
     css = status_class(word)
     if word == "no score":
@@ -239,9 +258,11 @@ def board_cell(text: str, status: Any, note: Any) -> str:
             f'<td class="cell none" title="{reason}"><span aria-hidden="true">{NO_SCORE}</span>'
             f'<span class="visually-hidden">no score: {reason}</span></td>'
         )
+    extra = f'<span class="vt">{escape(detail)}</span>' if detail else ""
+    extra += f'<span class="capped">{escape(capped)}</span>' if capped else ""
     return (
         f'<td class="cell {css}"><span class="sym" aria-hidden="true">{STATUS_SYMBOLS[word]}</span>'
-        f' {escape(text)}<span class="visually-hidden"> {word}</span></td>'
+        f' {escape(text)}<span class="visually-hidden"> {word}</span>{extra}</td>'
     )
 
 
@@ -252,10 +273,13 @@ def board_html(
     *,
     open_up_to: int = 60,
     bands: Bands = DEFAULT_BANDS,
+    cap: float | None = None,
 ) -> str:
     """The scoreboard as HTML: one collapsible section per category, a table of metrics x periods.
 
-    ``scores`` are one date's score rows (citywide rows are left out). Each section's summary
+    ``scores`` are one date's score rows (citywide rows are left out). Each cell gives the score
+    with its status, and under it the period's value and target in the metric's unit (the
+    catalog's ``unit``); a score at ``cap`` is marked "capped at ...". Each section's summary
     counts its metrics by status (of the first period) so a closed section still tells its story;
     sections start open when the city has at most ``open_up_to`` metrics. Rows carry
     ``data-name`` (the lower-case metric name) for the page's search box.
@@ -264,14 +288,27 @@ def board_html(
     rows = rows.assign(metric=rows["metric"].astype(str), period=rows["period"].astype(str))
     info = metrics.set_index("name")["category"].astype(str)
     categories = rows["metric"].map(info).fillna("Other")
+    units = rows["metric"].map(metrics.set_index("name")["unit"]) if "unit" in metrics else None
+    details = [
+        value_target_text(v, t, u)
+        for v, t, u in zip(
+            rows["value"] if "value" in rows else [None] * len(rows),
+            rows["target"] if "target" in rows else [None] * len(rows),
+            units if units is not None else [""] * len(rows),
+            strict=True,
+        )
+    ]
+    capped = f"capped at {cap:g}" if cap else ""
     by_metric = {
-        (m, p): (text, st, n)
-        for m, p, text, st, n in zip(
+        (m, p): (text, st, n, d, capped if is_capped(s, cap) else "")
+        for m, p, text, st, n, d, s in zip(
             rows["metric"],
             rows["period"],
             score_texts(rows["score"], bands),
             rows["status"],
             rows["note"],
+            details,
+            rows["score"],
             strict=True,
         )
     }
@@ -290,8 +327,8 @@ def board_html(
         for metric in sorted(group["metric"]):
             cells = []
             for period in periods:
-                text, status, note = by_metric.get((metric, period), (NO_SCORE, None, "no row"))
-                cells.append(board_cell(text, status, note))
+                cell = by_metric.get((metric, period), (NO_SCORE, None, "no row", "", ""))
+                cells.append(board_cell(*cell))
             counts[status_word(by_metric.get((metric, first), (None, None, ""))[1])] += 1
             body.append(
                 f'<tr data-name="{escape(metric.lower())}"><th scope="row">{escape(metric)}</th>'
@@ -322,7 +359,9 @@ def board_html(
         '<input type="search" id="board-search" autocomplete="off" aria-describedby="board-count">'
         ' <span id="board-count" role="status"></span></div>'
         f'<p class="legend">Status: {legend} (meeting: {bands.meeting} or more; '
-        f"near: {bands.near} or more). "
+        f"near: {bands.near} or more; stale: no recent data, left out of the CityScore). "
+        "Under each score: the period's value and its target, in the metric's unit"
+        f"{f'; scores are capped at {cap:g}' if cap else ''}. "
         f"{total} metrics in {len(sections)} categories.</p>" + "".join(sections) + "</div>"
     )
 

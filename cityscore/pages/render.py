@@ -204,3 +204,41 @@ def scores_table(scores: pd.DataFrame, bands: Bands = DEFAULT_BANDS) -> str:
         board.columns.name = None
         blocks.append(headline + "\n" + board.to_string())
     return "\n\n".join(blocks) + "\n"
+
+
+# --- values and targets beside scores ---------------------------------------------------------------
+
+
+def quantity_text(value: object) -> str:
+    """A value or target as a reader writes it: whole numbers as integers with thousands separators
+    (``1,250``), otherwise 2 decimals under 10, 1 under 100 and none from 100 up, half-to-even,
+    without trailing zeros (``6.5``, ``0.85``, ``12.3``); missing: ``—``."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return NO_SCORE
+    number = float(value)  # type: ignore[arg-type]
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    size = abs(number)
+    places = 2 if size < 10 else 1 if size < 100 else 0
+    text = round_half_even(number, places)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    whole, dot, decimals = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}{dot}{decimals}"
+
+
+def value_target_text(value: object, target: object, unit: object = "") -> str:
+    """A period's value and target with the metric's unit: ``252 tons, target 315``; no value:
+    ``no value``; no target: ``252 tons, no target``."""
+    unit_text = f" {unit}" if isinstance(unit, str) and unit.strip() else ""
+    missing = value is None or pd.isna(value)  # type: ignore[call-overload]
+    shown = "no value" if missing else f"{quantity_text(value)}{unit_text}"
+    if target is None or pd.isna(target):  # type: ignore[call-overload]
+        return f"{shown}, no target"
+    return f"{shown}, target {quantity_text(target)}"
+
+
+def is_capped(score: object, cap: float | None) -> bool:
+    """Whether ``score`` sits at the ``cap`` (a capped score is the cap itself)."""
+    return cap is not None and score is not None and not pd.isna(score) and float(score) >= cap  # type: ignore[call-overload, arg-type]

@@ -8,6 +8,8 @@ from typing import Any
 import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.vocabulary import CITYWIDE
+from cityscore.engine.summary import STALE_STATUS
 from cityscore.pages.display import status_word
 from cityscore.pages.render import score_text
 from cityscore.pages.report_index import SPARK_DAYS
@@ -31,6 +33,26 @@ class DailyData:
     areas: pd.DataFrame | None = None
     equity: pd.DataFrame | None = None
     bands: Bands = DEFAULT_BANDS  # the status bands scored with: shown scores keep to them
+    # Why the report shows as_of, e.g. "Friday 4 December 2026: the latest day most metrics
+    # reach; 18 metrics have data for later days" (``engine.as_of.AsOfChoice.why``).
+    why: str = ""
+    cap: float | None = None  # the cap every metric's score was scored with (None: no cap)
+    # The area catalog (``Kit.area_catalog()``): each area's key into the map; None: the names.
+    area_catalog: pd.DataFrame | None = None
+
+    def stale_metrics(self) -> list[str]:
+        """The metrics whose scores on the report date are stale (their data stopped coming)."""
+        if "status" not in self.scores:
+            return []
+        rows = self.scores[self.scores["status"].astype(object) == STALE_STATUS]
+        return sorted(set(rows["metric"].astype(str)) - {CITYWIDE})
+
+    def capped_metrics(self) -> list[str]:
+        """The metrics with a score at the cap on the report date (in any period shown)."""
+        if self.cap is None or "score" not in self.scores:
+            return []
+        rows = self.scores[self.scores["score"] >= self.cap]
+        return sorted(set(rows["metric"].astype(str)) - {CITYWIDE})
 
     def city(self, period: str = "day") -> dict[str, Any]:
         """The CityScore row of ``period`` on the report date, as a dict."""
@@ -63,4 +85,7 @@ class DailyData:
 
 
 def _number(value: Any) -> float | None:
-    return None if value is None or value != value else round(float(value), 4)
+    """A number for the summary's JSON: ``None`` for a missing or non-finite one (not JSON)."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return None
+    return round(float(value), 4)

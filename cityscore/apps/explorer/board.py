@@ -22,9 +22,21 @@ from cityscore.core.vocabulary import CITYWIDE, PERIODS
 from cityscore.engine.summary import category_scores, leaders, metric_rows
 from cityscore.frames.dates import DateLike, as_date
 from cityscore.pages import charts
-from cityscore.pages.render import score_text
+from cityscore.pages.render import score_text, value_target_text
 
-BOARD_COLUMNS = ["metric", "category", "value", "target", "score", "status", "note"]
+VALUE_TARGET = "value and target"
+
+# "value and target": the period's value and target in the metric's unit, beside its score.
+BOARD_COLUMNS = [
+    "metric",
+    "category",
+    "score",
+    "status",
+    VALUE_TARGET,
+    "value",
+    "target",
+    "note",
+]
 # The board chart draws this many metrics (a readable page at 2,000 metrics); the table lists all.
 BOARD_CHART_ROWS = 30
 
@@ -53,6 +65,7 @@ def scoreboard_view(
     rows = rows[rows["metric"].isin(names)].merge(
         metrics[["name", "category"]].rename(columns={"name": "metric"}), on="metric"
     )
+    rows = with_value_target(rows, metrics)
     rows = rows.sort_values(
         ["score", "metric"], ascending=[order == "lowest", True], na_position="last"
     )
@@ -61,12 +74,24 @@ def scoreboard_view(
     return out.astype({"status": object, "note": object})
 
 
+def with_value_target(rows: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (score rows) with a ``value and target`` text column: "252 tons, target 315"."""
+    units = metrics.set_index(metrics["name"].astype(str))["unit"] if "unit" in metrics else {}
+    texts = [
+        value_target_text(v, t, units.get(m, ""))
+        for m, v, t in zip(rows["metric"].astype(str), rows["value"], rows["target"], strict=True)
+    ]
+    return rows.assign(**{VALUE_TARGET: pd.Series(texts, index=rows.index, dtype=object)})
+
+
 def _headline_row(
     day: pd.DataFrame, metrics: pd.DataFrame, period: str, category: str, bands: Bands
 ) -> pd.DataFrame:
     """The CityScore row of ``day`` (one date, one period), or the category's weighted score."""
     if category == ALL:
-        city = day[day["metric"] == CITYWIDE].assign(metric=CITYWIDE, category="")
+        city = day[day["metric"] == CITYWIDE].assign(
+            metric=CITYWIDE, category="", **{VALUE_TARGET: ""}
+        )
         return city[BOARD_COLUMNS].astype({"status": object, "note": object})
     cats = category_scores(day, metrics, bands)
     cat = cats[(cats["category"] == category) & (cats["period"] == period)]
@@ -75,6 +100,7 @@ def _headline_row(
         "category": category,
         "value": None,
         "target": None,
+        VALUE_TARGET: "",
     }
     if len(cat):
         first = cat.iloc[0]
@@ -99,9 +125,11 @@ def leader_lists(
     names = category_metrics(metrics, category)
     rows = scores[scores["metric"].isin([*names, CITYWIDE])]
     top, bottom = leaders(rows, as_of, period=period, n=n)
-    return pd.concat(
+    both = pd.concat(
         [top.assign(list="exceeding"), bottom.assign(list="needs follow-up")], ignore_index=True
-    )[["list", "metric", "value", "target", "score", "status"]].astype({"status": object})
+    )
+    columns = ["list", "metric", "score", "status", VALUE_TARGET, "value", "target"]
+    return with_value_target(both, metrics)[columns].astype({"status": object})
 
 
 def board_chart_rows(board: pd.DataFrame, limit: int = BOARD_CHART_ROWS) -> list[str]:

@@ -28,10 +28,12 @@ def legend_html(bands: Bands = DEFAULT_BANDS, cap: float | None = None) -> str:
     """The statuses with the band edges and the cap the scores follow, as the report's legend."""
     near, meeting = display.status_html("near"), display.status_html("meeting")
     below, none = display.status_html("below"), display.status_html("no score")
+    stale = display.status_html("stale")
     capped = f"each metric's score is capped at {cap}" if cap else "scores are not capped"
     return (
         f'<p class="cityscore-legend">Status: {meeting} (score {bands.meeting} or more) · {near} '
-        f"({bands.near} or more) · {below} (under {bands.near}) · {none}; {capped}.</p>"
+        f"({bands.near} or more) · {below} (under {bands.near}) · {stale} (no recent data: its "
+        f"score is kept but left out of the CityScore) · {none}; {capped}.</p>"
     )
 
 
@@ -42,10 +44,7 @@ def view_table_html(
     and note on the rows left out: escaped, captioned, scores half-to-even (never rounded across an
     edge of ``bands``), a status as symbol and word (also ``<period> status`` columns).
     """
-    columns = [
-        display.Column(str(c), fmt="status" if str(c).endswith("status") else None)
-        for c in frame.columns
-    ]
+    columns = [display.Column(str(c), fmt=_format(str(c))) for c in frame.columns]
     return display.table_html(
         frame,
         columns,
@@ -55,6 +54,16 @@ def view_table_html(
         places=PLACES,
         bands=bands,
     )
+
+
+# Columns of values and targets: numbers in the metric's unit, not scores (no band-edge decimals).
+QUANTITIES = ("value", "target")
+
+
+def _format(column: str) -> str | None:
+    if column.endswith("status"):
+        return "status"
+    return "quantity" if column in QUANTITIES else None
 
 
 def chart_svg(chart: object, label: str = "") -> str:

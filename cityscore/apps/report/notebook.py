@@ -14,6 +14,7 @@ from cityscore.apps.report.daily import daily_data
 from cityscore.apps.report.outputs import CHART_KEY, SECTION_KEY, SUMMARY_KEY, VEGALITE_MIME
 from cityscore.io import demo
 from cityscore.pages.areas import shipped_map
+from cityscore.pages.report_alerts import alerts_html
 from cityscore.pages.report_areas import AREAS_TITLE, areas_section
 from cityscore.pages.report_day import DailyData
 from cityscore.pages.report_figures import (
@@ -32,9 +33,12 @@ from cityscore.pages.report_sections import (
 if TYPE_CHECKING:
     import altair as alt
 
+    from cityscore.kit import Kit
+
 __all__ = [
     "DailyData",
     "Figure",
+    "alerts_html",
     "chart_bundle",
     "citywide_figure",
     "contributions_figure",
@@ -42,12 +46,18 @@ __all__ = [
     "freshness_html",
     "headline_html",
     "leaders_html",
+    "open_alerts_html",
     "scoreboard_html",
     "show",
     "show_areas",
     "show_html",
     "small_multiples_figure",
 ]
+
+
+def open_alerts_html(kit: Kit) -> str:
+    """The "Open alerts" table: the alerts the morning run (``cityscore daily``) recorded as open."""
+    return alerts_html(kit.open_alerts())
 
 
 def chart_bundle(chart: alt.TopLevelMixin) -> dict[str, Any]:

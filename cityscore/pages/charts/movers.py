@@ -40,6 +40,14 @@ def top_contributions(contrib: pd.DataFrame, top: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def bar_order(data: pd.DataFrame) -> pd.Series:
+    """Each bar's place in its panel: the largest lift first down to the largest drag, then the
+    "All other metrics" bar last."""
+    others = data["metric"].astype(str).str.startswith(OTHERS)
+    key = data["contribution"].where(~others, float("-inf"))
+    return key.groupby(data["since"], sort=False).rank(method="first", ascending=False).astype(int)
+
+
 def contributions_description(contrib: pd.DataFrame) -> str:
     """The biggest lift and drag of each comparison, in words."""
     frame = contrib if "since" in contrib else contrib.assign(since="change")
@@ -87,12 +95,18 @@ def contributions_chart(
         }
     )
     data["direction"] = data["contribution"].map(lambda c: "up" if c >= 0 else "down")
+    data["rank"] = bar_order(data)
     chart = (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("contribution:Q", title="Contribution to the change in CityScore"),
-            y=alt.Y("metric:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=300)),
+            y=alt.Y(
+                "metric:N",
+                sort=alt.EncodingSortField("rank", op="min", order="ascending"),
+                title=None,
+                axis=alt.Axis(labelLimit=300),
+            ),
             color=alt.Color(
                 "direction:N",
                 scale=alt.Scale(domain=["up", "down"], range=[UP, DOWN]),

@@ -18,10 +18,11 @@ from cityscore.engine.summary import metric_rows
 from cityscore.pages.render import score_texts
 
 PERIOD_ORDER = list(PERIODS)
-STATUS_ORDER = ["meeting", "near", "below", "no score"]
+STATUS_ORDER = ["meeting", "near", "below", "stale", "no score"]
 # Okabe-Ito bluish green, yellow and vermillion: told apart with any colour-vision deficiency, each
-# >= 3:1 against the board's green and >= 4.5:1 under dark text (INK). Status is also a symbol.
-STATUS_COLORS = ["#009e73", "#f0e442", "#d55e00", "#a3a8a5"]
+# >= 3:1 against the board's green and >= 4.5:1 under dark text (INK). Status is also a symbol
+# (a stale score is grey like no score; its symbol and word tell them apart).
+STATUS_COLORS = ["#009e73", "#f0e442", "#d55e00", "#a3a8a5", "#a3a8a5"]
 STATUS_SCALE = alt.Scale(domain=STATUS_ORDER, range=STATUS_COLORS)
 INK = "#111111"
 UP, DOWN = "#0072b2", "#d55e00"  # Okabe-Ito blue and vermillion
