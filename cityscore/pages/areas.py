@@ -18,6 +18,7 @@ import pandas as pd
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import ConfigError
+from cityscore.core.nesting import refusing_deep_nesting
 from cityscore.core.vocabulary import CITYWIDE
 from cityscore.frames.dates import DateLike, as_date
 from cityscore.pages.display import board_cell, escape
@@ -76,7 +77,8 @@ def load_geojson(path: str | Path) -> dict:
     ``properties.name``; a clear error saying what to fix otherwise."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        with refusing_deep_nesting(str(path)):
+            doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         msg = f"no areas map at {path}; give the path of the city's areas.geojson"
         raise ConfigError(msg) from None
@@ -150,7 +152,9 @@ def heat_html(
         for area in table.index
     )
     return (
-        f'<div class="table-wrap"><table class="heat"><caption>{escape(caption)}</caption>'
+        # A focusable region: on a narrow screen the table scrolls sideways, by keyboard too.
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="{escape(caption)}">'
+        f'<table class="heat"><caption>{escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
@@ -178,3 +182,64 @@ def heat_frames(
         for column in ("status", "note")
     )
     return table, statuses, notes
+
+
+def map_keys(areas: Iterable[str], catalog: pd.DataFrame | None = None) -> dict[str, str]:
+    """Each area's key into the city's GeoJSON: its catalog ``geometry`` (areas.csv), else its
+    name. ``catalog``: ``Kit.area_catalog()`` (None: every key is the name)."""
+    given: dict[str, str] = {}
+    if catalog is not None and len(catalog):
+        given = {
+            str(n): str(g)
+            for n, g in zip(catalog["name"], catalog["geometry"].fillna(""), strict=True)
+            if str(g)
+        }
+    return {area: given.get(area, area) for area in areas}
+
+
+def map_for_areas(
+    geojson: dict, areas: Sequence[str], source: str, catalog: pd.DataFrame | None = None
+) -> tuple[dict, list[str], list[str]]:
+    """(the GeoJSON to draw, the areas without a shape, the shapes with no area).
+
+    Features are matched to ``areas`` through each area's ``map_keys`` (the catalog's geometry,
+    else the name) against the feature's ``properties.name``; a matched feature is drawn under the
+    area's name. Raises ``ConfigError`` when no feature matches any area, naming the property it
+    looked at and a few feature values beside the keys it looked for. ``source``: the file's name.
+    """
+    keys = map_keys(areas, catalog)
+    by_key: dict[str, list[str]] = {}
+    for area, key in keys.items():
+        by_key.setdefault(key, []).append(area)
+    features, extra, matched = [], [], set()
+    for feature in geojson["features"]:
+        value = str(feature["properties"][NAME_PROPERTY])
+        owners = by_key.get(value)
+        if not owners:
+            extra.append(value)
+            features.append(feature)
+            continue
+        for area in owners:  # one shape for each area that names it (rarely more than one)
+            matched.add(area)
+            properties = {**feature["properties"], NAME_PROPERTY: area}
+            features.append({**feature, "properties": properties})
+    if not matched:
+        raise ConfigError(no_match_message(geojson, keys, source))
+    missing = [a for a in areas if a not in matched]
+    return {**geojson, "features": features}, missing, sorted(set(extra))
+
+
+SHOWN_NAMES = 3  # feature values and area keys a message shows
+
+
+def no_match_message(geojson: dict, keys: dict[str, str], source: str) -> str:
+    """Why a GeoJSON is not drawn: its features' names match none of the areas' map keys."""
+    values = map_names(geojson)[:SHOWN_NAMES]
+    looked_for = list(dict.fromkeys(keys.values()))[:SHOWN_NAMES]
+    return (
+        f"None of the {len(keys)} areas in the data has a shape in {source}: it looked at each "
+        f"feature's properties.{NAME_PROPERTY} (its features are named e.g. {', '.join(values)}) "
+        f"for each area's map key (its geometry in areas.csv, else its name: e.g. "
+        f"{', '.join(looked_for)}). Name each feature's properties.{NAME_PROPERTY} as the area's "
+        "geometry in areas.csv (or its name) and import the areas again."
+    )

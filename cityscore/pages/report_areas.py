@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from cityscore.core.errors import ConfigError
 from cityscore.core.vocabulary import CITYWIDE, PERIODS
 from cityscore.engine import summary
+from cityscore.engine.rates import metric_rates
 from cityscore.pages import areas
 from cityscore.pages.charts import area_map
 from cityscore.pages.display import Column, table_html
 from cityscore.pages.display import escape as _e
-from cityscore.pages.render import score_text
+from cityscore.pages.render import round_half_even, score_text
 from cityscore.pages.report_day import DailyData
 from cityscore.pages.report_figures import Figure, data_details
 
@@ -41,15 +43,13 @@ def areas_section(
     path = Path(areas_map) if areas_map else None
     geojson, notes = None, []
     if path is not None:
-        geojson = areas.load_geojson(path)
-        missing, extra = areas.unmatched(geojson, names)
-        if len(missing) == len(names):
-            notes.append(
-                f"None of the {len(names)} areas in the data has a shape in {path.name} (its "
-                f"features are named e.g. {', '.join(areas.map_names(geojson)[:3])}): the table "
-                "below shows the areas instead of a map. Name each feature's properties.name "
-                "exactly as the values' area column spells the area."
+        shapes = areas.load_geojson(path)
+        try:  # matched through the area catalog's map keys (areas.csv geometry, else the name)
+            geojson, missing, extra = areas.map_for_areas(
+                shapes, names, path.name, daily.area_catalog
             )
+        except ConfigError as refused:
+            notes.append(f"{refused} The table below shows the areas instead of a map.")
             geojson = None
         else:
             if missing:
@@ -61,6 +61,7 @@ def areas_section(
     head = (
         f'<h2 id="{_e(AREAS_TITLE.replace(" ", "-"))}">{_e(AREAS_TITLE)}</h2>'
         f"<p>{_e(_areas_intro(daily, daily.equity, len(names)))}</p>"
+        + _rates_note(daily)
         + "".join(f'<p class="note">{_e(note)}</p>' for note in notes)
     )
     parts: list[str | Figure] = [head]
@@ -73,6 +74,24 @@ def areas_section(
         parts.append(_heat_html(daily, gaps, top))
     parts.append(_gaps_html(daily, daily.areas, gaps, top))
     return parts
+
+
+def _rates_note(daily: DailyData) -> str:
+    """Which metrics are rates per resident, so areas of different sizes read fairly ("" if none)."""
+    rates = metric_rates(daily.metrics)
+    if not rates:
+        return ""
+    listed = "; ".join(f"{name} ({words})" for name, words in rates.items())
+    return (
+        f"<p>Rates per resident: {_e(listed)}. Their values are per resident of each area (and of "
+        "the city), and one target applies to every area.</p>"
+    )
+
+
+def _with_rates(names: pd.Series, metrics: pd.DataFrame) -> list[str]:
+    """Metric names, a rate's followed by how it reads: ``Potholes (per 1,000 residents)``."""
+    rates = metric_rates(metrics)
+    return [f"{n} ({rates[n]})" if n in rates else str(n) for n in names.astype(str)]
 
 
 def _areas_intro(daily: DailyData, eq: pd.DataFrame, n_areas: int) -> str:
@@ -93,7 +112,8 @@ def _areas_intro(daily: DailyData, eq: pd.DataFrame, n_areas: int) -> str:
         c = city.iloc[0]
         text += (
             f" Area CityScores run from {_r(c['worst_score'])} in {c['worst_area']} to "
-            f"{_r(c['best_score'])} in {c['best_area']} (gap {_r(c['gap'])}, worst ÷ best); "
+            f"{_r(c['best_score'])} in {c['best_area']} (gap {round_half_even(c['gap'], 2)}, "
+            "worst ÷ best); "
             f"{int(c['below_one'])} of {int(c['scored'])} areas are below 1."
         )
     return text
@@ -147,6 +167,7 @@ def _gaps_html(daily: DailyData, area_scores: pd.DataFrame, gaps: pd.DataFrame, 
     table = gaps.assign(
         worst_status=[worst.get(k) for k in zip(gaps["metric"], gaps["worst_area"], strict=True)],
         below=[f"{b} of {n}" for b, n in zip(gaps["below_one"], gaps["scored"], strict=True)],
+        metric=_with_rates(gaps["metric"], daily.metrics),
     )
     columns = [
         Column("metric", "Metric"),
@@ -155,7 +176,7 @@ def _gaps_html(daily: DailyData, area_scores: pd.DataFrame, gaps: pd.DataFrame, 
         Column("worst_status", "Worst area's status", "status"),
         Column("best_area", "Best area"),
         Column("best_score", "Best score", "number"),
-        Column("gap", "Gap (worst ÷ best)", "number"),
+        Column("gap", "Gap (worst ÷ best)", "decimal"),  # not a score: no band-edge decimals
         Column("below", "Areas below 1"),
     ]
     return '<h3 id="areas-gaps">Widest gaps</h3>' + table_html(

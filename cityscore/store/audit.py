@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from cityscore.core.errors import CatalogError, StoreError
 from cityscore.core.names import closest
+from cityscore.store.area_catalog import AREAS_KIND, check_areas_undoable, undo_areas
 from cityscore.store.batches import ImportResult, finish_batch, new_batch
 from cityscore.store.catalog_writes import keep_definitions
 from cityscore.store.keys import metric_ids
@@ -80,7 +81,7 @@ def history(conn: Connection, metric: str, date: dt.date, area: str = "") -> pd.
 
 # Batches of these kinds (``catalog_writes``: metrics, targets) never write a value: their undo
 # need not look through the observations (a kind not named here is looked for).
-WRITE_NO_VALUES = ("metrics", "targets")
+WRITE_NO_VALUES = ("metrics", "targets", AREAS_KIND)
 
 
 def undo(conn: Connection, batch_id: int) -> ImportResult:
@@ -97,6 +98,9 @@ def undo(conn: Connection, batch_id: int) -> ImportResult:
     t_restored, t_deleted = undo_rows(conn, "targets", batch_id, undo_batch)
     m_restored, m_deleted = undo_metrics(conn, batch_id, undo_batch)
     restored, deleted = restored + t_restored + m_restored, deleted + t_deleted + m_deleted
+    a_restored, a_deleted = undo_areas(conn, batch_id, undo_batch)  # after the rows naming them
+    if batch.kind == AREAS_KIND:  # else the areas a write added go with it, uncounted
+        restored, deleted = restored + a_restored, deleted + a_deleted
     conn.execute(batches_table.update().where(batches_table.c.id == batch_id), {"undone_at": now()})
     finish_batch(conn, undo_batch, 0, restored, 0)
     return ImportResult("undo", f"undo of batch {batch_id}", 0, restored, 0, undo_batch, deleted)
@@ -115,6 +119,7 @@ def undoable_batch(conn: Connection, batch_id: int) -> sa.Row:
         msg = f"batch {batch_id} is an undo, which cannot itself be undone; import the file again instead"
         raise StoreError(msg)
     check_metrics_removable(conn, batch_id)
+    check_areas_undoable(conn, batch_id)
     s = superseded_values_table
     later = list(
         conn.execute(

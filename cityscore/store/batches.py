@@ -24,15 +24,24 @@ class ImportResult:
 
     deleted: int = 0
     dry_run: bool = False
+    added_areas: tuple[str, ...] = ()  # areas the write added to the area catalog
+    warnings: tuple[str, ...] = ()  # what the import found worth saying (a metric never scored)
 
     def __str__(self) -> str:
         batch = f" (batch {self.batch_id})" if self.batch_id else " (nothing written)"
         if self.dry_run:
             batch = " (dry run: nothing written)"
         deleted = f", {self.deleted} deleted" if self.deleted else ""
+        added = ""
+        if self.added_areas:
+            would = "would add" if self.dry_run else "added"
+            added = f"; {would} {len(self.added_areas)} new area(s) to the area catalog: " + (
+                ", ".join(self.added_areas)
+            )
+        warned = "".join(f"\nwarning: {w}" for w in self.warnings)
         return (
             f"{self.source}: {self.inserted} inserted, {self.updated} updated, "
-            f"{self.unchanged} unchanged{deleted}{batch}"
+            f"{self.unchanged} unchanged{deleted}{batch}{added}{warned}"
         )
 
 
