@@ -219,7 +219,10 @@ def _every_day_city(url: str, end: dt.date, days: int) -> Kit:
         for name, ratio in [*kinds.items(), ("E every day", 1)]
         for area in ["", "North", "South", "West"]
         for k, date in enumerate(dates)
-        for value, numerator, denominator in [("", 3 + k % 5, 9) if ratio else (k % 7, "", "")]
+        for n in [3 if area == "" else 1]  # a citywide row is its three areas' total
+        for value, numerator, denominator in [
+            ("", (3 + k % 5) * n, 9 * n) if ratio else ((k % 7) * n, "", "")
+        ]
     ]
     text = "\n".join(["metric,date,area,value,numerator,denominator", *rows]) + "\n"
     kit.import_values(text.encode(), date_format="%Y-%m-%d")

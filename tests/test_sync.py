@@ -400,7 +400,8 @@ AREA_QUERY = (
 
 
 def area_config(url: str, **spec: object) -> dict:
-    spec = {"query": AREA_QUERY, "start": "2026-01-01", **spec}
+    # The empty area of AREA_ROWS is the city's total (a median cannot be added up from areas).
+    spec = {"query": AREA_QUERY, "start": "2026-01-01", "blank_area": "total", **spec}
     return {"sources": {"db": {"url": url}}, "metrics": {"EMS Response": spec}}
 
 
@@ -445,7 +446,7 @@ def test_table_mode_maps_the_area_column(city: Kit, tmp_path: Path) -> None:
     spec = {"table": "ems_by_area", "columns": {"date": "day", "value": "minutes", "area": "hood"}}
     cfg = {
         "sources": {"db": {"url": url}},
-        "metrics": {"EMS Response": {**spec, "start": "2026-01-01"}},
+        "metrics": {"EMS Response": {**spec, "start": "2026-01-01", "blank_area": "total"}},
     }
     assert city.sync(cfg, end="2026-01-31")[0].inserted == 5
     assert sorted(stored_areas(city)) == sorted(AREA_ROWS)
@@ -515,11 +516,14 @@ def test_the_area_example_in_templates_sources_yml_runs(city: Kit, tmp_path: Pat
             " ('2026-01-01', 'Old Quarry')"
         ))  # fmt: skip
     engine.dispose()
-    city.save_metric("Community Center Visits", direction="higher", baseline="history")
+    city.save_metric(
+        "Community Center Visits", direction="higher", aggregation="sum", baseline="history"
+    )
     cfg = {"sources": {"city311": {"url": f"sqlite:///{path}"}},
            "metrics": {"Community Center Visits": {**spec, "start": "2026-01-01"}}}  # fmt: skip
-    assert city.sync(cfg, end="2026-01-02")[0].inserted == 2
+    assert city.sync(cfg, end="2026-01-02")[0].inserted == 3
     assert sorted(stored_areas(city)) == [
+        ("2026-01-01", "", 3.0),  # blank_area: unlocated: the city's day is its areas (+ none)
         ("2026-01-01", "Old Quarry", 1.0),
         ("2026-01-01", "Riverside", 2.0),
     ]

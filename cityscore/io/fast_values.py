@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cityscore.core.vocabulary import ALLOW_NEGATIVE, AREA, EARLIEST, VALUE_COLUMNS
-from cityscore.io.cells import parse_dates
+from cityscore.io.blank_areas import inconsistent_totals
+from cityscore.io.cells import LARGEST, SMALLEST, parse_dates
 from cityscore.io.checks import StoredAreas, canonical_names, check_area_names, per_metric
 from cityscore.io.csvtext import first_line, sniff_delimiter
 from cityscore.io.problems import Problems
@@ -43,7 +45,7 @@ def fast_values(
     if "\r\n" in text:
         text = text.replace("\r\n", "\n")  # a lone "\r" is still left to the full path
     names = _plain_header(text)
-    if names is None:
+    if names is None or _may_underflow(text):
         return None
     table = _arrow_table(text, names, sniff_delimiter(text))
     if table is None:
@@ -90,6 +92,8 @@ def fast_values(
     if named is not None:
         # Text as the full path leaves it (``astype(str)``: pandas' string dtype).
         frame[AREA] = pd.Series(named[0][named[1]], dtype=object).astype(str).to_numpy()
+        if len(inconsistent_totals(frame, metrics)):
+            return None  # the full path names the city totals below their areas' sum
     return frame
 
 
@@ -145,6 +149,11 @@ def _arrow_table(text: str, names: list[str], delimiter: str = ","):
 
 
 # The number cells of a semicolon file read on the fast path: digits with at most a decimal comma.
+def _may_underflow(text: str) -> bool:
+    """Whether a number such as ``1e-400`` (read as 0) may be in ``text``: a cheap search first."""
+    return ("e-" in text or "E-" in text) and re.search(r"\d[eE]-\d{3}", text) is not None
+
+
 _PLAIN_DECIMAL_COMMA = r"^([+-]?[0-9]+(,[0-9]+)?)?$"
 
 
@@ -201,10 +210,16 @@ def _fast_areas(column, stored_areas: StoredAreas) -> tuple[np.ndarray, np.ndarr
 
 
 def _fast_numbers(column) -> np.ndarray | None:
-    """float64 with NaN for empty cells; ``None`` if a cell was NaN or infinite text."""
+    """float64 with NaN for empty cells; ``None`` if a cell was NaN, infinite or out of the kept
+    range (``io.cells.range_reasons`` words the refusal on the full path)."""
     if pc.any(pc.is_nan(column)).as_py() or pc.any(pc.is_inf(column)).as_py():
         return None
-    return column.to_numpy()
+    numbers = column.to_numpy()
+    with np.errstate(invalid="ignore"):
+        size = np.abs(numbers)
+        if ((size > LARGEST) | ((size < SMALLEST) & (size > 0))).any():
+            return None
+    return numbers
 
 
 def _repeats(keys: list[tuple[np.ndarray, int]]) -> bool:

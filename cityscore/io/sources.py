@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,19 @@ import pandas as pd
 import sqlalchemy as sa
 
 from cityscore.core.errors import ConfigError, StoreError
+from cityscore.core.nesting import refusing_deep_nesting
 from cityscore.core.secrets import expand_env, has_literal_password, redact_url, scrub, url_secrets
+from cityscore.io.area_names import KnownAreas
+from cityscore.io.blank_areas import (
+    BLANK_AREA_CHOICES,
+    UNLOCATED,
+    blank_rows,
+    check_declared,
+    check_unlocated_allowed,
+    merge_blank_rows,
+    with_unlocated,
+)
+from cityscore.io.timestamps import current_zone, local_day, local_day_text
 from cityscore.io.value_rows import validate_values
 
 DEFAULT_LOOKBACK_DAYS = 7
@@ -46,6 +59,7 @@ class Source:
     name: str
     url: str
     password: str | None = field(default=None, repr=False)
+    timeout: float | None = None  # seconds to connect and for each query (None: no limit)
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,7 @@ class MetricQuery:
     columns: dict[str, str] = field(default_factory=dict)
     lookback_days: int = DEFAULT_LOOKBACK_DAYS
     start: dt.date | None = None
+    blank_area: str | None = None  # "unlocated" | "total": what an empty or NULL area is
 
 
 @dataclass(frozen=True)
@@ -137,7 +152,8 @@ def _read_yaml(path: Path) -> Any:
         msg = f"{path} is a folder; give the sync configuration file, e.g. {path / 'sources.yml'}"
         raise ConfigError(msg)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        with refusing_deep_nesting(path.name):
+            return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         msg = f"{path.name} is not valid YAML: {exc}"
         raise ConfigError(msg) from None
@@ -155,7 +171,13 @@ def _source(name: str, spec: Any, from_file: bool) -> Source:
             "and write ${VAR} in the url instead (files end up in git, passwords must not)"
         )
         raise ConfigError(msg)
-    return Source(name, url, password)
+    timeout = spec.get("timeout") if isinstance(spec, dict) else None
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        msg = f"source {name!r}: timeout must be a number of seconds above 0, e.g. timeout: 300; got {timeout!r}"
+        raise ConfigError(msg)
+    return Source(name, url, password, float(timeout) if timeout is not None else None)
 
 
 def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -> MetricQuery:
@@ -207,14 +229,24 @@ def _metric(name: str, spec: dict, defaults: dict, sources: dict[str, Source]) -
         except ValueError:
             msg = f"metric {name!r}: start must be a date YYYY-MM-DD; got {start!r}"
             raise ConfigError(msg) from None
-    return MetricQuery(name, source, query, table, columns, lookback, start)
+    blank_area = spec.get("blank_area", defaults.get("blank_area"))
+    if blank_area is not None and blank_area not in BLANK_AREA_CHOICES:
+        msg = (
+            f"metric {name!r}: blank_area must be `unlocated` (rows with no known area count in the "
+            f"city and in no area) or `total` (blank rows are the city's totals); got {blank_area!r}"
+        )
+        raise ConfigError(msg)
+    return MetricQuery(name, source, query, table, columns, lookback, start, blank_area)
 
 
 # --- connections ---------------------------------------------------------------------------------
 
 
-def source_engine(url: str, password: str | None = None) -> sa.Engine:
+def source_engine(url: str, password: str | None = None, timeout: float | None = None) -> sa.Engine:
     """An engine for a source database; ``${VAR}`` expanded, ``password`` set without printing it.
+
+    ``timeout`` (seconds) bounds connecting and each query: PostgreSQL's ``connect_timeout`` and
+    ``statement_timeout``, MySQL's connect and read timeouts, SQLite's interrupt of a long query.
 
     A SQLite file is opened read-only (``mode=ro``): a mistyped path is an error, not a new empty
     file, and a query can neither ATTACH another file nor VACUUM INTO one.
@@ -224,25 +256,53 @@ def source_engine(url: str, password: str | None = None) -> sa.Engine:
         if password:
             parsed = parsed.set(password=password)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            return _sqlite_read_only(parsed)
-        return sa.create_engine(parsed)
+            return _sqlite_read_only(parsed, timeout)
+        return sa.create_engine(parsed, connect_args=_timeout_args(parsed, timeout))
     except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
         msg = f"cannot use source URL {redact_url(url)}: {_scrub(str(exc), password, url)}"
         raise ConfigError(msg) from None
 
 
-def _sqlite_read_only(url: sa.URL) -> sa.Engine:
+def _timeout_args(url: sa.URL, timeout: float | None) -> dict[str, Any]:
+    """The driver's connect arguments that bound connecting and each statement to ``timeout``."""
+    if timeout is None:
+        return {}
+    seconds = max(1, round(timeout))
+    if url.get_backend_name() == "postgresql":
+        return {
+            "connect_timeout": seconds,
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        }
+    if url.get_backend_name() in ("mysql", "mariadb"):
+        return {"connect_timeout": seconds, "read_timeout": seconds}
+    return {}
+
+
+def _sqlite_read_only(url: sa.URL, timeout: float | None = None) -> sa.Engine:
     path = Path(str(url.database))  # a file name: source_engine sends only those here
     if not path.is_file():
         msg = f"SQLite source file {path} not found; check the path in the source's url"
         raise ConfigError(msg)
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    wait = timeout if timeout is not None else 5.0  # sqlite3's own default busy wait
+    engine = sa.create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=wait)
+    )
+    deadline = [float("inf")]
 
     @sa.event.listens_for(engine, "connect")
     def _no_attach(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # VACUUM INTO attaches its target too: with no attach slots neither can create a file.
         dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        if timeout is not None:  # SQLite stops a query the handler answers with True
+            handler = lambda: time.monotonic() > deadline[0]  # noqa: E731
+            dbapi_connection.set_progress_handler(handler, 10_000)
+
+    if timeout is not None:
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _start_clock(*_args: object) -> None:
+            deadline[0] = time.monotonic() + timeout
 
     return engine
 
@@ -265,6 +325,11 @@ def test_connection(url: str, *, password: str | None = None) -> str:
 def _reason(exc: Exception) -> str:
     orig = getattr(exc, "orig", None)
     reason = str(orig if orig is not None else exc).strip().splitlines()[0]
+    if reason == "interrupted":  # the progress handler _sqlite_read_only sets for a timeout
+        return (
+            "the query took longer than the source's time limit (its `timeout:` in sources.yml, "
+            "else [daily] source_timeout in cityscore.toml)"
+        )
     if "too many attached databases" in reason:  # the limit _sqlite_read_only sets
         return "SQLite sources are read-only: a sync query may not ATTACH a file or VACUUM INTO one"
     return reason
@@ -324,10 +389,12 @@ def read_metric(
     frame = pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
     _check_columns(spec, list(frame.columns))
     rows = pd.DataFrame({"metric": spec.metric}, index=frame.index, dtype=object)
+    zone = current_zone()  # the city's days: timestamps with an offset are read in its zone
     for role in COLUMN_ROLES:
         column = spec.columns.get(role, role) if spec.query else role  # table mode labels by role
         if column in frame:
-            rows[role] = frame[column].map(_text)
+            read = functools.partial(_day_text, zone=zone) if role == "date" else _text
+            rows[role] = frame[column].map(read)
         elif role != "area":
             rows[role] = ""
     rows["line"] = range(1, len(rows) + 1)
@@ -353,14 +420,23 @@ def _check_columns(spec: MetricQuery, found: list[str]) -> None:
         raise ConfigError(msg)
 
 
-def _text(value: object) -> str:
-    if value is None:
+def _text(value: object, zone: str | None = None) -> str:
+    # A NULL arrives as None, or as NaN/NA where pandas infers a text or number column.
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()[:10]
+    if isinstance(value, dt.datetime):
+        return local_day(value, zone).isoformat()  # an offset read in the city's time zone
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _day_text(value: object, zone: str | None) -> str:
+    """A date cell as text: a timestamp's local day, also when the driver gives it as text."""
+    text = _text(value, zone)
+    return (local_day_text(text, zone) or text) if isinstance(value, str) else text
 
 
 def window(
@@ -382,9 +458,11 @@ def fetch(
     *,
     lookback_days: int | None = None,
     end: dt.date | None = None,
+    timeout: float | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read and validate the ``selected`` metrics' new days, after each one's ``last`` stored day;
     nothing is written. ``stored_areas`` is called once, and only if a result names an area.
+    ``timeout`` bounds each source that sets no ``timeout:`` of its own (seconds).
 
     Raises ``ValidationError`` for the first metric whose rows break a rule (it lists every bad row;
     ``line`` is the row number in the query result).
@@ -401,7 +479,8 @@ def fetch(
     fetched: set[str] = set()
     for source_name in dict.fromkeys(m.source for m in selected):
         source = config.sources[source_name]
-        engine = source_engine(source.url, source.password)
+        limit = source.timeout if source.timeout is not None else timeout
+        engine = source_engine(source.url, source.password, limit)
         try:
             for spec in (m for m in selected if m.source == source_name):
                 start = window(spec, last.get(spec.metric), end, lookback_days)
@@ -415,11 +494,34 @@ def fetch(
                     reason = _scrub(_reason(exc), source.password, source.url)
                     msg = f"sync of {spec.metric!r} from source {source_name!r} failed: {reason}"
                     raise StoreError(msg) from None
-                values = validate_values(
-                    rows, catalog, f"sync {spec.metric}", stored_areas=lambda: {*stored(), *fetched}
-                )
+                known = lambda: {*stored(), *fetched}  # noqa: E731
+                if isinstance(stored_areas, KnownAreas):  # the area catalog is checked too
+                    known = stored_areas.with_stored(known)
+                values = _validated(spec, rows, catalog, known)
                 fetched.update(values["area"].unique() if "area" in values else ())
                 out[spec.metric] = values
         finally:
             engine.dispose()
     return out
+
+
+def _validated(
+    spec: MetricQuery, rows: pd.DataFrame, catalog: pd.DataFrame, known: Callable[[], set[str]]
+) -> pd.DataFrame:
+    """One metric's rows validated as a values.csv; blank areas read as ``blank_area`` says.
+
+    Unlocated rows are validated apart from the areas (they are no city total to check against
+    them) and become each day's citywide row together with the areas: see ``blank_areas``.
+    """
+    name = f"sync {spec.metric}"
+    check_declared(spec.metric, rows, spec.blank_area)
+    blank = blank_rows(rows)
+    if spec.blank_area != UNLOCATED or blank.all():
+        return validate_values(rows, catalog, name, stored_areas=known)
+    check_unlocated_allowed(spec.metric, catalog)
+    rows = merge_blank_rows(rows)
+    blank = blank_rows(rows)
+    named = validate_values(rows[~blank].reset_index(drop=True), catalog, name, stored_areas=known)
+    unlocated = rows[blank].reset_index(drop=True)
+    located = validate_values(unlocated, catalog, name) if len(unlocated) else unlocated.iloc[:0]
+    return with_unlocated(named, located)

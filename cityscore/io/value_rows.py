@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from cityscore.core.vocabulary import ALLOW_NEGATIVE
-from cityscore.io.cells import to_number
+from cityscore.io.blank_areas import check_city_totals
+from cityscore.io.cells import check_range, to_number
 from cityscore.io.checks import (
     StoredAreas,
     check_conflicts,
@@ -73,6 +74,8 @@ def validate_values(
     repeated = check_conflicts(
         problems, frame, rows["line"], keys, ["value", "numerator", "denominator"]
     )
+    if len(keys) > 2:  # area rows: a citywide row must cover its areas (see io/blank_areas.py)
+        check_city_totals(problems, frame.drop_duplicates(keys), rows["line"], metrics)
     problems.raise_if_any(len(rows))
     if repeated.any():
         frame = frame.drop_duplicates(keys)
@@ -117,8 +120,7 @@ def _check_number(
         where(odd & ~nan_text & ~worded, _not_a_number(decimal_comma))
         where(worded, "not a number: type the number only, without a unit")
         where(nan_text, "NaN is not a value; leave the day out instead")
-    infinite = need & np.isinf(number)
-    where(infinite, "infinity is not a value")
+    infinite = check_range(problems, rows, column, number, need)  # 1e309, 1e-400, 20 digits
     negative = need & (number < 0) & ~infinite
     if allow_negative is None:
         where(negative, f"{column}s count cases and cannot be negative; check the sign")

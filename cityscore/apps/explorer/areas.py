@@ -128,11 +128,20 @@ def area_tables_html(
     period: str,
     as_of: DateLike,
     bands: Bands = DEFAULT_BANDS,
+    rate: str = "",
 ) -> str:
-    """The tab's tables: the equity row of ``name`` (what is compared), then every area ranked."""
+    """The tab's tables: the equity row of ``name`` (what is compared), then every area ranked.
+    ``rate``: how the metric's rate per resident reads (``per 1,000 residents``), if it is one."""
     day = as_date(as_of).date()
+    note = (
+        f"<p>{html.escape(name)} is a rate: its values are {html.escape(rate)} of each area (and of "
+        "the city), and one target applies to every area.</p>"
+        if rate
+        else ""
+    )
     return (
-        f"<h3>{html.escape(name)}: best and worst area</h3>"
+        note
+        + f"<h3>{html.escape(name)}: best and worst area</h3>"
         + view_table_html(
             frames["equity"][EQUITY_SHOWN],
             caption=f"{name}, {period} scores on {day}: equity across the areas",

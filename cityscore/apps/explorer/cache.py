@@ -15,6 +15,8 @@ from cityscore.engine.as_of import LOOKBACK_DAYS
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.engine.summary import metric_rows
 from cityscore.kit import Kit
+from cityscore.kit.calendar import calendar_options
+from cityscore.kit.rates import rate_populations
 
 HISTORY_DAYS = 365  # the metric detail's year
 EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
@@ -68,11 +70,19 @@ class ScoreCache:
         if area is not None and "area" in targets:
             targets = targets[targets["area"].isin(["", area])]
         bands, cap = self.bands, self.cap
+        people = rate_populations(metrics, self.kit.area_catalog)  # per resident, as Kit.scores
+        days = calendar_options(start.date(), end.date(), None)  # closed days, count_stale
         if by_area and self.areas:
-            return score_by_area(observations, metrics, targets, start, end, bands=bands, cap=cap)
+            return score_by_area(
+                observations, metrics, targets, start, end, bands=bands, cap=cap, populations=people,
+                **days,
+            )  # fmt: skip
         # Citywide: the area rows only add up to citywide days that have none (as Kit.scores).
         city = area_slice(targets) if "area" in targets else targets
-        return score_range(observations, metrics, city, start, end, bands=bands, cap=cap)
+        return score_range(
+            observations, metrics, city, start, end, bands=bands, cap=cap, populations=people,
+            **days,
+        )  # fmt: skip
 
     def days(self, dates: list[pd.Timestamp], scope: str = CITYWIDE_AREA) -> pd.DataFrame:
         """Every metric's scores on each of ``dates``: citywide (``scope=""``), of one area (its
