@@ -72,8 +72,10 @@ def test_new_makes_a_city_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert code == 0 and "River Town" in out
     names = {p.name for p in folder.iterdir()}
     assert names == {CONFIG_FILE, "metrics.csv", "targets.csv", "values.csv", "sources.yml"} | {
+        "areas.csv",
         "README.md",
         ".gitignore",
+        "schedule",  # the morning run's cron line and systemd units (tests/test_new_city.py)
     }
     config = tomllib.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
     assert config["city"] == "River Town"
@@ -82,7 +84,7 @@ def test_new_makes_a_city_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "templates", "metrics.csv"
     ).read_bytes()
     readme = (folder / "README.md").read_text(encoding="utf-8")
-    for step in ("metrics import metrics.csv", "cityscore report", "crontab", "OnCalendar"):
+    for step in ("metrics import metrics.csv", "cityscore report", "crontab", "cityscore daily"):
         assert step in readme
     assert (
         "*.db" in (folder / ".gitignore").read_text()
@@ -112,13 +114,13 @@ def test_new_city_name_is_written_as_a_safe_toml_string(tmp_path: Path):
 
 
 def test_new_refuses_a_folder_that_is_not_empty(city: Path, capsys):
-    before = {p: p.read_bytes() for p in city.iterdir()}
+    before = {p: p.read_bytes() for p in city.rglob("*") if p.is_file()}
     (city / "metrics.csv").write_text("mine\n")
     before[city / "metrics.csv"] = b"mine\n"
     code, out, err = cli("new", str(city), "--city", "Other", capsys=capsys)
     assert code == 1 and "not empty" in err and "never overwrites" in err
     assert "Traceback" not in err + out
-    assert {p: p.read_bytes() for p in city.iterdir()} == before
+    assert {p: p.read_bytes() for p in city.rglob("*") if p.is_file()} == before
 
 
 # --- settings and their order -------------------------------------------------------------------
@@ -217,16 +219,16 @@ def test_score_takes_bands_and_cap_from_the_folder_unless_flags_say_otherwise(
     monkeypatch.chdir(demo_city)
     plain = _scores(capsys)
     assert max(float(r["score"]) for r in plain if r["score"]) > 1.05
-    set_config(demo_city, "# cap = 1.5", "cap = 1.05")
+    set_config(demo_city, "\ncap = 1.5", "\ncap = 1.05")
     set_config(demo_city, "meeting = 1.0", "meeting = 3.0")
     set_config(demo_city, "near = 0.9", "near = 2.5")
     capped = _scores(capsys)
     assert max(float(r["score"]) for r in capped if r["score"]) == pytest.approx(1.05)
-    assert {r["status"] for r in capped if r["score"]} == {"below"}
+    assert {r["status"] for r in capped if r["score"]} - {"stale"} == {"below"}
     flags = _scores(capsys, "--db", f"sqlite:///{demo_city / 'cityscore.db'}")
     assert flags == capped  # --db alone does not drop the folder's other settings
     code, out, _ = cli(
-        "score", "--format", "csv", "--bands", "1.0,0.9", "--cap", "9", capsys=capsys
+        "score", "--format", "csv", "--bands", "1.0,0.9", "--cap", "1.5", capsys=capsys
     )
     assert code == 0
     overridden = [r for r in csv.DictReader(io.StringIO(out)) if r["metric"] != "CityScore"]
@@ -287,7 +289,7 @@ BAD_CONFIGS = [
     ("meeting = 1.0", 'meeting = "high"', ["'scores.meeting'", "meeting = 1.0"]),
     ('city = "Springfield"', "city = Springfield", ["not valid TOML", "line 6"]),
     ("near = 0.9", "near = 1.5", ["near <= meeting", "fix meeting and near"]),
-    ("# cap = 1.5", "cap = 0", ["cap must be above 0"]),
+    ("\ncap = 1.5", "\ncap = 0", ["cap must be above 0"]),
     (
         'database = "sqlite:///cityscore.db"',
         'database = "postgresql://city:hunter22@db/cityscore"',
@@ -370,7 +372,8 @@ def test_the_readmes_cron_line_writes_the_report(demo_city: Path, tmp_path: Path
 
     readme = (demo_city / "README.md").read_text(encoding="utf-8")
     (line,) = [x for x in readme.splitlines() if x.startswith("30 6 * * * ")]
-    command = line.removeprefix("30 6 * * * ")
+    command = line.removeprefix("30 6 * * * ").replace("\\%", "%")
+    (demo_city / "sources.yml").unlink()  # no SQL sources: the README says to delete the file
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSCORE_")}
     subprocess.run(["/bin/sh", "-c", command], cwd=tmp_path, env=env, timeout=300, check=True)
     assert "Springfield CityScore 2026-10-31" in (demo_city / "reports" / "latest.html").read_text()

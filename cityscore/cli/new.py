@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from cityscore.apps.city import city_name, new_city
@@ -21,5 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(_kit: object, args: argparse.Namespace) -> int:
     folder = new_city(args.folder, args.city_name)
     print(f"made the city folder {folder} for {city_name(folder, args.city_name)}")
-    print(f"next: cd {folder} and follow README.md (cityscore demo, then cityscore report)")
+    print(
+        f"next: cd {shlex.quote(str(folder))} and follow README.md (cityscore demo, then cityscore report)"
+    )
+    print(
+        f"every morning: `cityscore daily`; schedule it with {folder / 'schedule'} (cron or systemd)"
+    )
     return 0
