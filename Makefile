@@ -53,10 +53,12 @@ format: install ## reformat the code with ruff
 
 SIZES ?= S,M
 comma := ,
-bench: install ## time the engine and the CLI (import, score, report) beside DuckDB, SQLite and PostgreSQL; SIZES=S,M (default) or S,M,L
+bench: install ## time the engine and the CLI (import, score, report, the morning run) beside DuckDB, SQLite and PostgreSQL; SIZES=S,M (default) or S,M,L
 	$(BIN)/python benchmarks/run.py $(foreach size,$(subst $(comma), ,$(SIZES)),--size $(size))
 	$(BIN)/python benchmarks/bench_cli.py --sizes $(SIZES)
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_daily.py
+	$(BIN)/python benchmarks/bench_import_memory.py
 
 bench-sync: install ## time SQL sync with push-down vs pulling 5 million rows into pandas (about 90 s)
 	$(BIN)/python benchmarks/bench_sync.py

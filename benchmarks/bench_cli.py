@@ -81,15 +81,16 @@ COLUMNS = [
 ]
 
 
-def timed(*command: str) -> dict:
-    """Run ``command`` as a fresh process; its wall seconds, peak MB, exit code and stderr tail."""
+def timed(*command: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> dict:
+    """Run ``command`` as a fresh process in ``cwd`` (with ``env``, default this one's); its wall
+    seconds, CPU seconds, peak MB, exit code and stderr tail."""
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *command],
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=cwd,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
     )
     return json.loads(done.stdout)
 
@@ -165,9 +166,12 @@ def agreement(out: Path) -> str:
     worst = float(np.max(np.abs(a[scored] - b[scored]) / np.maximum(np.abs(b[scored]), 1e-300)))
     ok = len(both) == len(cli_rows) == len(duck) and same_scored.all() and worst < 1e-9
     notes = (both["note"].fillna("") != both["note_duck"].fillna("")).sum()
+    statuses = (both["status"].fillna("") != both["status_duck"].fillna("")).sum()
+    stale = int((both["status"] == "stale").sum())
     return (
-        f"{'agree' if ok and not notes else 'DISAGREE'}: {len(both):,} rows matched of "
-        f"{len(cli_rows):,}, largest relative score difference {worst:.1e}, {notes} note mismatches"
+        f"{'agree' if ok and not notes and not statuses else 'DISAGREE'}: {len(both):,} rows "
+        f"matched of {len(cli_rows):,}, largest relative score difference {worst:.1e}, {notes} note "
+        f"mismatches, {statuses} status mismatches ({stale:,} stale rows)"
     )
 
 

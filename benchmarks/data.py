@@ -79,7 +79,7 @@ def make_city(size: Size, seed: int = SEED, end: dt.date = END) -> City:
     return City(metrics, targets, observations, days[0], days[-1])
 
 
-# Metrics that every size starts with, so even the smallest one meets every rule:
+# Metrics that every size starts with, so even the smallest one meets every rule of the DuckDB SQL:
 # kind, aggregation, baseline, direction, trend, counts (sparse Poisson counts with many zero days).
 COVERAGE = [
     ("ratio", "", "target", "higher", False, False),

@@ -25,6 +25,7 @@ from benchmarks.data import SIZES, City, make_city
 from benchmarks.duckdb_reference import score_range_sql
 from cityscore.engine.reference import reference_scores
 from cityscore.engine.score import score_range
+from cityscore.engine.statuses import STALE
 
 TOOLS = ("engine", "duckdb", "reference", "check")
 REFERENCE_DATES = 30  # the reference is timed and checked on this many last as-of dates
@@ -105,7 +106,8 @@ def compare(engine: pd.DataFrame, other: pd.DataFrame) -> dict[str, object]:
     """Largest differences between two score frames, matched on (as_of, metric, period).
 
     ``ok`` is true when both have the same rows, the same scores within ``TOLERANCE`` (relative),
-    no score where the other has none, and the same notes.
+    no score where the other has none, the same notes, the same metrics stale (``status == "stale"``,
+    or the reference's ``stale`` flag) and, where both frames have a status, the same statuses.
     """
     keys = ["as_of", "metric", "period"]
     left, right = _keyed(engine), _keyed(other)
@@ -122,17 +124,34 @@ def compare(engine: pd.DataFrame, other: pd.DataFrame) -> dict[str, object]:
             (diff / np.maximum(np.abs(a[known]), 1e-300)).max(initial=0.0)
         )
     out["note_mismatches"] = int((both["note"] != both["note_other"]).sum())
+    out["stale_rows"] = int(left["stale"].sum())
+    out["stale_mismatches"] = int((both["stale"] != both["stale_other"]).sum())
+    statuses = both["status"].notna() & both["status_other"].notna()
+    differ = statuses & (both["status"] != both["status_other"])
+    out["status_mismatches"] = int(differ.sum())
     out["ok"] = (
         unmatched == 0
         and out["score_nan_mismatches"] == 0
         and out["score_max_rel_diff"] <= TOLERANCE
         and out["note_mismatches"] == 0
+        and out["stale_mismatches"] == 0
+        and out["status_mismatches"] == 0
     )
     return out
 
 
 def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
-    """The comparable columns with plain types (dates as datetime64[ns], labels as str, None as NaN)."""
+    """The comparable columns with plain types (dates as datetime64[ns], labels as str, None as NaN).
+
+    ``status`` is "" where there is no score and None (not compared) for a frame without statuses
+    (the reference's rows); ``stale`` comes from the status, or from the reference's flag.
+    """
+    if "status" in frame:
+        status = frame["status"].astype(object).where(frame["status"].notna(), "").astype(str)
+        stale = (status == STALE).to_numpy()
+    else:
+        status = pd.Series(None, index=frame.index, dtype=object)
+        stale = frame["stale"].fillna(False).astype(bool).to_numpy()
     return pd.DataFrame(
         {
             "as_of": pd.to_datetime(frame["as_of"]).astype("datetime64[ns]"),
@@ -142,6 +161,8 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
             "target": pd.to_numeric(frame["target"], errors="coerce").astype(float),
             "score": pd.to_numeric(frame["score"], errors="coerce").astype(float),
             "note": frame["note"].astype(str),
+            "status": status.to_numpy(),
+            "stale": stale,
         }
     )
 

@@ -125,7 +125,9 @@ def _print_agreement(result: dict) -> bool:
             f"{diff['score_max_abs_diff']:.1e} (relative {diff['score_max_rel_diff']:.1e}), max |value diff| "
             f"{diff['value_max_abs_diff']:.1e}, max |target diff| {diff['target_max_abs_diff']:.1e}; "
             f"scored/unscored mismatches {diff['score_nan_mismatches']}, note mismatches "
-            f"{diff['note_mismatches']}, unmatched rows {diff['unmatched_rows']}",
+            f"{diff['note_mismatches']}, stale mismatches {diff['stale_mismatches']} (of "
+            f"{diff['stale_rows']:,} stale rows), status mismatches {diff['status_mismatches']}, "
+            f"unmatched rows {diff['unmatched_rows']}",
             flush=True,
         )
     return all(diff["ok"] for diff in result.values())
