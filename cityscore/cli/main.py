@@ -51,6 +51,10 @@ COMMANDS = {
         "cityscore.cli.values",
         "import values (daily values: metric,date,value or metric,date,numerator,denominator)",
     ),
+    "areas": (
+        "cityscore.cli.areas",
+        "import, list or export the area catalog (areas.csv: name,code,population,geometry,parent)",
+    ),
     "history": (
         "cityscore.cli.history",
         "list import batches, or every version of one metric's value on a date",
@@ -78,6 +82,10 @@ COMMANDS = {
     "serve": (
         "cityscore.cli.serve",
         "show the exploration notebook as a web app (Voilà, no code shown) on 127.0.0.1",
+    ),
+    "daily": (
+        "cityscore.cli.daily",
+        "the morning run: sync, score, write and publish the report, send alerts, the digest and the webhook",
     ),
     "new": (
         "cityscore.cli.new",
@@ -133,13 +141,19 @@ def chosen_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _inputs(args: argparse.Namespace) -> tuple[Path, ...]:
+    """The file an import command reads (a problems file must never replace it)."""
+    given = getattr(args, "file", None)
+    return (Path(given),) if given is not None else ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     if not hasattr(args, "handler"):  # chosen_command misread the line: parse with every command
         args = build_parser().parse_args(argv)
     try:
-        with city_settings(args.city_config) as settings:
+        with city_settings(args.city_config, args.command) as settings:
             code = _run(apply_settings(args, settings))
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler, not at exit
         return code
@@ -148,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ValidationError) and getattr(args, "problems", None):
             try:
                 print(
-                    f"cityscore: all problems: {exc.write_problems(args.problems)}", file=sys.stderr
+                    f"cityscore: all problems: {exc.write_problems(args.problems, _inputs(args))}",
+                    file=sys.stderr,
                 )
             except CityScoreError as error:
                 code = _fail(str(error), args)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cityscore.cli.options import add_areas_option
 from cityscore.core.dates import date_argument
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--test", action="store_true", help="only test the connection to each source"
     )
+    add_areas_option(parser)
 
 
 def days(text: str) -> int:
@@ -49,7 +51,13 @@ def run(kit: Kit, args: argparse.Namespace) -> int:
         for source in load_config(args.config).sources.values():
             print(f"{source.name}: {kit.test_connection(source.url, password=source.password)}")
         return 0
-    results = kit.sync(args.config, metrics=args.metric, lookback_days=args.lookback, end=args.end)
+    results = kit.sync(
+        args.config,
+        metrics=args.metric,
+        lookback_days=args.lookback,
+        end=args.end,
+        add_areas=args.add_areas,
+    )
     for result in results:
         print(result)
     if not results:

@@ -16,5 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
-    print(kit.import_targets(args.file, date_format=args.date_format, dry_run=args.dry_run))
+    print(
+        kit.import_targets(
+            args.file, date_format=args.date_format, dry_run=args.dry_run, add_areas=args.add_areas
+        )
+    )
     return 0

@@ -17,7 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(kit: Kit, args: argparse.Namespace) -> int:
     result = kit.import_values(
-        args.file, date_format=args.date_format, fmt=args.fmt, dry_run=args.dry_run
+        args.file,
+        date_format=args.date_format,
+        fmt=args.fmt,
+        dry_run=args.dry_run,
+        add_areas=args.add_areas,
     )
     print(result)
     return 0

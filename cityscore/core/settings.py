@@ -14,12 +14,27 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypedDict
 
 from cityscore.core.bands import DEFAULT_BANDS, Bands
+from cityscore.core.daily_settings import (
+    DAILY_KEYS,
+    AlertSettings,
+    DailySettings,
+    alert_settings,
+    daily_settings,
+    is_recipients_key,
+)
 from cityscore.core.errors import ConfigError
+from cityscore.core.mail_settings import (
+    MAIL_KEYS,
+    REFUSED_KEYS,
+    MailSettings,
+    mail_settings,
+    webhook_format,
+)
 from cityscore.core.secrets import expand_env, has_literal_password
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -104,6 +119,15 @@ CONFIG_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "scores.meeting": ((int, float), "1.0"),
     "scores.near": ((int, float), "0.9"),
     "scores.cap": ((int, float), "1.5"),
+    "scores.count_stale": (bool, "true"),  # stale metrics count in the CityScore (default false)
+    "calendar.country": (str, '"US"'),  # the city's public holidays (business_days metrics)
+    "calendar.subdivision": (str, '"MA"'),
+    "calendar.closures": (str, '"closures.csv"'),  # the city's own closed days: a date column
+    "timezone": (str, '"America/New_York"'),  # the city's days: timestamps with an offset
+    "population": ((int, float), "675647"),  # the city's residents, for rates per resident
+    "serve.hosts": (list, '["scores.example.org"]'),
+    **MAIL_KEYS,  # [mail] and [webhook]
+    **DAILY_KEYS,  # [alerts] and [daily]; [alerts.recipients] category = [addresses]
 }
 
 
@@ -119,6 +143,18 @@ class Settings:
     bands: Bands = DEFAULT_BANDS
     cap: float | None = None
     areas_map: Path | None = None  # the city's areas.geojson (None: the report decides)
+    count_stale: bool = False  # [scores] count_stale: stale metrics count in the CityScore
+    calendar_country: str | None = None  # [calendar] country: ISO code of the holidays (None: none)
+    calendar_subdivision: str | None = None  # [calendar] subdivision (state, province)
+    closures: Path | None = None  # [calendar] closures: the city's closed days (CSV)
+    timezone: str | None = None  # IANA zone of the city's days (None: the day written)
+    population: float | None = None  # the city's residents (None: the sum of its areas')
+    serve_hosts: tuple[str, ...] = ()  # [serve] hosts: names the explorer answers besides loopback
+    mail: MailSettings | None = None  # [mail]; None: no digest is mailed
+    webhook_format: str = "generic"  # [webhook] format: "generic" JSON or "text" (Slack, Teams)
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # [alerts]: rules, recipients
+    daily: DailySettings = field(default_factory=DailySettings)  # [daily]: the morning run
+    problems: tuple[str, ...] = ()  # errors of the sections LENIENT_ENV names, left out
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -141,11 +177,26 @@ def load_settings(path: Path | None = None) -> Settings:
     """The settings of ``path`` (default: ``find_config()``), with the environment applied on top.
 
     Relative paths in the file are relative to its folder; in the environment, to the current folder.
+    Under ``$CITYSCORE_LENIENT_SECTIONS`` (``cityscore daily`` sets ``mail,webhook``) an error in
+    those sections leaves them out and is kept in ``problems``: the run still makes its report.
     """
     path = path or find_config()
+    try:
+        return _load_settings(path)
+    except ConfigError as exc:
+        lenient = tuple(f"{s}." for s in os.environ.get(LENIENT_ENV, "").split(",") if s)
+        if not lenient or path is None:
+            raise
+        return replace(_load_settings(path, skip=lenient), problems=(str(exc),))
+
+
+LENIENT_ENV = "CITYSCORE_LENIENT_SECTIONS"
+
+
+def _load_settings(path: Path | None, skip: tuple[str, ...] = ()) -> Settings:
     settings = Settings(file=path)
     if path:
-        values = read_config(path)
+        values = read_config(path, skip)
         if has_literal_password(str(values.get("database", ""))):
             msg = (
                 f"{path}: key 'database' has a password written in it; files end up in git, so put it "
@@ -167,6 +218,17 @@ class _Changes(TypedDict, total=False):
     areas_map: Path
     bands: Bands
     cap: float
+    count_stale: bool
+    calendar_country: str
+    calendar_subdivision: str
+    closures: Path
+    timezone: str
+    population: float
+    serve_hosts: tuple[str, ...]
+    mail: MailSettings
+    webhook_format: str
+    alerts: AlertSettings
+    daily: DailySettings
 
 
 def _apply(settings: Settings, values: Mapping[str, object], folder: Path, origin: str) -> Settings:
@@ -185,6 +247,24 @@ def _apply(settings: Settings, values: Mapping[str, object], folder: Path, origi
             msg = f"{origin}: [scores] cap must be above 0, e.g. cap = 1.5; got {cap}"
             raise ConfigError(msg)
         changes["cap"] = cap
+    if "scores.count_stale" in values:
+        changes["count_stale"] = bool(values["scores.count_stale"])
+    if "calendar.country" in values:
+        changes["calendar_country"] = str(values["calendar.country"])
+    if "calendar.subdivision" in values:
+        changes["calendar_subdivision"] = str(values["calendar.subdivision"])
+    if "calendar.closures" in values:
+        changes["closures"] = folder / str(values["calendar.closures"])
+    if "timezone" in values:
+        changes["timezone"] = _time_zone(str(values["timezone"]), origin)
+    if "population" in values:
+        population = _number(values["population"])
+        if not population > 0:
+            msg = f"{origin}: population must be the city's residents, above 0; got {population:g}"
+            raise ConfigError(msg)
+        changes["population"] = population
+    if "serve.hosts" in values:
+        changes["serve_hosts"] = _host_names(values["serve.hosts"], origin)
     if "scores.meeting" in values or "scores.near" in values:
         meeting = _number(values.get("scores.meeting", DEFAULT_BANDS.meeting))
         near = _number(values.get("scores.near", DEFAULT_BANDS.near))
@@ -193,7 +273,23 @@ def _apply(settings: Settings, values: Mapping[str, object], folder: Path, origi
         except ConfigError as exc:
             msg = f"{origin}: [scores] {exc}; fix meeting and near (e.g. meeting = 1.0, near = 0.9)"
             raise ConfigError(msg) from None
+    if any(key.startswith("mail.") for key in values):
+        changes["mail"] = mail_settings(values, origin)
+    if "webhook.format" in values:
+        changes["webhook_format"] = webhook_format(values, origin)
+    if any(key.startswith("alerts.") for key in values):
+        changes["alerts"] = alert_settings(values, origin)
+    if any(key.startswith("daily.") for key in values):
+        changes["daily"] = daily_settings(values, origin, folder)
     return replace(settings, **changes)
+
+
+def _host_names(value: object, origin: str) -> tuple[str, ...]:
+    """[serve] hosts: a list of host names (the explorer checks each one when it starts)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        msg = f'{origin}: [serve] hosts must be a list of host names, e.g. hosts = ["scores.example.org"]'
+        raise ConfigError(msg)
+    return tuple(v.strip().lower() for v in value)
 
 
 def _number(value: object) -> float:
@@ -203,28 +299,53 @@ def _number(value: object) -> float:
     return float(value)
 
 
-def read_config(path: Path) -> dict[str, object]:
-    """The keys of one cityscore.toml, flattened (``scores.near``) and checked against CONFIG_KEYS."""
+def _time_zone(name: str, origin: str) -> str:
+    """``name`` if it is an IANA time zone the system knows; else a ConfigError with examples."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = (
+            f'{origin}: unknown time zone {name!r}; write an IANA name, e.g. timezone = "America/New_York" '
+            '(or "Europe/Berlin", "UTC")'
+        )
+        raise ConfigError(msg) from None
+    return name
+
+
+def read_config(path: Path, skip: tuple[str, ...] = ()) -> dict[str, object]:
+    """The keys of one cityscore.toml, flattened (``scores.near``) and checked against CONFIG_KEYS
+    (keys starting with one of ``skip``, e.g. ``"mail."``, left out unchecked)."""
     import difflib
     import tomllib
 
+    from cityscore.core.nesting import refusing_deep_nesting
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with refusing_deep_nesting(str(path)):
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         msg = f"cannot read config file {path}: {exc.strerror}; check the path and its permissions"
         raise ConfigError(msg) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f'{path} is not valid TOML: {exc}. Fix that line (strings need quotes: city = "Springfield")'
         raise ConfigError(msg) from None
-    flat = _flatten(data)
+    with refusing_deep_nesting(str(path)):
+        flat = _flatten(data)
+    flat = {key: value for key, value in flat.items() if not key.startswith(skip)}
     for key, value in flat.items():
+        if key in REFUSED_KEYS:
+            raise ConfigError(f"{path}: {REFUSED_KEYS[key]}")
+        if is_recipients_key(key, value, str(path)):
+            continue
         if key not in CONFIG_KEYS:
             match = difflib.get_close_matches(key, list(CONFIG_KEYS), n=1, cutoff=0.5)
             hint = f"did you mean {match[0]!r}? " if match else ""
             msg = f"{path}: unknown key {key!r}; {hint}the keys are {', '.join(CONFIG_KEYS)}"
             raise ConfigError(msg)
         kind, example = CONFIG_KEYS[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             msg = f"{path}: key {key!r} must be like {key.rpartition('.')[2]} = {example}; got {value!r}"
             raise ConfigError(msg)
     return flat

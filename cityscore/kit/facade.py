@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,16 +20,21 @@ from cityscore.engine import summary
 from cityscore.engine.as_of import AsOfChoice, choose_as_of
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.frames.dates import DateLike, as_date
-from cityscore.io import demo, export, load, sources
+from cityscore.io import demo, export, load, sources, streaming
 from cityscore.io.changes import describe_changes, inserts_and_updates
 from cityscore.io.csvtext import Source, source_name
 from cityscore.io.metric_rows import validate_metrics
 from cityscore.io.target_rows import validate_targets
 from cityscore.io.value_rows import validate_values
+from cityscore.kit.alerts import AlertMethods
+from cityscore.kit.areas import AreaCatalogMethods
+from cityscore.kit.calendar import calendar_options
+from cityscore.kit.import_warnings import warned
+from cityscore.kit.rates import rate_populations
 from cityscore.store.database import ImportPlan, ImportResult, Store
 
 
-class Kit:
+class Kit(AreaCatalogMethods, AlertMethods):
     """A city's CityScore database and everything you can do with it."""
 
     def __init__(self, db: str | None = None) -> None:
@@ -98,7 +103,11 @@ class Kit:
         if not last:
             self.latest_date()  # the clear "no values yet" error
         day = as_date(as_of).date() if as_of is not None else None
-        return choose_as_of(last, list(self.metrics()["name"]), day)
+        metrics = self.metrics()
+        # The closed days the stale rule counts past (a business-day metric's holidays).
+        reach = [*last.values(), *([day] if day is not None else [])]
+        closed = calendar_options(min(reach), max(reach), None)["closed"]
+        return choose_as_of(last, list(metrics["name"]), day, metrics=metrics, closed=closed)
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and last dates with values (``None, None`` for an empty database)."""
@@ -140,7 +149,7 @@ class Kit:
         name = source_name(source)
         result = self._write(lambda: self.store.write_metrics(metrics, targets, name), dry_run)
         if not dry_run:
-            return result
+            return warned(self.store, result)
         target = dict(zip(targets["metric"], targets["target"], strict=True))
         fields = [c for c in metrics.columns if c != "name" and c in existing] + ["target"]
         incoming = metrics.assign(target=metrics["name"].map(target))
@@ -148,11 +157,15 @@ class Kit:
         return _with_changes(result, incoming, current, ["name"], fields)
 
     def import_targets(
-        self, source: Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False
-    ) -> ImportResult:
+        self, source: Source, *, date_format: str = "%Y-%m-%d", dry_run: bool = False,
+        add_areas: bool = False,
+    ) -> ImportResult:  # fmt: skip
         """Validate and import target changes (``metric,effective_from,target``)."""
         targets = load.load_targets(
-            source, self.metrics(), date_format=date_format, stored_areas=self.store.areas
+            source,
+            self.metrics(),
+            date_format=date_format,
+            stored_areas=self.known_areas(add_areas),
         )
         name = source_name(source)
         result = self._write(lambda: self.store.write_targets(targets, name), dry_run)
@@ -162,8 +175,9 @@ class Kit:
         return _with_changes(result, targets, self.targets(), keys, ["target"])
 
     def preview_values(
-        self, source: Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto"
-    ) -> ImportPlan:
+        self, source: Source, *, date_format: str = "%Y-%m-%d", fmt: str = "auto",
+        add_areas: bool = False,
+    ) -> ImportPlan:  # fmt: skip
         """A dry run of ``import_values``: rows to insert, update, leave unchanged, and rejected rows."""
         name = source_name(source)
         try:
@@ -172,7 +186,7 @@ class Kit:
                 self.metrics(),
                 date_format=date_format,
                 fmt=fmt,
-                stored_areas=self.store.areas,
+                stored_areas=self.known_areas(add_areas),
             )
         except ValidationError as exc:
             empty = pd.DataFrame(columns=["metric", "date", "value", "numerator", "denominator"])
@@ -192,21 +206,33 @@ class Kit:
         date_format: str = "%Y-%m-%d",
         fmt: str = "auto",
         dry_run: bool = False,
+        add_areas: bool = False,
     ) -> ImportResult:
-        """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row."""
+        """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row.
+        ``add_areas``: areas not in a declared area catalog are added to it, not refused."""
+        known = self.known_areas(add_areas)
+        if not dry_run and streaming.streams(source, fmt):  # a large CSV: memory bounded
+            parts = streaming.ValuesInParts(
+                source, self.metrics(), date_format=date_format, stored_areas=known
+            )
+            written = self.store.write_observations_in_parts(
+                parts, source_name(source), "values", parts.expected_rows
+            )
+            return warned(self.store, written)
         values = load.load_values(
-            source, self.metrics(), date_format=date_format, fmt=fmt, stored_areas=self.store.areas
+            source, self.metrics(), date_format=date_format, fmt=fmt, stored_areas=known
         )
         name = source_name(source)
         if not dry_run:
-            return self.store.write_observations(values, name)
+            return warned(self.store, self.store.write_observations(values, name))
         plan = self.store.plan_observations(values)
         fields = ["value", "numerator", "denominator"]
         changes = describe_changes(plan["insert"], plan["update"], ["metric", "date"], fields)
         inserted, updated, unchanged = (len(plan[k]) for k in ("insert", "update", "unchanged"))
         return DryRun(
-            "values", name, inserted, updated, unchanged, None, dry_run=True, changes=changes
-        )
+            "values", name, inserted, updated, unchanged, None, dry_run=True, changes=changes,
+            added_areas=self.new_areas(values),
+        )  # fmt: skip
 
     def enter(
         self,
@@ -217,6 +243,7 @@ class Kit:
         denominator: float | str | None = None,
         source: str = "manual entry",
         area: str = "",
+        add_areas: bool = False,
     ) -> ImportResult:
         """Save one day's value (citywide, or of ``area``), validated exactly like a one-row
         values.csv."""
@@ -230,7 +257,8 @@ class Kit:
             "area": area,
         }
         rows = pd.DataFrame([{k: _cell(v) for k, v in row.items()}], dtype=object).assign(line=1)
-        values = validate_values(rows, self.metrics(), source, stored_areas=self.store.areas)
+        known = self.known_areas(add_areas)
+        values = validate_values(rows, self.metrics(), source, stored_areas=known)
         return self.store.write_observations(values, source, kind="manual")
 
     def save_metric(
@@ -260,6 +288,7 @@ class Kit:
         *,
         source: str = "metric editor",
         area: str = "",
+        add_areas: bool = False,
     ) -> ImportResult:
         """Change a metric's target from ``effective_from`` on (past scores before it keep the old one);
         with ``area``, the target of that area only, validated like a one-row targets.csv."""
@@ -276,7 +305,7 @@ class Kit:
         }
         rows = pd.DataFrame([row], dtype=object)
         targets = validate_targets(
-            rows.assign(line=1), self.metrics(), source, stored_areas=self.store.areas
+            rows.assign(line=1), self.metrics(), source, stored_areas=self.known_areas(add_areas)
         )
         return self.store.write_targets(targets, source)
 
@@ -296,11 +325,13 @@ class Kit:
         metrics: list[str] | None = None,
         lookback_days: int | None = None,
         end: DateLike | None = None,
+        timeout: float | None = None,
+        add_areas: bool = False,
     ) -> list[ImportResult]:
         """Pull daily values from SQL sources (see ``cityscore.io.sources``): incremental, with a
         look-back. Every metric is fetched and validated first, then each one's days are written
-        as one batch."""
-        fetched = self._fetch(config, metrics, lookback_days, end)
+        as one batch. ``timeout``: seconds for each source that sets none of its own."""
+        fetched = self._fetch(config, metrics, lookback_days, end, timeout, add_areas)
         return [
             self.store.write_observations(values, f"sync {metric}", kind="sync")
             for metric, values in fetched.items()
@@ -313,10 +344,11 @@ class Kit:
         metrics: list[str] | None = None,
         lookback_days: int | None = None,
         end: DateLike | None = None,
+        add_areas: bool = False,
     ) -> dict[str, ImportPlan]:
         """A dry run of ``sync``: per metric with new days, the rows it would insert, update and
         leave unchanged (an empty mapping when every metric is up to date)."""
-        fetched = self._fetch(config, metrics, lookback_days, end)
+        fetched = self._fetch(config, metrics, lookback_days, end, add_areas=add_areas)
         return {metric: self._plan(f"sync {metric}", values) for metric, values in fetched.items()}
 
     def _fetch(
@@ -325,6 +357,8 @@ class Kit:
         metrics: list[str] | None,
         lookback_days: int | None,
         end: DateLike | None,
+        timeout: float | None = None,
+        add_areas: bool = False,
     ) -> dict[str, pd.DataFrame]:
         cfg = sources.load_config(config)
         selected = cfg.selected(metrics)
@@ -333,9 +367,10 @@ class Kit:
             selected,
             self.metrics(),
             self.store.last_dates(),
-            self.store.areas,
+            self.known_areas(add_areas),
             lookback_days=lookback_days,
             end=as_date(end).date() if end is not None else None,
+            timeout=timeout,
         )
 
     def test_connection(self, url: str, *, password: str | None = None) -> str:
@@ -423,11 +458,16 @@ class Kit:
         bands: Bands = DEFAULT_BANDS,
         cap: float | None = None,
         by: str | None = None,
+        stale_metrics: Collection[str] = (),
+        count_stale: bool | None = None,
     ) -> pd.DataFrame:
         """Scores for one date (default: ``default_as_of()``) or for every date ``start..end``.
 
         ``cap`` limits each metric's score (none by default). ``by="area"`` adds each area's scores
         after the citywide ones, with an ``area`` column (see ``cityscore.engine.score.score_by_area``).
+        ``stale_metrics`` are stale whatever their dates; stale metrics count in the CityScore only
+        with ``count_stale`` (default: the city's ``[scores] count_stale``). Business days leave out
+        the city's ``[calendar]`` holidays and closures.
         """
         if by not in (None, "area"):
             msg = f"scores can be broken down by 'area' only; got by={by!r}"
@@ -447,7 +487,11 @@ class Kit:
         )
         scorer = score_by_area if by == "area" else score_range
         targets = self.targets(areas=by == "area")
-        return scorer(observations, self.metrics(), targets, first, last, bands=bands, cap=cap)
+        metrics = self.metrics()
+        people = rate_populations(metrics, self.area_catalog)  # None: no rate per resident
+        days = calendar_options(first.date(), last.date(), count_stale)
+        return scorer(observations, metrics, targets, first, last, bands=bands, cap=cap,
+                      populations=people, stale_metrics=stale_metrics, **days)  # fmt: skip
 
     def scoring_observations(
         self,
@@ -491,7 +535,10 @@ class Kit:
         observations = self.store.scoring_observations(day.date(), day.date(), metric=metric)
         catalog = self.metrics().query("name == @metric")
         targets = self.targets(areas=True).query("metric == @metric")
-        scores = score_by_area(observations, catalog, targets, day, day, bands=bands, cap=cap)
+        people = rate_populations(catalog, self.area_catalog)
+        days = calendar_options(day.date(), day.date(), None)
+        scores = score_by_area(observations, catalog, targets, day, day, bands=bands, cap=cap,
+                               populations=people, **days)  # fmt: skip
         mine = (scores["metric"] == metric) & (scores["area"] == area.strip())
         return scores[mine].reset_index(drop=True)
 

@@ -9,7 +9,7 @@ bulk reads in ``columnar``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import pandas as pd
@@ -19,11 +19,17 @@ from sqlalchemy.engine import Connection
 from cityscore.core.errors import StoreError
 from cityscore.core.secrets import redact_url
 from cityscore.core.settings import database_url
-from cityscore.core.vocabulary import BASELINE_DAYS, PERIODS
+from cityscore.core.vocabulary import BASELINE_DAYS, LAST_YEAR_DAYS, PERIODS
 from cityscore.frames.catalog import empty_metrics
-from cityscore.store import audit, catalog_writes, columnar, writes
+from cityscore.store import area_catalog, audit, catalog_writes, columnar, writes
 from cityscore.store.batches import ImportPlan, ImportResult
-from cityscore.store.dberrors import lock_timeout, mapped_errors, missing_sqlite_file
+from cityscore.store.dberrors import (
+    lock_timeout,
+    make_data_folder,
+    mapped_errors,
+    missing_sqlite_file,
+)
+from cityscore.store.parts import write_observation_parts
 from cityscore.store.schema import (
     METRIC_FIELDS,
     VALUE_FIELDS,
@@ -31,6 +37,7 @@ from cityscore.store.schema import (
     make_engine,
     metrics_table,
     observations_table,
+    reads_beyond_a_year,
     restore_foreign_keys,
     stored_date,
     superseded_values_table,
@@ -55,6 +62,7 @@ class Store:
 
     def init(self) -> None:
         """Create any missing tables; existing data is left as it is."""
+        make_data_folder(self.url)  # the default data/ folder, made only here where it is written
         with mapped_errors(self.url):
             upgrade(self.engine)
         self._has_schema = True
@@ -145,7 +153,9 @@ class Store:
             frame = columnar.query_frame(conn, query, METRIC_FIELDS)
         if frame.empty:
             return empty_metrics()
-        return frame.astype({"trend": bool, "weight": float, "allow_negative": bool})
+        return frame.astype(
+            {"trend": bool, "weight": float, "allow_negative": bool, "per_residents": float}
+        )
 
     def targets(self, areas: bool = False) -> pd.DataFrame:
         """Every target in effect at some time: ``metric, effective_from, target``.
@@ -201,6 +211,9 @@ class Store:
         window = dt.timedelta(days=max(PERIODS.values()) - 1)
         history = dt.timedelta(days=BASELINE_DAYS)
         with self.transaction() as conn:
+            if conn.execute(sa.select(sa.exists().where(reads_beyond_a_year()))).scalar():
+                # A ``last_year`` window, or a weekly or monthly report dated before its window.
+                history = dt.timedelta(days=LAST_YEAR_DAYS + max(PERIODS.values()))
             return columnar.read_observations(
                 conn,
                 first - window,
@@ -248,6 +261,21 @@ class Store:
         with self.transaction() as conn:
             return columnar.stored_areas(conn)
 
+    def area_catalog(self) -> pd.DataFrame:
+        """The area catalog (``area_catalog.AREA_FIELDS``), one row per area in name order."""
+        with self.transaction() as conn:
+            return area_catalog.read_catalog(conn)
+
+    def area_catalog_state(self) -> tuple[list[str], bool]:
+        """(the catalog's area names, whether an areas.csv declared it): what row checks need."""
+        with self.transaction() as conn:
+            return area_catalog.catalog_names(conn), area_catalog.is_declared(conn)
+
+    def write_areas(self, areas: pd.DataFrame, source: str) -> ImportResult:
+        """Insert or update catalog areas in one batch of kind ``areas`` (see ``area_catalog``)."""
+        with self.transaction(write=True) as conn:
+            return area_catalog.write_areas(conn, areas, source)
+
     def batches(self) -> pd.DataFrame:
         with self.transaction() as conn:
             return columnar.query_frame(conn, sa.select(batches_table).order_by(batches_table.c.id))
@@ -290,6 +318,17 @@ class Store:
         """Insert new days, update changed ones (keeping the old value), skip identical ones."""
         with self.transaction(write=True, own_keys=True) as conn:
             return writes.write_observations(conn, observations, source, kind)
+
+    def write_observations_in_parts(
+        self,
+        parts: Iterable[pd.DataFrame],
+        source: str,
+        kind: str = "values",
+        expected_rows: int = 0,
+    ) -> ImportResult:
+        """Write a large file's parts in one transaction, all or nothing (see ``store.parts``)."""
+        with self.transaction(write=True, own_keys=True) as conn:
+            return write_observation_parts(conn, parts, source, kind, expected_rows)
 
     def plan_observations(self, observations: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """What ``write_observations`` would do, without writing: insert, update and unchanged rows."""

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from cityscore.core.errors import StoreError
 from cityscore.core.secrets import redact_url
 from cityscore.core.settings import database_url
+from cityscore.core.vocabulary import HISTORY_BASELINES
 from cityscore.frames.catalog import empty_metrics
 from cityscore.store.dberrors import check_sqlite_path, lock_timeout
 
@@ -44,6 +45,11 @@ metrics_table = sa.Table(
     sa.Column(
         "allow_negative", sa.Boolean, nullable=False, default=False, server_default=sa.false()
     ),
+    sa.Column("per_residents", sa.Float, nullable=True),  # a rate per N residents; NULL: none
+    # The days the metric reports on (existing metrics: daily), and the days it may go without a
+    # value before it is stale (NULL: the schedule's default).
+    sa.Column("schedule", sa.String(20), nullable=False, default="daily", server_default="daily"),
+    sa.Column("stale_after", sa.Integer, nullable=True),
     sa.Column("batch_id", sa.Integer, nullable=True),  # the batch that last wrote the definition
 )
 
@@ -146,6 +152,49 @@ inserted_ids_table = sa.Table(
     sa.Column("last_id", sa.Integer, nullable=False),
 )
 
+# The area catalog (areas.csv): each area's name as values and targets write it, its population,
+# and the key of its shape in the city's GeoJSON. ``batch_id``: the batch that last wrote the row
+# (an areas import, or a values or targets write that added the area).
+areas_table = sa.Table(
+    "areas",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("code", sa.String(100), nullable=False, default="", server_default=""),
+    sa.Column("population", sa.Float, nullable=True),
+    sa.Column("geometry", sa.String(200), nullable=False, default="", server_default=""),
+    sa.Column("parent", sa.String(200), nullable=False, default="", server_default=""),
+    sa.Column("batch_id", sa.Integer, nullable=True),
+)
+
+# An area's catalog row as it was before an areas batch changed it (for undo).
+superseded_areas_table = sa.Table(
+    "superseded_areas",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("area_id", sa.Integer, nullable=False),  # no foreign key: an undo may remove the area
+    *[sa.Column(c.name, c.type) for c in areas_table.c if c.name not in ("id", "batch_id")],
+    sa.Column("batch_id", sa.Integer, nullable=True),
+    sa.Column("superseded_at", sa.DateTime, nullable=False),
+    sa.Column("superseded_by", sa.ForeignKey("import_batches.id"), nullable=False),
+)
+
+# The morning run's alerts (``store/alert_state.py``): one row per alert from the day it started to
+# the day it cleared, and whether each of the two notices has been sent. Added by ``upgrade``.
+alert_state_table = sa.Table(
+    "alert_state",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("rule", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=False),
+    sa.Column("category", sa.String(200), nullable=True),
+    sa.Column("started", sa.Date, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("cleared", sa.Date, nullable=True),  # null while the alert is open
+    sa.Column("start_sent", sa.Boolean, nullable=False, default=False),
+    sa.Column("clear_sent", sa.Boolean, nullable=False, default=False),
+)
+
 sa.Index("ix_observations_date", observations_table.c.date)
 # An undo finds the versions its batch replaced (``superseded_by``) and asks whether a later batch
 # replaced what it wrote (``batch_id``) through these, however long the history of corrections:
@@ -171,6 +220,20 @@ AREA_TABLES = {
     "superseded_targets": superseded_targets_table,
 }
 REKEYED = ("observations", "targets")
+
+
+def reads_further_back() -> sa.ColumnElement[bool]:
+    """The metrics whose scores read back further than their longest window: a baseline from
+    their own past, or a weekly or monthly schedule (a report lands at the end of its period)."""
+    m = metrics_table
+    return sa.or_(m.c.baseline.in_(HISTORY_BASELINES), m.c.schedule.in_(("weekly", "monthly")))
+
+
+def reads_beyond_a_year() -> sa.ColumnElement[bool]:
+    """The metrics whose scores read back more than the baseline's year: a ``last_year`` window
+    (the same window 52 weeks earlier), or a weekly or monthly report dated before its window."""
+    m = metrics_table
+    return sa.or_(m.c.baseline == "last_year", m.c.schedule.in_(("weekly", "monthly")))
 
 
 def missing_area_columns(conn: Connection) -> list[str]:
@@ -246,16 +309,22 @@ def make_engine(url: str | None = None) -> Engine:
 
 def upgrade(engine: Engine) -> None:
     """Bring a database an older kit created up to this schema: missing tables and columns are added
-    (existing metrics get ``allow_negative`` false); nothing else is touched."""
+    (existing metrics get ``allow_negative`` false; a database without an area catalog gains one
+    holding the areas its values and targets name); nothing else is touched."""
+    had_catalog = sa.inspect(engine).has_table(areas_table.name)
     meta.create_all(engine, tables=[t for t in meta.sorted_tables if t is not inserted_ids_table])
-    have = {c["name"] for c in sa.inspect(engine).get_columns("metrics")}
-    missing = [c for c in metrics_table.c if c.name not in have]
-    if missing:
-        with engine.begin() as conn:
-            for column in missing:
-                spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
-                conn.execute(sa.text(f"ALTER TABLE metrics ADD COLUMN {spec}"))
+    # The metrics' columns, and the kept definitions' copy of them (an undo restores those).
+    for table in (metrics_table, superseded_metrics_table):
+        have = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        missing = [c for c in table.c if c.name not in have]
+        if missing:
+            with engine.begin() as conn:
+                for column in missing:
+                    spec = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+                    conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {spec}"))
     _upgrade_areas(engine)
+    if not had_catalog:
+        _seed_area_catalog(engine)
     _add_optional(engine)
 
 
@@ -368,6 +437,24 @@ def _upgrade_areas(engine: Engine) -> None:
         under_write_lock(conn)
         # Checked again under the lock: another process may have just done it.
         add_area_columns(conn, missing_area_columns(conn))
+
+
+def _seed_area_catalog(engine: Engine) -> None:
+    """Fill a new area catalog with the areas the database already holds (no population; no map
+    key, so the map matches them by name), under the write lock; an area in it stays as it is."""
+    named = sa.union(
+        *[
+            sa.select(t.c.area.label("name")).where(t.c.area != "")
+            for t in (observations_table, targets_table)
+        ]
+    ).subquery()
+    known = sa.select(areas_table.c.id).where(areas_table.c.name == named.c.name)
+    query = sa.select(named.c.name).where(~known.exists())
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        under_write_lock(conn)
+        names = sorted(conn.execute(query).scalars())
+        if names:
+            conn.execute(areas_table.insert(), [{"name": n} for n in names])
 
 
 def _sqlite_pragmas(dbapi_connection, busy_ms: int) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import ipywidgets as w
 import pandas as pd
 
+from cityscore.apps.explorer.area_map import area_map_html, city_map
 from cityscore.apps.explorer.areas import (
     AREA_VIEW,
     AREAS_INTRO,
@@ -46,7 +47,9 @@ from cityscore.apps.explorer.metric import (
 from cityscore.apps.explorer.scoring import scoring
 from cityscore.core.bands import DEFAULT_BANDS, Bands
 from cityscore.core.errors import CityScoreError
+from cityscore.core.secrets import redact_url
 from cityscore.core.vocabulary import CITYWIDE, PERIODS
+from cityscore.engine.rates import metric_rates
 from cityscore.frames.dates import DateLike, as_date
 from cityscore.kit import Kit
 from cityscore.pages.render import round_half_even, score_text
@@ -118,6 +121,9 @@ class Explorer:
             kit, self.metrics, self.history_days, bands=self.bands, cap=self.cap
         )
         self.areas = self.cache.areas
+        self.city_map = city_map(
+            kit, self.areas
+        )  # the Compare areas tab's map, if the city has one
         self.targets = self.cache.targets
         self.scores = self.observations = pd.DataFrame()
         self.frames: dict[str, pd.DataFrame] = {}
@@ -208,7 +214,12 @@ class Explorer:
             layout=w.Layout(flex_flow="row wrap"),
         )
         save = w.HBox([self.download, self.link])
-        intro = INTRO + legend_html(self.bands, self.cap) + (AREAS_INTRO if self.areas else "")
+        intro = (
+            INTRO
+            + database_html(kit.url)
+            + legend_html(self.bands, self.cap)
+            + (AREAS_INTRO if self.areas else "")
+        )
         self.widget = w.VBox([w.HTML(intro), controls, picks, save, self.message, self.tabs])
         self.refresh()
 
@@ -351,13 +362,14 @@ class Explorer:
         self.change.value = self._table(
             f["change"], f"Contributions to the change in the {score} ({s.period})"
         )
-        self.leaders.value = self._table(
+        self.leaders.value = leaders_note(f["leaders"], s.period) + self._table(
             f["leaders"], f"Exceeding and needing follow-up{where}, {s.period} scores"
         )
         if "areas" in self.frames:
             self.area_table.value = area_tables_html(
-                self.frames, s.compared, s.period, s.as_of, self.bands
-            )
+                self.frames, s.compared, s.period, s.as_of, self.bands,
+                rate=metric_rates(self.metrics).get(s.compared, ""),
+            )  # fmt: skip
         for target, (key, make) in self._charts(s).items():
             if self._drawn.get(id(target)) != key:  # redraw only charts whose inputs changed
                 target.value = _safe_chart(make)
@@ -395,7 +407,17 @@ class Explorer:
             key = (s.as_of, s.period, s.compared)
             charts[self.area_chart] = (
                 key,
-                lambda: area_figure(self.frames, s.compared, s.period, s.as_of, self.bands),
+                lambda: (
+                    area_figure(self.frames, s.compared, s.period, s.as_of, self.bands)
+                    + area_map_html(
+                        self.frames["areas"],
+                        s.compared,
+                        s.period,
+                        s.as_of,
+                        self.city_map,
+                        self.bands,
+                    )
+                ),
             )
         return charts
 
@@ -438,6 +460,23 @@ def _headline(frames: dict[str, pd.DataFrame], s: Selection, bands: Bands = DEFA
         f" (change {round_half_even(now - before, 3)}).",
         raw=True,
     )
+
+
+def database_html(url: str) -> str:
+    """Which database the page reads (a password in the URL masked)."""
+    return f"<p>Database: <code>{html.escape(redact_url(url))}</code></p>"
+
+
+def leaders_note(leaders: pd.DataFrame, period: str) -> str:
+    """What the leader lists hold, and which of them is empty."""
+    words = [
+        f"<b>Exceeding</b>: {period} scores of 1 or more, highest first",
+        f"<b>needs follow-up</b>: {period} scores below 1, lowest first",
+    ]
+    for i, (key, label) in enumerate((("exceeding", "1 or more"), ("needs follow-up", "below 1"))):
+        if not (leaders["list"] == key).any():
+            words[i] += f" (none: no {period} score is {label})"
+    return f'<p class="cityscore-leaders-note">{"; ".join(words)}.</p>'
 
 
 def _safe_chart(make: Callable[[], str]) -> str:
