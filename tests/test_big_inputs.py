@@ -213,6 +213,24 @@ def test_a_large_file_read_in_parts_gives_what_the_whole_file_gives(
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(whole))
 
 
+def test_a_dry_run_of_a_large_file_reads_it_in_parts_and_writes_nothing(
+    catalog_kit, tmp_path, in_parts, monkeypatch
+):
+    path = tmp_path / "values.csv"
+    lines = _values_file(path)
+    read_whole = []
+    monkeypatch.setattr(streaming, "streams", lambda *a, **k: read_whole.append(1) is None)
+    plan = catalog_kit.import_values(path, dry_run=True)
+    assert read_whole  # the dry run took the path in parts
+    assert plan.dry_run and plan.batch_id is None
+    assert (plan.inserted, plan.updated, plan.unchanged) == (len(lines) - 1, 0, 0)
+    assert catalog_kit.observations().empty
+    assert catalog_kit.batches()["kind"].tolist() == ["metrics"]  # no values batch
+    catalog_kit.import_values(path)
+    again = catalog_kit.import_values(path, dry_run=True)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, len(lines) - 1)
+
+
 def test_bad_rows_in_any_part_write_nothing_and_are_named_by_their_line(
     catalog_kit, tmp_path, in_parts
 ):

@@ -211,14 +211,17 @@ class Kit(AreaCatalogMethods, AlertMethods):
         """Validate and import daily values atomically; raises ``ValidationError`` listing every bad row.
         ``add_areas``: areas not in a declared area catalog are added to it, not refused."""
         known = self.known_areas(add_areas)
-        if not dry_run and streaming.streams(source, fmt):  # a large CSV: memory bounded
+        if streaming.streams(source, fmt):  # a large CSV: memory bounded, a dry run rehearsed
             parts = streaming.ValuesInParts(
                 source, self.metrics(), date_format=date_format, stored_areas=known
             )
-            written = self.store.write_observations_in_parts(
-                parts, source_name(source), "values", parts.expected_rows
+            written = self._write(
+                lambda: self.store.write_observations_in_parts(
+                    parts, source_name(source), "values", parts.expected_rows
+                ),
+                dry_run,
             )
-            return warned(self.store, written)
+            return written if dry_run else warned(self.store, written)
         values = load.load_values(
             source, self.metrics(), date_format=date_format, fmt=fmt, stored_areas=known
         )
