@@ -2,8 +2,8 @@
 
     python benchmarks/bench_import_memory.py [--mb 400] [--bad] [--keep DIR]
 
-Writes a values.csv of about ``--mb`` megabytes (``metric,date,value``; 2,000 value metrics, a
-day each since 1950, so every row is a new day) and a catalog for it, then imports it into a fresh
+Writes a values.csv of about ``--mb`` megabytes (``metric,date,value``; at least 2,000 value
+metrics, more for files above 1.4 GB, a day each since 1950, so every row is a new day) and a catalog for it, then imports it into a fresh
 SQLite database with ``cityscore --db URL values import FILE`` as a user runs it: a process of its
 own, whose peak resident memory is the kernel's (``wait4``), not sampled. ``--bad`` puts one
 bad row near the end (the import must then refuse the file and write nothing). A file larger than
@@ -32,13 +32,15 @@ FIRST_DAY = dt.date(1950, 1, 1)
 def write_files(folder: Path, megabytes: float, bad: bool) -> tuple[Path, Path, int]:
     """(metrics.csv, values.csv, rows) of about ``megabytes`` MB of values, metric by metric."""
     metrics = folder / "metrics.csv"
-    names = [f"Metric {i:04d}" for i in range(METRICS)]
+    target = int(megabytes * 1_000_000)
+    days = [(FIRST_DAY + dt.timedelta(days=d)).isoformat() for d in range(25_000)]
+    row_bytes = len(f"Metric 0000,{days[-1]},999.5\n")
+    count = max(METRICS, target // (len(days) * row_bytes) + 1)  # enough metrics for the size
+    names = [f"Metric {i:05d}" for i in range(count)]
     with metrics.open("w") as out:
         out.write("name,kind,direction,target\n")
         out.writelines(f"{name},value,higher,100\n" for name in names)
     values = folder / "values.csv"
-    target = int(megabytes * 1_000_000)
-    days = [(FIRST_DAY + dt.timedelta(days=d)).isoformat() for d in range(25_000)]
     rows, size = 0, 0
     with values.open("w", buffering=1 << 20) as out:
         out.write("metric,date,value\n")
