@@ -28,9 +28,8 @@ from cityscore.io.target_rows import validate_targets
 from cityscore.io.value_rows import validate_values
 from cityscore.kit.alerts import AlertMethods
 from cityscore.kit.areas import AreaCatalogMethods
-from cityscore.kit.calendar import calendar_options
+from cityscore.kit.calendar import calendar_options, scoring_options
 from cityscore.kit.import_warnings import warned
-from cityscore.kit.rates import rate_populations
 from cityscore.store.database import ImportPlan, ImportResult, Store
 
 
@@ -491,10 +490,11 @@ class Kit(AreaCatalogMethods, AlertMethods):
         scorer = score_by_area if by == "area" else score_range
         targets = self.targets(areas=by == "area")
         metrics = self.metrics()
-        people = rate_populations(metrics, self.area_catalog)  # None: no rate per resident
-        days = calendar_options(first.date(), last.date(), count_stale)
+        options = scoring_options(
+            metrics, first.date(), last.date(), count_stale, self.area_catalog
+        )
         return scorer(observations, metrics, targets, first, last, bands=bands, cap=cap,
-                      populations=people, stale_metrics=stale_metrics, **days)  # fmt: skip
+                      stale_metrics=stale_metrics, **options)  # fmt: skip
 
     def scoring_observations(
         self,
@@ -538,10 +538,9 @@ class Kit(AreaCatalogMethods, AlertMethods):
         observations = self.store.scoring_observations(day.date(), day.date(), metric=metric)
         catalog = self.metrics().query("name == @metric")
         targets = self.targets(areas=True).query("metric == @metric")
-        people = rate_populations(catalog, self.area_catalog)
-        days = calendar_options(day.date(), day.date(), None)
+        options = scoring_options(catalog, day.date(), day.date(), None, self.area_catalog)
         scores = score_by_area(observations, catalog, targets, day, day, bands=bands, cap=cap,
-                               populations=people, **days)  # fmt: skip
+                               **options)  # fmt: skip
         mine = (scores["metric"] == metric) & (scores["area"] == area.strip())
         return scores[mine].reset_index(drop=True)
 

@@ -15,8 +15,7 @@ from cityscore.engine.as_of import LOOKBACK_DAYS
 from cityscore.engine.score import score_by_area, score_range
 from cityscore.engine.summary import metric_rows
 from cityscore.kit import Kit
-from cityscore.kit.calendar import calendar_options
-from cityscore.kit.rates import rate_populations
+from cityscore.kit.calendar import scoring_options
 
 HISTORY_DAYS = 365  # the metric detail's year
 EVERY_AREA = "\0every area"  # ScoreCache's scope for every area at once (no area has a NUL)
@@ -70,18 +69,16 @@ class ScoreCache:
         if area is not None and "area" in targets:
             targets = targets[targets["area"].isin(["", area])]
         bands, cap = self.bands, self.cap
-        people = rate_populations(metrics, self.kit.area_catalog)  # per resident, as Kit.scores
-        days = calendar_options(start.date(), end.date(), None)  # closed days, count_stale
+        # Closed days, count_stale and populations for rates per resident, as Kit.scores takes them.
+        options = scoring_options(metrics, start.date(), end.date(), None, self.kit.area_catalog)
         if by_area and self.areas:
             return score_by_area(
-                observations, metrics, targets, start, end, bands=bands, cap=cap, populations=people,
-                **days,
+                observations, metrics, targets, start, end, bands=bands, cap=cap, **options
             )  # fmt: skip
         # Citywide: the area rows only add up to citywide days that have none (as Kit.scores).
         city = area_slice(targets) if "area" in targets else targets
         return score_range(
-            observations, metrics, city, start, end, bands=bands, cap=cap, populations=people,
-            **days,
+            observations, metrics, city, start, end, bands=bands, cap=cap, **options
         )  # fmt: skip
 
     def days(self, dates: list[pd.Timestamp], scope: str = CITYWIDE_AREA) -> pd.DataFrame:
